@@ -1,0 +1,1 @@
+//! The one integration-test crate: one `mod` per area, shared helpers in `common`.
