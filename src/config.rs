@@ -85,3 +85,130 @@ pub enum ConfigError {
         reason: String,
     },
 }
+
+/// The validated configuration, read once at start-up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub common_name: String,
+    pub index_prefix: String,
+    /// Seconds; `None` turns the slow-response check off.
+    pub threshold: Option<f64>,
+    pub max_decompressed_bytes: usize,
+    pub firehose_stream: String,
+    pub out_dir: PathBuf,
+}
+
+impl Config {
+    /// From the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// From any name → value lookup (tests pass a map). Empty values count as unset.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let common_name = get(COMMON_NAME).unwrap_or_else(|| "local".to_owned());
+        let firehose_stream =
+            get(FIREHOSE_STREAM).unwrap_or_else(|| format!("{common_name}_firehose"));
+        let config = Self {
+            index_prefix: get(INDEX_PREFIX)
+                .unwrap_or_else(|| crate::document::DEFAULT_INDEX_PREFIX.to_owned()),
+            threshold: get(THRESHOLD).map(|v| parse_threshold(&v)).transpose()?,
+            max_decompressed_bytes: match get(MAX_DECOMPRESSED_BYTES) {
+                Some(v) => parse_bytes(&v)?,
+                None => crate::decode::DEFAULT_MAX_DECOMPRESSED_BYTES,
+            },
+            out_dir: get(OUT_DIR).map_or_else(|| PathBuf::from("./out"), PathBuf::from),
+            common_name,
+            firehose_stream,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the values that may have been set after reading (CLI flags).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check(
+            COMMON_NAME,
+            &self.common_name,
+            valid_common_name(&self.common_name),
+            "1 to 64 characters: letters, digits, `-` and `_`, starting with a letter or digit",
+        )?;
+        check(
+            INDEX_PREFIX,
+            &self.index_prefix,
+            valid_index_prefix(&self.index_prefix),
+            "1 to 200 characters: lowercase letters, digits, `-`, `_` and `.`, starting with a letter or digit",
+        )?;
+        check(
+            FIREHOSE_STREAM,
+            &self.firehose_stream,
+            valid_stream_name(&self.firehose_stream),
+            "1 to 64 characters: letters, digits, `-`, `_` and `.`",
+        )?;
+        if let Some(t) = self.threshold {
+            check(
+                THRESHOLD,
+                &t.to_string(),
+                t.is_finite() && t > 0.0,
+                "a positive number of seconds",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn check(name: &'static str, value: &str, ok: bool, reason: &str) -> Result<(), ConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid {
+            name,
+            value: value.to_owned(),
+            reason: reason.to_owned(),
+        })
+    }
+}
+
+/// `THRESHOLD` / `--threshold`: positive seconds.
+pub fn parse_threshold(v: &str) -> Result<f64, ConfigError> {
+    match v.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() && t > 0.0 => Ok(t),
+        _ => Err(ConfigError::Invalid {
+            name: THRESHOLD,
+            value: v.to_owned(),
+            reason: "a positive number of seconds".to_owned(),
+        }),
+    }
+}
+
+fn parse_bytes(v: &str) -> Result<usize, ConfigError> {
+    match v.trim().parse::<usize>() {
+        Ok(n) if n >= 1024 => Ok(n),
+        _ => Err(ConfigError::Invalid {
+            name: MAX_DECOMPRESSED_BYTES,
+            value: v.to_owned(),
+            reason: "a whole number of bytes, at least 1024".to_owned(),
+        }),
+    }
+}
+
+fn valid_common_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn valid_index_prefix(s: &str) -> bool {
+    (1..=200).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
+}
+
+fn valid_stream_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}

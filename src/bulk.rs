@@ -1,0 +1,50 @@
+//! The OpenSearch `_bulk` body: a `create` action line with the deterministic `_id`
+//! (no `_type`: OpenSearch 2.x refuses it), then the document, for each document.
+//! Bodies are split by bytes and by document count.
+
+use std::ops::Range;
+
+use crate::batching;
+use crate::document::Document;
+
+/// Default request body cap: about 5 MiB.
+pub const DEFAULT_MAX_BYTES: usize = 5 * 1024 * 1024;
+/// Default document cap per request.
+pub const DEFAULT_MAX_DOCS: usize = 5_000;
+
+/// Appends the two lines of one `create` item.
+pub fn encode_create(out: &mut Vec<u8>, doc: &Document) {
+    out.extend_from_slice(b"{\"create\":{\"_index\":");
+    push_json_str(out, &doc.index);
+    out.extend_from_slice(b",\"_id\":");
+    push_json_str(out, &doc.id);
+    out.extend_from_slice(b"}}\n");
+    out.extend_from_slice(doc.source.as_bytes());
+    out.push(b'\n');
+}
+
+/// The byte length `encode_create` will write for `doc`, for request splitting.
+pub fn encoded_len(doc: &Document) -> usize {
+    // Index names and ids are plain ASCII with no characters that need escaping.
+    35 + doc.index.len() + doc.id.len() + doc.source.len()
+}
+
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    // serde_json cannot fail writing a str into a Vec.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Splits `docs` into request-sized ranges: at most `max_bytes` each (a single document
+/// larger than that gets a request of its own) and at most `max_docs` documents.
+pub fn chunk_ranges(docs: &[Document], max_bytes: usize, max_docs: usize) -> Vec<Range<usize>> {
+    batching::ranges(docs.iter().map(encoded_len), max_bytes, max_docs)
+}
+
+/// One request body for `docs`.
+pub fn encode_body(docs: &[Document]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(docs.iter().map(encoded_len).sum());
+    for doc in docs {
+        encode_create(&mut out, doc);
+    }
+    out
+}

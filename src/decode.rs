@@ -1,0 +1,184 @@
+//! One Kinesis record's data → the CloudWatch Logs subscription envelope.
+//!
+//! base64 → gunzip (hard cap on decompressed bytes) → UTF-8 check → JSON envelope.
+//! Every failure is a [`DecodeError`]: permanent for that record only. Nothing here
+//! panics on input, and memory is bounded by the cap.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::Read;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use flate2::read::MultiGzDecoder;
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// `messageType` of the health checks CloudWatch Logs sends to a new destination.
+pub const CONTROL_MESSAGE: &str = "CONTROL_MESSAGE";
+
+/// Default cap on one record's gunzipped size: far above what CloudWatch Logs puts in
+/// one subscription record (about 1 MiB of events), far below 128 MB of Lambda memory.
+pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 8 * 1024 * 1024;
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Why a record could not be decoded. Always permanent: retrying gives the same answer.
+#[derive(Debug, Error)]
+pub enum DecodeError {
+    #[error("record data is not valid base64: {0}")]
+    Base64(#[from] base64::DecodeError),
+    #[error("record data is not gzip (no gzip header)")]
+    NotGzip,
+    #[error("gzip data is truncated or corrupt: {0}")]
+    Gzip(std::io::Error),
+    #[error("gunzipped record exceeds the cap of {cap} bytes (gzip bomb or oversized record)")]
+    TooLarge { cap: usize },
+    #[error("gunzipped record is not valid UTF-8 (first bad byte at offset {offset})")]
+    Utf8 { offset: usize },
+    #[error("record is not a CloudWatch Logs subscription message: {0}")]
+    Envelope(#[from] serde_json::Error),
+}
+
+impl DecodeError {
+    /// A short stable name for metrics and dead-letter reasons.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Base64(_) => "bad_base64",
+            Self::NotGzip => "not_gzip",
+            Self::Gzip(_) => "bad_gzip",
+            Self::TooLarge { .. } => "too_large",
+            Self::Utf8 { .. } => "invalid_utf8",
+            Self::Envelope(_) => "bad_envelope",
+        }
+    }
+}
+
+/// The CloudWatch Logs subscription message, borrowing from the gunzipped buffer.
+/// Unknown fields (e.g. `policyLevel` of account-level subscriptions) are ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope<'a> {
+    #[serde(borrow)]
+    pub message_type: Cow<'a, str>,
+    #[serde(borrow)]
+    pub owner: Cow<'a, str>,
+    #[serde(borrow)]
+    pub log_group: Cow<'a, str>,
+    #[serde(borrow)]
+    pub log_stream: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub subscription_filters: Vec<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub log_events: Vec<LogEvent<'a>>,
+}
+
+impl Envelope<'_> {
+    pub fn is_control_message(&self) -> bool {
+        self.message_type == CONTROL_MESSAGE
+    }
+}
+
+/// One log event. `id` arrives as a string from AWS and as an integer from emulators.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEvent<'a> {
+    #[serde(borrow, deserialize_with = "string_or_integer")]
+    pub id: Cow<'a, str>,
+    pub timestamp: i64,
+    #[serde(borrow)]
+    pub message: Cow<'a, str>,
+}
+
+fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'de, str>, D::Error> {
+    struct IdVisitor;
+    impl<'de> Visitor<'de> for IdVisitor {
+        type Value = Cow<'de, str>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a log event id (string or integer)")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Cow::Borrowed(v))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Cow::Owned(v.to_owned()))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Cow::Owned(v))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Cow::Owned(v.to_string()))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Cow::Owned(v.to_string()))
+        }
+    }
+    d.deserialize_any(IdVisitor)
+}
+
+/// Decodes records one at a time, reusing its buffers between records.
+#[derive(Debug)]
+pub struct Decoder {
+    max_decompressed_bytes: usize,
+    compressed: Vec<u8>,
+    plain: Vec<u8>,
+}
+
+impl Decoder {
+    pub fn new(max_decompressed_bytes: usize) -> Self {
+        Self {
+            max_decompressed_bytes,
+            compressed: Vec::new(),
+            plain: Vec::new(),
+        }
+    }
+
+    /// Decodes one record's `data` (base64 text as Kinesis events carry it). The
+    /// envelope borrows from this decoder until the next call.
+    pub fn decode(&mut self, data_base64: &str) -> Result<Envelope<'_>, DecodeError> {
+        self.compressed.clear();
+        STANDARD.decode_vec(data_base64.trim_ascii(), &mut self.compressed)?;
+        let text = gunzip_capped(
+            &self.compressed,
+            self.max_decompressed_bytes,
+            &mut self.plain,
+        )?;
+        Ok(serde_json::from_str(text)?)
+    }
+}
+
+/// Gunzips `gz` into `out` (cleared first), reading at most `cap` bytes, and checks that
+/// the result is UTF-8. Concatenated gzip members are accepted.
+pub fn gunzip_capped<'o>(
+    gz: &[u8],
+    cap: usize,
+    out: &'o mut Vec<u8>,
+) -> Result<&'o str, DecodeError> {
+    if !gz.starts_with(&GZIP_MAGIC) {
+        return Err(DecodeError::NotGzip);
+    }
+    out.clear();
+    // Read one byte past the cap so "exactly at the cap" and "over it" differ.
+    let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
+    MultiGzDecoder::new(gz)
+        .take(limit)
+        .read_to_end(out)
+        .map_err(DecodeError::Gzip)?;
+    if out.len() > cap {
+        return Err(DecodeError::TooLarge { cap });
+    }
+    std::str::from_utf8(out).map_err(|e| DecodeError::Utf8 {
+        offset: e.valid_up_to(),
+    })
+}
+
+/// The inverse of [`Decoder::decode`]: an envelope as CloudWatch Logs puts it in a
+/// Kinesis record (gzip, then base64). For tests, benchmarks and the fuzz corpus.
+pub fn encode(envelope: &Envelope<'_>) -> String {
+    use std::io::Write as _;
+    let json = serde_json::to_vec(envelope).unwrap_or_default();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    // Writing into a Vec cannot fail.
+    let _ = gz.write_all(&json);
+    STANDARD.encode(gz.finish().unwrap_or_default())
+}

@@ -1,0 +1,143 @@
+//! What the function was invoked with: the event kind is detected by its shape.
+//!
+//! Kinesis records are typed here rather than with `aws_lambda_events`' `KinesisEvent`,
+//! whose `data` is base64-decoded while the whole event is parsed: one bad record would
+//! fail the batch. Here `data` stays text and is decoded record by record.
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The shapes the forwarder recognises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Kinesis,
+    EventBridge,
+    FunctionUrl,
+    Unknown,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Kinesis => "kinesis",
+            Self::EventBridge => "event_bridge",
+            Self::FunctionUrl => "function_url",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum EventError {
+    #[error("event is not JSON: {0}")]
+    NotJson(serde_json::Error),
+    #[error(
+        "event shape is not recognised (expected a Kinesis, EventBridge or function URL event)"
+    )]
+    Unrecognised,
+    #[error("{} event is malformed: {source}", kind.as_str())]
+    Malformed {
+        kind: EventKind,
+        source: serde_json::Error,
+    },
+    #[error("unsupported event kind: {}", kind.as_str())]
+    Unsupported { kind: EventKind },
+}
+
+impl EventError {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Self::Malformed { kind, .. } | Self::Unsupported { kind } => *kind,
+            Self::NotJson(_) | Self::Unrecognised => EventKind::Unknown,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KinesisEvent {
+    #[serde(rename = "Records")]
+    pub records: Vec<KinesisRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KinesisRecord {
+    #[serde(rename = "eventID", default)]
+    pub event_id: String,
+    #[serde(rename = "eventSourceARN", default)]
+    pub event_source_arn: String,
+    pub kinesis: KinesisPayload,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KinesisPayload {
+    /// Base64 text, decoded later record by record.
+    pub data: String,
+    pub sequence_number: String,
+    #[serde(default)]
+    pub partition_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approximate_arrival_timestamp: Option<f64>,
+}
+
+impl KinesisRecord {
+    /// `kinesis-<stream name>` from the event source ARN, the dead-letter source.
+    pub fn source(&self) -> String {
+        match self.event_source_arn.rsplit_once(":stream/") {
+            Some((_, stream)) if !stream.is_empty() => format!("kinesis-{stream}"),
+            _ => "kinesis".to_owned(),
+        }
+    }
+}
+
+/// An event the forwarder can handle.
+#[derive(Debug)]
+pub enum Input {
+    Kinesis(KinesisEvent),
+}
+
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(rename = "Records")]
+    records: Option<Vec<RecordProbe>>,
+    #[serde(rename = "detail-type")]
+    detail_type: Option<IgnoredAny>,
+    #[serde(rename = "requestContext")]
+    request_context: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct RecordProbe {
+    kinesis: Option<IgnoredAny>,
+}
+
+/// Detects the kind of `bytes` by shape and parses it.
+pub fn parse(bytes: &[u8]) -> Result<Input, EventError> {
+    let probe: Probe = serde_json::from_slice(bytes).map_err(EventError::NotJson)?;
+    let kind = match probe {
+        Probe {
+            records: Some(records),
+            ..
+        } if !records.is_empty() && records.iter().all(|r| r.kinesis.is_some()) => {
+            EventKind::Kinesis
+        }
+        Probe {
+            detail_type: Some(_),
+            ..
+        } => EventKind::EventBridge,
+        Probe {
+            request_context: Some(_),
+            ..
+        } => EventKind::FunctionUrl,
+        _ => return Err(EventError::Unrecognised),
+    };
+    match kind {
+        EventKind::Kinesis => serde_json::from_slice(bytes)
+            .map(Input::Kinesis)
+            .map_err(|source| EventError::Malformed { kind, source }),
+        _ => Err(EventError::Unsupported { kind }),
+    }
+}

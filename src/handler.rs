@@ -1,0 +1,257 @@
+//! The one place that knows the order: event in → decode → document → sinks → report.
+//!
+//! The Lambda runtime and `csoc-forwarder process` both call [`Pipeline::handle`].
+
+use std::time::Duration;
+
+use aws_lambda_events::event::streams::{KinesisBatchItemFailure, KinesisEventResponse};
+use chrono::{DateTime, Utc};
+use tracing::{info, warn};
+
+use crate::dead_letter::DeadLetter;
+use crate::decode::{Decoder, Envelope};
+use crate::document::{Document, DocumentBuilder};
+use crate::event::{self, EventError, Input, KinesisEvent};
+use crate::report::{Counts, Report};
+use crate::sinks::{Deadline, ItemOutcome, Sinks};
+
+/// Stop starting new work when less than this is left of the invocation, so the
+/// function answers (with what is left for retry) instead of timing out mid-batch.
+pub const SAFETY_MARGIN: Duration = Duration::from_secs(3);
+
+/// One invocation's context.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// When the event was received; recorded in dead letters.
+    pub received_at: DateTime<Utc>,
+    /// When the answer is due.
+    pub deadline: Deadline,
+    /// Names the dead letter of an event that is not understood as a whole.
+    pub source: String,
+}
+
+/// Everything that is built once per cold start.
+pub struct Pipeline {
+    max_decompressed_bytes: usize,
+    builder: DocumentBuilder,
+    sinks: Sinks,
+}
+
+impl Pipeline {
+    pub fn new(max_decompressed_bytes: usize, builder: DocumentBuilder, sinks: Sinks) -> Self {
+        Self {
+            max_decompressed_bytes,
+            builder,
+            sinks,
+        }
+    }
+
+    /// Handles one event, whatever its kind. Never fails: what cannot be handled is
+    /// dead-lettered, and what should be retried is in the response.
+    pub async fn handle(&self, event: &[u8], inv: &Invocation) -> Report {
+        match event::parse(event) {
+            Ok(Input::Kinesis(kinesis)) => self.handle_kinesis(&kinesis, inv).await,
+            Err(err) => self.reject_event(event, err, inv).await,
+        }
+    }
+
+    /// The whole event is not understood: keep it in the dead letter, answer with the error.
+    async fn reject_event(&self, event: &[u8], err: EventError, inv: &Invocation) -> Report {
+        warn!(source = %inv.source, error = %err, "event dead-lettered");
+        let letter =
+            DeadLetter::from_bytes(&inv.source, err.to_string(), inv.received_at, event, None);
+        let mut counts = Counts::default();
+        let error = match self.sinks.dead_letter.put(&letter).await {
+            Ok(()) => {
+                counts.dead_lettered = 1;
+                err.to_string()
+            }
+            Err(dl) => format!("{err}; and the dead letter failed: {dl}"),
+        };
+        Report {
+            kind: err.kind().as_str(),
+            counts,
+            response: serde_json::json!({ "error": error }),
+            error: Some(error),
+        }
+    }
+
+    async fn handle_kinesis(&self, event: &KinesisEvent, inv: &Invocation) -> Report {
+        let records = &event.records;
+        let mut batch = Batch::new(records.len());
+        let mut decoder = Decoder::new(self.max_decompressed_bytes);
+
+        for (i, record) in records.iter().enumerate() {
+            if inv.deadline.remaining() < SAFETY_MARGIN {
+                warn!(
+                    record = i,
+                    "time is nearly up: the rest of the batch is left for retry"
+                );
+                batch.fail(i);
+                break;
+            }
+            match decoder.decode(&record.kinesis.data) {
+                Err(err) => {
+                    let letter = DeadLetter::from_base64(
+                        &record.source(),
+                        format!("{} ({})", err, err.kind()),
+                        inv.received_at,
+                        record.kinesis.data.clone(),
+                        Some(&record.event_id),
+                    );
+                    warn!(record = i, event_id = %record.event_id, error = %err, "record dead-lettered");
+                    self.dead_letter(&mut batch, i, &letter).await;
+                }
+                Ok(env) if env.is_control_message() => batch.counts.control_messages += 1,
+                Ok(env) => {
+                    for log_event in &env.log_events {
+                        batch.counts.log_events += 1;
+                        match self.builder.build(&env, log_event) {
+                            Ok(doc) => batch.push(doc, i),
+                            Err(err) => {
+                                let single = Envelope {
+                                    log_events: vec![log_event.clone()],
+                                    ..env.clone()
+                                };
+                                let raw = serde_json::to_vec(&single).unwrap_or_default();
+                                let letter = DeadLetter::from_bytes(
+                                    &record.source(),
+                                    err.to_string(),
+                                    inv.received_at,
+                                    &raw,
+                                    Some(&log_event.id),
+                                );
+                                self.dead_letter(&mut batch, i, &letter).await;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        let deadline = Deadline::at(
+            inv.deadline
+                .instant()
+                .checked_sub(SAFETY_MARGIN)
+                .unwrap_or(inv.deadline.instant()),
+        );
+        let (indexed, archived) = tokio::join!(
+            self.sinks.index.index(&batch.docs, deadline),
+            self.sinks.archive.archive(&batch.docs, deadline),
+        );
+        self.settle(&mut batch, indexed, "opensearch", inv).await;
+        self.settle(&mut batch, archived, "firehose", inv).await;
+
+        let first_failed = batch.first_failed();
+        let mut response = KinesisEventResponse::default();
+        if let Some(i) = first_failed {
+            batch.counts.retryable_failures = records.len() - i;
+            let mut failure = KinesisBatchItemFailure::default();
+            failure.item_identifier = Some(records[i].kinesis.sequence_number.clone());
+            response.batch_item_failures.push(failure);
+        }
+        batch.counts.records = records.len();
+        info!(
+            records = batch.counts.records,
+            log_events = batch.counts.log_events,
+            documents = batch.counts.documents,
+            indexed = batch.counts.indexed,
+            archived = batch.counts.archived,
+            dead_lettered = batch.counts.dead_lettered,
+            retryable_failures = batch.counts.retryable_failures,
+            "kinesis batch handled"
+        );
+        Report {
+            kind: "kinesis",
+            counts: batch.counts,
+            response: serde_json::to_value(&response).unwrap_or_default(),
+            error: None,
+        }
+    }
+
+    /// Applies one sink's per-document outcomes to the batch.
+    async fn settle(
+        &self,
+        batch: &mut Batch,
+        outcomes: Vec<ItemOutcome>,
+        sink: &str,
+        inv: &Invocation,
+    ) {
+        let is_index = sink == "opensearch";
+        for j in 0..batch.docs.len() {
+            let record = batch.doc_record[j];
+            let outcome = outcomes.get(j).cloned().unwrap_or(ItemOutcome::Retryable {
+                reason: format!("{sink} gave no outcome for this document"),
+            });
+            match outcome {
+                ItemOutcome::Delivered if is_index => batch.counts.indexed += 1,
+                ItemOutcome::Delivered => batch.counts.archived += 1,
+                ItemOutcome::SafeDelivered { reason } => {
+                    info!(sink, id = %batch.docs[j].id, reason, "document stored in safe form");
+                    batch.counts.indexed += 1;
+                    batch.counts.safe_indexed += 1;
+                }
+                ItemOutcome::Retryable { reason } => {
+                    warn!(sink, id = %batch.docs[j].id, reason, "document left for retry");
+                    batch.fail(record);
+                }
+                ItemOutcome::Rejected { reason } => {
+                    let doc = &batch.docs[j];
+                    let letter = DeadLetter::from_bytes(
+                        sink,
+                        reason,
+                        inv.received_at,
+                        doc.source.as_bytes(),
+                        Some(&doc.id),
+                    );
+                    self.dead_letter(batch, record, &letter).await;
+                }
+            }
+        }
+    }
+
+    /// Keeps `letter`; if even that fails, the record is left for retry.
+    async fn dead_letter(&self, batch: &mut Batch, record: usize, letter: &DeadLetter) {
+        match self.sinks.dead_letter.put(letter).await {
+            Ok(()) => batch.counts.dead_lettered += 1,
+            Err(err) => {
+                warn!(record, error = %err, "dead letter failed: record left for retry");
+                batch.fail(record);
+            }
+        }
+    }
+}
+
+/// The documents of one Kinesis batch and which record each came from.
+struct Batch {
+    docs: Vec<Document>,
+    doc_record: Vec<usize>,
+    /// The lowest record index not fully handled.
+    first_failed: Option<usize>,
+    counts: Counts,
+}
+
+impl Batch {
+    fn new(records: usize) -> Self {
+        Self {
+            docs: Vec::with_capacity(records * 8),
+            doc_record: Vec::with_capacity(records * 8),
+            first_failed: None,
+            counts: Counts::default(),
+        }
+    }
+
+    fn push(&mut self, doc: Document, record: usize) {
+        self.docs.push(doc);
+        self.doc_record.push(record);
+        self.counts.documents += 1;
+    }
+
+    fn fail(&mut self, record: usize) {
+        self.first_failed = Some(self.first_failed.map_or(record, |f| f.min(record)));
+    }
+
+    fn first_failed(&self) -> Option<usize> {
+        self.first_failed
+    }
+}

@@ -1,0 +1,187 @@
+//! The embedded default: every sink writes what it would send as files under one
+//! directory, so the whole pipeline runs on a laptop with no AWS.
+//!
+//! ```text
+//! DIR/opensearch/*.ndjson          _bulk request bodies, exactly as they would be sent
+//! DIR/firehose/<stream>/*.ndjson   one document per line, one file per PutRecordBatch
+//! DIR/slack/*.json                 one webhook payload per file
+//! DIR/dead-letter/<source>-<UTC timestamp>-<id>.json
+//! ```
+//!
+//! File names derive from content (the first document id, a payload hash), so running
+//! the same input twice rewrites the same files instead of adding copies.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+
+use super::{AlertSink, ArchiveSink, DeadLetterSink, Deadline, IndexSink, ItemOutcome, SinkError};
+use crate::dead_letter::DeadLetter;
+use crate::document::Document;
+use crate::{archive, bulk};
+
+/// All four local sinks under `dir`.
+pub fn sinks(dir: &Path, firehose_stream: &str) -> super::Sinks {
+    super::Sinks {
+        index: Box::new(LocalIndex::new(dir.join("opensearch"))),
+        archive: Box::new(LocalArchive::new(
+            dir.join("firehose")
+                .join(crate::dead_letter::sanitize(firehose_stream)),
+        )),
+        dead_letter: Box::new(LocalDeadLetter::new(dir.join("dead-letter"))),
+        alerts: Box::new(LocalAlerts::new(dir.join("slack"))),
+    }
+}
+
+async fn write_file(
+    sink: &'static str,
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+) -> Result<(), SinkError> {
+    let io = |what: &Path, source| SinkError::Io {
+        sink,
+        what: what.display().to_string(),
+        source,
+    };
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|e| io(dir, e))?;
+    let path = dir.join(name);
+    // Write then rename, so a reader never sees half a file.
+    let tmp = dir.join(format!(".{name}.tmp"));
+    tokio::fs::write(&tmp, bytes)
+        .await
+        .map_err(|e| io(&tmp, e))?;
+    tokio::fs::rename(&tmp, &path)
+        .await
+        .map_err(|e| io(&path, e))
+}
+
+/// Outcomes for a group of documents written (or not) together.
+fn outcomes_for(n: usize, result: Result<(), SinkError>) -> impl Iterator<Item = ItemOutcome> {
+    let outcome = match result {
+        Ok(()) => ItemOutcome::Delivered,
+        // A full or read-only disk may clear: the records are retried, not dropped.
+        Err(e) => ItemOutcome::Retryable {
+            reason: e.to_string(),
+        },
+    };
+    std::iter::repeat_n(outcome, n)
+}
+
+fn first_id_prefix(docs: &[Document]) -> &str {
+    docs.first()
+        .map_or("empty", |d| &d.id[..d.id.len().min(16)])
+}
+
+/// `_bulk` bodies as files.
+#[derive(Debug, Clone)]
+pub struct LocalIndex {
+    dir: PathBuf,
+    max_bytes: usize,
+    max_docs: usize,
+}
+
+impl LocalIndex {
+    pub fn new(dir: PathBuf) -> Self {
+        Self {
+            dir,
+            max_bytes: bulk::DEFAULT_MAX_BYTES,
+            max_docs: bulk::DEFAULT_MAX_DOCS,
+        }
+    }
+}
+
+#[async_trait]
+impl IndexSink for LocalIndex {
+    async fn index(&self, docs: &[Document], _deadline: Deadline) -> Vec<ItemOutcome> {
+        let mut out = Vec::with_capacity(docs.len());
+        for range in bulk::chunk_ranges(docs, self.max_bytes, self.max_docs) {
+            let chunk = &docs[range];
+            let name = format!("bulk-{}.ndjson", first_id_prefix(chunk));
+            let result =
+                write_file("opensearch", &self.dir, &name, &bulk::encode_body(chunk)).await;
+            out.extend(outcomes_for(chunk.len(), result));
+        }
+        out
+    }
+}
+
+/// Firehose records as NDJSON files, one per PutRecordBatch call.
+#[derive(Debug, Clone)]
+pub struct LocalArchive {
+    dir: PathBuf,
+}
+
+impl LocalArchive {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+}
+
+#[async_trait]
+impl ArchiveSink for LocalArchive {
+    async fn archive(&self, docs: &[Document], _deadline: Deadline) -> Vec<ItemOutcome> {
+        let mut out = Vec::with_capacity(docs.len());
+        for range in archive::batch_ranges(docs) {
+            let batch = &docs[range];
+            let mut body = Vec::with_capacity(batch.iter().map(|d| d.source.len() + 1).sum());
+            for doc in batch {
+                archive::encode_record(&mut body, doc);
+            }
+            let name = format!("batch-{}.ndjson", first_id_prefix(batch));
+            let result = write_file("firehose", &self.dir, &name, &body).await;
+            out.extend(outcomes_for(batch.len(), result));
+        }
+        out
+    }
+}
+
+/// Dead letters as JSON files.
+#[derive(Debug, Clone)]
+pub struct LocalDeadLetter {
+    dir: PathBuf,
+}
+
+impl LocalDeadLetter {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+}
+
+#[async_trait]
+impl DeadLetterSink for LocalDeadLetter {
+    async fn put(&self, letter: &DeadLetter) -> Result<(), SinkError> {
+        let bytes = serde_json::to_vec_pretty(letter).map_err(|e| SinkError::Failed {
+            sink: "dead-letter",
+            message: e.to_string(),
+        })?;
+        write_file("dead-letter", &self.dir, &letter.file_name(), &bytes).await
+    }
+}
+
+/// Slack webhook payloads as JSON files.
+#[derive(Debug, Clone)]
+pub struct LocalAlerts {
+    dir: PathBuf,
+}
+
+impl LocalAlerts {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+}
+
+#[async_trait]
+impl AlertSink for LocalAlerts {
+    async fn post(&self, payload: &serde_json::Value) -> Result<(), SinkError> {
+        let bytes = serde_json::to_vec_pretty(payload).map_err(|e| SinkError::Failed {
+            sink: "slack",
+            message: e.to_string(),
+        })?;
+        let name = format!("alert-{}.json", hex::encode(&Sha256::digest(&bytes)[..8]));
+        write_file("slack", &self.dir, &name, &bytes).await
+    }
+}

@@ -1,0 +1,96 @@
+//! Where documents go. Each outside service sits behind one small trait here, with a
+//! real adapter and a local one ([`local`]: files under `--out`).
+//!
+//! Sinks report one [`ItemOutcome`] per document, in input order, and never return an
+//! error for the batch: the handler turns outcomes into dead letters and retries.
+
+pub mod local;
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use thiserror::Error;
+
+use crate::dead_letter::DeadLetter;
+use crate::document::Document;
+
+/// What happened to one document in one sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemOutcome {
+    /// Stored as sent (for the index: created, or already there from an earlier try).
+    Delivered,
+    /// Stored in a safe form after the original was refused for good (index only).
+    SafeDelivered { reason: String },
+    /// Not stored yet; the source record must be retried later.
+    Retryable { reason: String },
+    /// Refused for good: the document goes to the dead letter with the reason.
+    Rejected { reason: String },
+}
+
+/// When the invocation must have answered by.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(Instant);
+
+impl Deadline {
+    pub fn at(instant: Instant) -> Self {
+        Self(instant)
+    }
+
+    pub fn after(d: Duration) -> Self {
+        Self(Instant::now() + d)
+    }
+
+    pub fn remaining(&self) -> Duration {
+        self.0.saturating_duration_since(Instant::now())
+    }
+
+    pub fn instant(&self) -> Instant {
+        self.0
+    }
+}
+
+/// An error from a sink that has no per-item outcomes (dead letter, alerts).
+#[derive(Debug, Error)]
+pub enum SinkError {
+    #[error("{sink}: could not write {what}: {source}")]
+    Io {
+        sink: &'static str,
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{sink}: {message}")]
+    Failed { sink: &'static str, message: String },
+}
+
+/// The search index (OpenSearch).
+#[async_trait]
+pub trait IndexSink: Send + Sync {
+    async fn index(&self, docs: &[Document], deadline: Deadline) -> Vec<ItemOutcome>;
+}
+
+/// The per-commons archive (Firehose → S3).
+#[async_trait]
+pub trait ArchiveSink: Send + Sync {
+    async fn archive(&self, docs: &[Document], deadline: Deadline) -> Vec<ItemOutcome>;
+}
+
+/// Where undeliverable input is kept.
+#[async_trait]
+pub trait DeadLetterSink: Send + Sync {
+    async fn put(&self, letter: &DeadLetter) -> Result<(), SinkError>;
+}
+
+/// Where alert payloads (Slack webhook bodies) go.
+#[async_trait]
+pub trait AlertSink: Send + Sync {
+    async fn post(&self, payload: &serde_json::Value) -> Result<(), SinkError>;
+}
+
+/// The four sinks one pipeline writes to.
+pub struct Sinks {
+    pub index: Box<dyn IndexSink>,
+    pub archive: Box<dyn ArchiveSink>,
+    pub dead_letter: Box<dyn DeadLetterSink>,
+    pub alerts: Box<dyn AlertSink>,
+}
