@@ -51,7 +51,7 @@ pub struct ProcessArgs {
     #[arg(long, value_name = "NAME")]
     pub common_name: Option<String>,
     /// Slow-response alert threshold in seconds [env: THRESHOLD]
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub threshold: Option<String>,
     /// Event files as Lambda receives them; `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]

@@ -1,1 +1,10 @@
 //! The one integration-test crate: one `mod` per area, shared helpers in `common`.
+
+mod common;
+
+mod bulk;
+mod cli;
+mod config;
+mod decode;
+mod documents;
+mod pipeline;

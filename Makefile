@@ -1,0 +1,54 @@
+# csoc-forwarder — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CARGO ?= cargo
+OUT ?= ./out
+FIXTURE ?= fixtures/kinesis-mixed.json
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: ## Process the bundled fixture into ./out with the local sinks (no AWS needed)
+	$(CARGO) build --quiet --bin csoc-forwarder
+	./target/debug/csoc-forwarder process --out $(OUT) $(FIXTURE)
+	@echo
+	@echo "Output written under $(OUT):"
+	@find $(OUT) -type f | sort | sed 's/^/  /'
+
+.PHONY: test
+test: lint unit tf-check ## Install what is needed, then fmt, clippy, all tests and the Terraform checks
+
+.PHONY: lint
+lint: ## cargo fmt --check and clippy -D warnings
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets --locked -- -D warnings
+
+.PHONY: unit
+unit: ## All Rust tests (unit, integration, snapshots, property tests)
+	$(CARGO) test --all-targets --locked
+	$(CARGO) test --doc --locked
+
+.PHONY: bench
+bench: ## Throughput and peak-RSS benchmark of the whole pipeline (release build)
+	$(CARGO) build --release --locked --bin csoc-forwarder
+	$(CARGO) bench --locked --bench pipeline
+
+.PHONY: fuzz
+fuzz: ## Fuzz the decoder with cargo-fuzz (not in CI; FUZZ_SECONDS=60)
+	command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run decode -- -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=512
+
+.PHONY: fixtures
+fixtures: ## Regenerate fixtures/ (deterministic)
+	python3 scripts/make_fixtures.py
+
+.PHONY: tf-check
+tf-check: ## terraform fmt -check and checkov (installed into local virtualenvs)
+	bash scripts/terraform-check.sh
+
+.PHONY: clean
+clean: ## Remove build output, ./out and the local virtualenvs
+	$(CARGO) clean
+	rm -rf $(OUT) .venv .venv-checkov .venv-tf

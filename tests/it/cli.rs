@@ -1,0 +1,173 @@
+//! The `process` command as a user runs it: summary lines and exit codes.
+
+use std::process::{Command, Output, Stdio};
+
+use crate::common::fixture_path;
+
+fn process(args: &[&str], out: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_csoc-forwarder"))
+        .arg("process")
+        .arg("--out")
+        .arg(out)
+        .args(args)
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .env_remove("COMMON_NAME")
+        .env_remove("THRESHOLD")
+        .env_remove("INDEX_PREFIX")
+        .env_remove("FIREHOSE_STREAM")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run binary")
+}
+
+fn summaries(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("summary line is JSON"))
+        .collect()
+}
+
+#[test]
+fn processes_fixtures_with_exit_0_and_one_summary_line_each() {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let mixed = fixture_path("kinesis-mixed.json");
+    let control = fixture_path("kinesis-control-message.json");
+    let out = process(
+        &[
+            mixed.to_str().expect("path"),
+            control.to_str().expect("path"),
+            "--common-name",
+            "qaplanetv1",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = summaries(&out);
+    assert_eq!(lines.len(), 2);
+    let first = &lines[0];
+    for key in [
+        "file",
+        "kind",
+        "records",
+        "control_messages",
+        "log_events",
+        "documents",
+        "indexed",
+        "archived",
+        "alerts",
+        "dead_lettered",
+        "retryable_failures",
+        "response",
+    ] {
+        assert!(first.get(key).is_some(), "summary has {key}");
+    }
+    assert_eq!(first["documents"], 14);
+    assert_eq!(lines[1]["control_messages"], 1);
+    // The commons name reached the documents and the default Firehose stream name.
+    let archive = dir.path().join("firehose").join("qaplanetv1_firehose");
+    let text: String = std::fs::read_dir(&archive)
+        .expect("archive dir")
+        .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("read"))
+        .collect();
+    assert!(
+        text.lines()
+            .all(|l| l.contains(r#""commons":"qaplanetv1""#))
+    );
+}
+
+#[test]
+fn reads_standard_input() {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_csoc-forwarder"))
+        .args(["process", "--out"])
+        .arg(dir.path())
+        .arg("-")
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let input = std::fs::read(fixture_path("kinesis-syslog.json")).expect("fixture");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &input).expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(summaries(&out)[0]["file"], "-");
+    assert_eq!(summaries(&out)[0]["documents"], 7);
+}
+
+#[test]
+fn an_unreadable_file_is_exit_2_and_the_others_still_run() {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let good = fixture_path("kinesis-syslog.json");
+    let out = process(
+        &["/no/such/file.json", good.to_str().expect("path")],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /no/such/file.json"));
+    assert_eq!(summaries(&out).len(), 1);
+}
+
+#[test]
+fn a_file_that_is_not_an_event_is_exit_2_and_kept_in_the_dead_letter() {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let input = dir.path().join("notes.txt");
+    std::fs::write(&input, "hello").expect("write");
+    let out = process(&[input.to_str().expect("path")], &dir.path().join("out"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("event is not JSON"));
+    let letters: Vec<_> = std::fs::read_dir(dir.path().join("out/dead-letter"))
+        .expect("dead letters")
+        .collect();
+    assert_eq!(letters.len(), 1);
+    let name = letters[0]
+        .as_ref()
+        .expect("entry")
+        .file_name()
+        .to_string_lossy()
+        .into_owned();
+    assert!(name.starts_with("file-notes-"), "{name}");
+}
+
+#[test]
+fn records_left_for_retry_are_exit_3() {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    // A file where the index directory should be: every bulk write fails (retryable).
+    std::fs::write(dir.path().join("opensearch"), b"in the way").expect("write");
+    let out = process(
+        &[fixture_path("kinesis-syslog.json").to_str().expect("path")],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let line = &summaries(&out)[0];
+    assert_eq!(line["retryable_failures"], 1);
+    assert_eq!(
+        line["response"]["batchItemFailures"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[test]
+fn bad_configuration_and_usage_are_exit_2_with_a_clear_message() {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let f = fixture_path("kinesis-syslog.json");
+    let f = f.to_str().expect("path");
+    for (args, needle) in [
+        (vec![f, "--threshold", "soon"], "THRESHOLD"),
+        (vec![f, "--threshold", "-1"], "positive"),
+        (vec![f, "--common-name", "bad name!"], "COMMON_NAME"),
+        (vec![], "FILE"),
+    ] {
+        let out = process(&args, dir.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}

@@ -1,0 +1,207 @@
+//! Shared test helpers: fixtures, event builders, a pipeline on temp-dir sinks, fakes.
+
+use std::borrow::Cow;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
+use csoc_forwarder::decode::{Envelope, LogEvent};
+use csoc_forwarder::document::{Document, DocumentBuilder, Limits};
+use csoc_forwarder::event::{KinesisEvent, KinesisPayload, KinesisRecord};
+use csoc_forwarder::handler::{Invocation, Pipeline};
+use csoc_forwarder::report::Report;
+use csoc_forwarder::sinks::{Deadline, IndexSink, ItemOutcome, Sinks, local};
+use tempfile::TempDir;
+
+pub const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:999999999999:stream/test_stream";
+
+pub fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixture_path(name)).expect("fixture")
+}
+
+/// Every `fixtures/kinesis-*.json`, sorted.
+pub fn kinesis_fixtures() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(fixture_path(""))
+        .expect("fixtures dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("kinesis-") && n.ends_with(".json"))
+        .collect();
+    names.sort();
+    names
+}
+
+pub fn received_at() -> DateTime<Utc> {
+    "2026-01-02T03:04:05.678Z".parse().expect("time")
+}
+
+pub fn invocation() -> Invocation {
+    Invocation {
+        received_at: received_at(),
+        deadline: Deadline::after(Duration::from_secs(300)),
+        source: "test".to_owned(),
+    }
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(bytes).expect("gzip");
+    gz.finish().expect("gzip")
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
+/// A data envelope with `messages` as log events (ids 1.., timestamps from 2018-03-08).
+pub fn envelope<'a>(log_group: &'a str, log_stream: &'a str, messages: &[&'a str]) -> Envelope<'a> {
+    Envelope {
+        message_type: Cow::Borrowed("DATA_MESSAGE"),
+        owner: Cow::Borrowed("123456789012"),
+        log_group: Cow::Borrowed(log_group),
+        log_stream: Cow::Borrowed(log_stream),
+        subscription_filters: vec![Cow::Borrowed("test-filter")],
+        log_events: messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| LogEvent {
+                id: Cow::Owned(format!(
+                    "3568926364839183747297373978172801970139024079824794{i:04}"
+                )),
+                timestamp: 1_520_520_148_130 + i as i64,
+                message: Cow::Borrowed(m),
+            })
+            .collect(),
+    }
+}
+
+/// A Kinesis event whose records carry `datas` (base64 text) in order.
+pub fn kinesis_event(datas: &[String]) -> Vec<u8> {
+    let event = KinesisEvent {
+        records: datas
+            .iter()
+            .enumerate()
+            .map(|(i, data)| KinesisRecord {
+                event_id: format!("shardId-000000000000:4959{i:04}"),
+                event_source_arn: STREAM_ARN.to_owned(),
+                kinesis: KinesisPayload {
+                    data: data.clone(),
+                    sequence_number: format!("4959{i:04}"),
+                    partition_key: "pk".to_owned(),
+                    approximate_arrival_timestamp: None,
+                },
+            })
+            .collect(),
+    };
+    serde_json::to_vec(&event).expect("event")
+}
+
+pub fn builder() -> DocumentBuilder {
+    DocumentBuilder::new("testcommons", "csoc-logs", Limits::default())
+}
+
+/// Builds the documents of every log event in a fixture (without the sinks).
+pub fn fixture_documents(name: &str) -> Vec<Document> {
+    let event: KinesisEvent = serde_json::from_slice(&fixture(name)).expect("kinesis fixture");
+    let mut decoder = csoc_forwarder::decode::Decoder::new(1 << 20);
+    let mut docs = Vec::new();
+    for record in &event.records {
+        let env = decoder
+            .decode(&record.kinesis.data)
+            .expect("fixture decodes");
+        if env.is_control_message() {
+            continue;
+        }
+        for ev in &env.log_events {
+            docs.push(builder().build(&env, ev).expect("document"));
+        }
+    }
+    docs
+}
+
+/// A pipeline on the local sinks in a fresh temp dir.
+pub fn local_pipeline() -> (Pipeline, TempDir) {
+    let dir = TempDir::new().expect("tempdir");
+    let sinks = local::sinks(dir.path(), "test_firehose");
+    (pipeline_with(sinks), dir)
+}
+
+pub fn pipeline_with(sinks: Sinks) -> Pipeline {
+    Pipeline::new(1 << 20, builder(), sinks)
+}
+
+pub fn run(pipeline: &Pipeline, event: &[u8]) -> Report {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(pipeline.handle(event, &invocation()))
+}
+
+/// Files under `dir/sub`, sorted by name.
+pub fn files(dir: &Path, sub: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = match std::fs::read_dir(dir.join(sub)) {
+        Ok(entries) => entries.map(|e| e.expect("entry").path()).collect(),
+        Err(_) => Vec::new(),
+    };
+    out.retain(|p| p.is_file());
+    out.sort();
+    out
+}
+
+/// Parsed dead letters under `dir/dead-letter`.
+pub fn dead_letters(dir: &Path) -> Vec<(String, serde_json::Value)> {
+    files(dir, "dead-letter")
+        .into_iter()
+        .map(|p| {
+            let name = p.file_name().expect("name").to_string_lossy().into_owned();
+            let value = serde_json::from_slice(&std::fs::read(&p).expect("read")).expect("json");
+            (name, value)
+        })
+        .collect()
+}
+
+/// An index sink that answers each document from a rule on its id, and records calls.
+pub struct ScriptedIndex {
+    pub rule: Box<dyn Fn(&Document) -> ItemOutcome + Send + Sync>,
+    pub seen: Mutex<Vec<String>>,
+}
+
+impl ScriptedIndex {
+    pub fn new(rule: impl Fn(&Document) -> ItemOutcome + Send + Sync + 'static) -> Self {
+        Self {
+            rule: Box::new(rule),
+            seen: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+#[async_trait]
+impl IndexSink for ScriptedIndex {
+    async fn index(&self, docs: &[Document], _deadline: Deadline) -> Vec<ItemOutcome> {
+        let mut seen = self.seen.lock().expect("lock");
+        docs.iter()
+            .map(|d| {
+                seen.push(d.id.clone());
+                (self.rule)(d)
+            })
+            .collect()
+    }
+}
+
+/// Local sinks in `dir`, but with `index` in place of the local index.
+pub fn sinks_with_index(dir: &Path, index: impl IndexSink + 'static) -> Sinks {
+    let mut sinks = local::sinks(dir, "test_firehose");
+    sinks.index = Box::new(index);
+    sinks
+}

@@ -1,0 +1,91 @@
+//! Configuration: defaults, validation, and the README table against `ENV_VARS`.
+
+use std::collections::HashMap;
+
+use csoc_forwarder::config::{self, Config, ENV_VARS};
+
+fn from(pairs: &[(&str, &str)]) -> Result<Config, config::ConfigError> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(|k| map.get(k).cloned())
+}
+
+#[test]
+fn defaults_hold() {
+    let c = from(&[]).expect("defaults are valid");
+    assert_eq!(c.common_name, "local");
+    assert_eq!(c.index_prefix, "csoc-logs");
+    assert_eq!(c.threshold, None);
+    assert_eq!(c.max_decompressed_bytes, 8 * 1024 * 1024);
+    assert_eq!(c.firehose_stream, "local_firehose");
+    assert_eq!(c.out_dir, std::path::PathBuf::from("./out"));
+}
+
+#[test]
+fn values_are_read_and_empty_means_unset() {
+    let c = from(&[
+        ("COMMON_NAME", "qaplanetv1"),
+        ("THRESHOLD", "2.5"),
+        ("INDEX_PREFIX", " "),
+        ("MAX_DECOMPRESSED_BYTES", "4096"),
+    ])
+    .expect("valid");
+    assert_eq!(c.common_name, "qaplanetv1");
+    assert_eq!(c.firehose_stream, "qaplanetv1_firehose");
+    assert_eq!(c.threshold, Some(2.5));
+    assert_eq!(c.index_prefix, "csoc-logs");
+    assert_eq!(c.max_decompressed_bytes, 4096);
+}
+
+#[test]
+fn bad_values_fail_with_the_variable_named() {
+    for (name, value) in [
+        ("COMMON_NAME", "has space"),
+        ("COMMON_NAME", "-leading"),
+        ("INDEX_PREFIX", "Upper"),
+        ("INDEX_PREFIX", "a*b"),
+        ("THRESHOLD", "fast"),
+        ("THRESHOLD", "0"),
+        ("THRESHOLD", "NaN"),
+        ("MAX_DECOMPRESSED_BYTES", "12"),
+        ("MAX_DECOMPRESSED_BYTES", "lots"),
+        ("FIREHOSE_STREAM", "bad/stream"),
+    ] {
+        let err = from(&[(name, value)]).expect_err(&format!("{name}={value} must fail"));
+        assert!(err.to_string().contains(name), "{err}");
+    }
+}
+
+#[test]
+fn the_readme_documents_every_variable_the_binary_reads() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    for var in ENV_VARS {
+        assert!(
+            readme.contains(&format!("| `{}` |", var.name)),
+            "README lacks a row for {}",
+            var.name
+        );
+    }
+    // And nothing else: every variable row in the README is a real one.
+    let section = readme
+        .split("## Configuration")
+        .nth(1)
+        .expect("section")
+        .split("\n## ")
+        .next()
+        .expect("body");
+    for line in section.lines().filter(|l| l.starts_with("| `")) {
+        let name = line
+            .trim_start_matches("| `")
+            .split('`')
+            .next()
+            .expect("name");
+        assert!(
+            ENV_VARS.iter().any(|v| v.name == name),
+            "README documents unknown variable {name}"
+        );
+    }
+}

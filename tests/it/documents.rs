@@ -1,0 +1,304 @@
+//! Documents: snapshots per fixture, the flattening rules, ids, index names, properties.
+
+use std::borrow::Cow;
+
+use csoc_forwarder::decode::LogEvent;
+use csoc_forwarder::document::{self, DocumentBuilder, Limits};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use crate::common::{builder, envelope, fixture_documents, kinesis_fixtures};
+
+/// The document for one message, parsed.
+fn doc_for(message: &str) -> Value {
+    doc_with(builder(), message)
+}
+
+fn doc_with(b: DocumentBuilder, message: &str) -> Value {
+    let env = envelope("group", "stream", &[message]);
+    let d = b.build(&env, &env.log_events[0]).expect("document");
+    serde_json::from_str(&d.source).expect("document is JSON")
+}
+
+#[test]
+fn snapshot_documents_of_every_fixture() {
+    for name in kinesis_fixtures() {
+        let docs: Vec<Value> = fixture_documents(&name)
+            .into_iter()
+            .map(|d| json!({"_id": d.id, "_index": d.index, "_source": serde_json::from_str::<Value>(&d.source).expect("json")}))
+            .collect();
+        insta::assert_json_snapshot!(format!("documents-{name}"), docs);
+    }
+}
+
+#[test]
+fn text_messages_become_log_fields() {
+    let d = doc_for("just some text");
+    assert_eq!(d["message"], json!({"log": "just some text"}));
+    for not_object in ["123", "\"a string\"", "[1,2]", "{broken json", "null"] {
+        assert_eq!(
+            doc_for(not_object)["message"],
+            json!({"log": not_object}),
+            "{not_object}"
+        );
+    }
+}
+
+#[test]
+fn envelope_fields_and_commons_are_copied() {
+    let d = doc_for("x");
+    assert_eq!(d["messageType"], "DATA_MESSAGE");
+    assert_eq!(d["owner"], "123456789012");
+    assert_eq!(d["logGroup"], "group");
+    assert_eq!(d["logStream"], "stream");
+    assert_eq!(d["subscriptionFilters"], json!(["test-filter"]));
+    assert_eq!(d["commons"], "testcommons");
+    assert_eq!(d["@timestamp"], "2018-03-08T14:42:28.130Z");
+}
+
+#[test]
+fn timestamp_defaults_to_the_event_time_never_the_wall_clock() {
+    let d = doc_for("no time here");
+    assert_eq!(d["timestamp"], d["@timestamp"]);
+}
+
+#[test]
+fn json_time_fields_set_timestamp() {
+    let d = doc_for(r#"{"time":"2018-03-08T14:41:57.123Z","msg":"x"}"#);
+    assert_eq!(d["timestamp"], "2018-03-08T14:41:57.123Z");
+    assert_eq!(d["@timestamp"], "2018-03-08T14:42:28.130Z");
+}
+
+#[test]
+fn dotted_keys_are_rewritten_at_every_depth() {
+    let d = doc_for(r#"{"a.b":1,"k":{"app.kubernetes.io/name":"x","deep":[{"c.d":true}]}}"#);
+    assert_eq!(
+        d["message"],
+        json!({"a_b": 1, "k": {"app_kubernetes_io/name": "x", "deep": [{"c_d": true}]}})
+    );
+}
+
+#[test]
+fn a_rewritten_key_never_overwrites_another() {
+    let d = doc_for(r#"{"a.b":1,"a_b":2,"a.b.":3,"a_b_":4}"#);
+    let m = d["message"].as_object().expect("object");
+    assert_eq!(m.len(), 4, "{m:?}");
+    assert_eq!(m["a_b"], 2);
+    assert_eq!(m["a_b_"], 4);
+    let mut moved: Vec<i64> = m
+        .iter()
+        .filter(|(k, _)| k.ends_with("_2"))
+        .map(|(_, v)| v.as_i64().expect("int"))
+        .collect();
+    moved.sort();
+    assert_eq!(moved, vec![1, 3]);
+}
+
+#[test]
+fn depth_over_the_cap_is_kept_as_text() {
+    let b = DocumentBuilder::new(
+        "c",
+        "p",
+        Limits {
+            max_depth: 2,
+            max_fields: 100,
+        },
+    );
+    let d = doc_with(b, r#"{"l1":{"l2":{"l3.x":1}},"arr":[[1,2]]}"#);
+    assert_eq!(d["message"]["l1"]["l2"], json!(r#"{"l3.x":1}"#));
+    assert_eq!(d["message"]["arr"], json!(["[1,2]"]));
+}
+
+#[test]
+fn fields_over_the_cap_are_kept_as_text_in_overflow() {
+    // Keys are visited in sorted order: `_overflow`, `b`, `b.c`, then the cap is reached.
+    let b = DocumentBuilder::new(
+        "c",
+        "p",
+        Limits {
+            max_depth: 8,
+            max_fields: 3,
+        },
+    );
+    let d = doc_with(b, r#"{"_overflow":"mine","b":{"c":2,"d":3,"e":4},"f":5}"#);
+    let m = &d["message"];
+    assert_eq!(m["_overflow"], "mine", "an existing key keeps its name");
+    assert_eq!(m["b"]["c"], 2);
+    assert_eq!(m["b"]["_overflow"], json!(r#"{"d":3,"e":4}"#));
+    assert_eq!(
+        m["_overflow_2"],
+        json!(r#"{"f":5}"#),
+        "the rest of the top steps aside"
+    );
+    assert_eq!(m.as_object().map(|o| o.len()), Some(3));
+}
+
+#[test]
+fn cloudtrail_free_form_fields_are_stored_as_text() {
+    let ct = json!({
+        "eventVersion": "1.08", "eventSource": "iam.amazonaws.com", "eventName": "CreateUser",
+        "eventTime": "2018-03-08T14:40:00Z",
+        "requestParameters": {"userName": "bob", "tags": [{"key": "a.b", "value": "c"}]},
+        "responseElements": {"user": {"userName": "bob"}},
+        "additionalEventData": {"MFAUsed": "No"},
+        "serviceEventDetails": null,
+        "userIdentity": {"type": "Root", "arn": "arn:aws:iam::1:root"}
+    });
+    let d = doc_for(&ct.to_string());
+    let m = &d["message"];
+    for field in document::CLOUDTRAIL_TEXT_FIELDS {
+        if field == "serviceEventDetails" {
+            assert_eq!(m[field], Value::Null);
+            continue;
+        }
+        let text = m[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("{field} is text"));
+        assert_eq!(
+            serde_json::from_str::<Value>(text).expect("json"),
+            ct[field],
+            "{field}"
+        );
+    }
+    assert_eq!(m["userIdentity"]["type"], "Root");
+    assert_eq!(d["timestamp"], "2018-03-08T14:40:00.000Z");
+}
+
+#[test]
+fn objects_missing_a_cloudtrail_marker_are_not_treated_as_cloudtrail() {
+    let d = doc_for(r#"{"eventSource":"x","eventName":"y","requestParameters":{"a":1}}"#);
+    assert_eq!(d["message"]["requestParameters"], json!({"a": 1}));
+}
+
+#[test]
+fn ids_are_deterministic_unique_and_short() {
+    let a = document::document_id("1", "g", "s", "e1");
+    assert_eq!(a, document::document_id("1", "g", "s", "e1"));
+    assert_ne!(a, document::document_id("1", "g", "s", "e2"));
+    assert_ne!(
+        document::document_id("1", "ab", "c", "e"),
+        document::document_id("1", "a", "bc", "e")
+    );
+    let long = "x".repeat(2000);
+    assert!(document::document_id(&long, &long, &long, &long).len() <= 512);
+    assert_eq!(a.len(), 64);
+}
+
+#[test]
+fn index_is_daily_in_utc() {
+    let t = "2019-12-31T23:59:59.999Z".parse().expect("time");
+    assert_eq!(document::index_name("csoc-logs", t), "csoc-logs-2019.12.31");
+    let env = envelope("g", "s", &["x"]);
+    let ev = LogEvent {
+        id: Cow::Borrowed("1"),
+        timestamp: 1_577_836_800_000,
+        message: Cow::Borrowed("x"),
+    };
+    assert_eq!(
+        builder().build(&env, &ev).expect("doc").index,
+        "csoc-logs-2020.01.01"
+    );
+}
+
+#[test]
+fn an_out_of_range_event_timestamp_is_an_error_not_a_panic() {
+    let env = envelope("g", "s", &["x"]);
+    let ev = LogEvent {
+        id: Cow::Borrowed("1"),
+        timestamp: i64::MAX,
+        message: Cow::Borrowed("x"),
+    };
+    assert!(builder().build(&env, &ev).is_err());
+}
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        any::<String>().prop_map(Value::from),
+    ];
+    leaf.prop_recursive(12, 256, 8, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            proptest::collection::btree_map("[a-z._]{0,6}|\\PC{0,6}", inner, 0..8)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// No dotted keys, no container deeper than the cap, and a bounded number of distinct
+/// field paths (what the index mapping would hold; arrays are transparent there).
+fn assert_sane(d: &Value, limits: Limits) {
+    fn walk(
+        v: &Value,
+        depth: usize,
+        path: &str,
+        limits: Limits,
+        paths: &mut std::collections::BTreeSet<String>,
+    ) {
+        match v {
+            Value::Object(m) => {
+                assert!(depth <= limits.max_depth, "object at depth {depth}");
+                for (k, child) in m {
+                    assert!(!k.contains('.'), "dotted key {k:?}");
+                    let p = format!("{path}.{k}");
+                    paths.insert(p.clone());
+                    walk(child, depth + 1, &p, limits, paths);
+                }
+            }
+            Value::Array(items) => {
+                assert!(depth <= limits.max_depth, "array at depth {depth}");
+                items
+                    .iter()
+                    .for_each(|i| walk(i, depth + 1, path, limits, paths));
+            }
+            _ => {}
+        }
+    }
+    let mut paths = std::collections::BTreeSet::new();
+    walk(&d["message"], 1, "", limits, &mut paths);
+    // Real fields up to the cap, plus at most one `_overflow` per object path.
+    assert!(
+        paths.len() <= 2 * limits.max_fields + 1,
+        "{} field paths",
+        paths.len()
+    );
+}
+
+proptest! {
+    #[test]
+    fn flattening_never_panics_on_arbitrary_text(text in any::<String>()) {
+        let d = doc_for(&text);
+        prop_assert!(d["message"].is_object());
+    }
+
+    #[test]
+    fn flattened_json_respects_the_caps_and_keeps_every_leaf(value in arb_json()) {
+        let limits = Limits { max_depth: 4, max_fields: 20 };
+        let d = doc_with(DocumentBuilder::new("c", "p", limits), &value.to_string());
+        assert_sane(&d, limits);
+        // Nothing dropped: every string leaf of the input appears in the output text.
+        let out = d["message"].to_string();
+        fn leaves(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::String(s) => out.push(s.clone()),
+                Value::Array(a) => a.iter().for_each(|x| leaves(x, out)),
+                Value::Object(m) => m.values().for_each(|x| leaves(x, out)),
+                _ => {}
+            }
+        }
+        let mut strings = Vec::new();
+        leaves(&value, &mut strings);
+        for s in strings {
+            // A leaf may sit inside JSON text (escaped once more); look for its escaped form too.
+            let once = serde_json::to_string(&s).expect("json");
+            let twice = serde_json::to_string(&once).expect("json");
+            let found = out.contains(&once[1..once.len() - 1]) || out.contains(&twice[1..twice.len() - 1]);
+            prop_assert!(found, "leaf {s:?} missing");
+        }
+    }
+}
