@@ -17,8 +17,18 @@ run: ## Process the bundled fixture into ./out with the local sinks (no AWS need
 	@echo "Output written under $(OUT):"
 	@find $(OUT) -type f | sort | sed 's/^/  /'
 
+VENV ?= .venv
+
 .PHONY: test
-test: lint unit tf-check ## Install what is needed, then fmt, clippy, all tests and the Terraform checks
+test: tools lint unit tf-check ## Install what is needed, then fmt, clippy, all tests and the Terraform checks
+
+.PHONY: tools
+tools: $(VENV)/.installed ## Install the test tools (requirements-test.txt) into ./.venv
+
+$(VENV)/.installed: requirements-test.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
 
 .PHONY: lint
 lint: ## cargo fmt --check and clippy -D warnings
@@ -26,8 +36,8 @@ lint: ## cargo fmt --check and clippy -D warnings
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 
 .PHONY: unit
-unit: ## All Rust tests (unit, integration, snapshots, property tests)
-	$(CARGO) test --all-targets --locked
+unit: ## All Rust tests (unit, integration, snapshots, property tests); tools from ./.venv
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) test --all-targets --locked
 	$(CARGO) test --doc --locked
 
 .PHONY: bench
