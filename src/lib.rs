@@ -2,3 +2,4 @@
 //! OpenSearch, Firehose archive, Slack alerts. See README.md for the flow.
 
 pub mod config;
+pub mod timestamp;
