@@ -48,7 +48,7 @@ bench: ## Throughput and peak-RSS benchmark of the whole pipeline (release build
 .PHONY: fuzz
 fuzz: ## Fuzz the decoder with cargo-fuzz (not in CI; FUZZ_SECONDS=60)
 	command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
-	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run decode -- -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=512
+	cd fuzz && mkdir -p corpus/decode && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run decode corpus/decode seeds -- -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=512
 
 .PHONY: fixtures
 fixtures: ## Regenerate fixtures/ (deterministic)

@@ -95,14 +95,17 @@ kubernetes = envelope("qaplanetv1", "revproxy-deployment-5d9c8b7f6-x7k2p_default
     })),
 ])
 
+# Event timestamps are when CloudWatch Logs received the line: a little after the time
+# written in it, so `timestamp` (found in the text) and `@timestamp` differ.
 syslog = envelope("qaplanetv1", "i-0a1b2c3d4e5f67890/var/log/messages", [
-    (1520520121000, "Mar  8 14:42:01 ip-172-31-1-10 systemd[1]: Started Session 42 of user ubuntu."),
-    (1520520122000, "Mar  8 14:42:02 ip-172-31-1-10 sshd[2211]: Accepted publickey for ubuntu from 73.12.201.4 port 52311 ssh2"),
-    (1520520117000, "2018-03-08 14:41:57 +0000 [info]: #0 fluentd worker is now running worker=0"),
-    (1520520147000, '10.0.0.1 - - [08/Mar/2018:14:42:27 +0000] "GET /index.html HTTP/1.1" 200 612 "-" "curl/7.58.0"'),
-    (1520520147000, "[Thu Mar 08 14:42:27.570065 2018] [mpm_event:notice] [pid 1:tid 140] AH00489: Apache/2.4.29 configured"),
-    (1520520148000, "1520520148.130    120 10.0.0.5 TCP_MISS/200 1024 GET http://example.com/ - HIER_DIRECT/93.184.216.34 text/html"),
-    (1520520150000, "kernel: no time in this line at all"),
+    (1520520122480, "Mar  8 14:42:01 ip-172-31-1-10 systemd[1]: Started Session 42 of user ubuntu."),
+    (1520520123155, "Mar  8 14:42:02 ip-172-31-1-10 sshd[2211]: Accepted publickey for ubuntu from 73.12.201.4 port 52311 ssh2"),
+    (1520520118210, "2018-03-08 14:41:57 +0000 [info]: #0 fluentd worker is now running worker=0"),
+    (1520520148020, '10.0.0.1 - - [08/Mar/2018:14:42:27 +0000] "GET /index.html HTTP/1.1" 200 612 "-" "curl/7.58.0"'),
+    (1520520148700, "[Thu Mar 08 14:42:27.570065 2018] [mpm_event:notice] [pid 1:tid 140] AH00489: Apache/2.4.29 configured"),
+    (1520520149310, "1520520148.130    120 10.0.0.5 TCP_MISS/200 1024 GET http://example.com/ - HIER_DIRECT/93.184.216.34 text/html"),
+    (1520520150000, "Thu Mar  8 14:42:29 2018 cron[812]: (root) CMD (run-parts /etc/cron.hourly)"),
+    (1520520151000, "kernel: no time in this line at all"),
 ])
 
 

@@ -98,7 +98,9 @@ impl DocumentBuilder {
         env: &Envelope<'_>,
         event: &LogEvent<'_>,
     ) -> Result<Document, DocumentError> {
+        // RFC 3339 and OpenSearch dates hold years 0000 to 9999 only.
         let at = timestamp::from_epoch_millis(event.timestamp)
+            .filter(|t| (0..=9999).contains(&t.year()))
             .ok_or(DocumentError::Timestamp(event.timestamp))?;
         let parsed = parse_object(&event.message);
         let found = match &parsed {

@@ -66,7 +66,7 @@ fn processes_fixtures_with_exit_0_and_one_summary_line_each() {
     ] {
         assert!(first.get(key).is_some(), "summary has {key}");
     }
-    assert_eq!(first["documents"], 14);
+    assert_eq!(first["documents"], 15);
     assert_eq!(lines[1]["control_messages"], 1);
     // The commons name reached the documents and the default Firehose stream name.
     let archive = dir.path().join("firehose").join("qaplanetv1_firehose");
@@ -97,7 +97,7 @@ fn reads_standard_input() {
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(summaries(&out)[0]["file"], "-");
-    assert_eq!(summaries(&out)[0]["documents"], 7);
+    assert_eq!(summaries(&out)[0]["documents"], 8);
 }
 
 #[test]

@@ -30,7 +30,7 @@ fn decodes_a_real_fixture_record() {
     assert_eq!(env.owner, "123456789012");
     assert_eq!(env.log_group, "qaplanetv1");
     assert_eq!(env.subscription_filters, vec!["qaplanetv1-csoc"]);
-    assert_eq!(env.log_events.len(), 7);
+    assert_eq!(env.log_events.len(), 8);
     assert!(env.log_events[0].message.starts_with("Mar  8 14:42:01"));
 }
 

@@ -15,8 +15,8 @@ fn every_fixture_event_is_fully_handled_and_accounted() {
     let c = &report.counts;
     assert_eq!(report.kind, "kinesis");
     assert_eq!((c.records, c.control_messages), (4, 1));
-    assert_eq!(c.log_events, 14);
-    assert_eq!((c.documents, c.indexed, c.archived), (14, 14, 14));
+    assert_eq!(c.log_events, 15);
+    assert_eq!((c.documents, c.indexed, c.archived), (15, 15, 15));
     assert_eq!((c.dead_lettered, c.retryable_failures), (0, 0));
     assert_eq!(
         report.response,
@@ -32,8 +32,8 @@ fn every_fixture_event_is_fully_handled_and_accounted() {
         .iter()
         .map(|p| std::fs::read_to_string(p).expect("read"))
         .collect();
-    assert_eq!(bulk.lines().count(), 28);
-    assert_eq!(archive.lines().count(), 14);
+    assert_eq!(bulk.lines().count(), 30);
+    assert_eq!(archive.lines().count(), 15);
     let bulk_docs: Vec<&str> = bulk.lines().skip(1).step_by(2).collect();
     let archive_docs: Vec<&str> = archive.lines().collect();
     assert_eq!(bulk_docs, archive_docs);
