@@ -1,1 +1,2 @@
 //! The one integration-test crate: one `mod` per area, shared helpers in `common`.
+mod terraform_contract;
