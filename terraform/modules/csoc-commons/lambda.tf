@@ -2,15 +2,17 @@
 # The function (the csoc-forwarder binary) and its log group.
 ################################################################################
 
+# Looked up only when no endpoint is given and the function is given a URL of the domain, so
+# a commons can be applied before the shared domain exists while the binary does not use it.
 data "aws_opensearch_domain" "this" {
-  count = var.opensearch_endpoint == null ? 1 : 0
+  count = var.opensearch_endpoint == null && anytrue([for name in local.lambda_env_later_enabled : contains(["OPENSEARCH_URL", "DASHBOARDS_URL"], name)]) ? 1 : 0
 
   domain_name = var.elasticsearch_domain
 }
 
 locals {
   opensearch_domain_arn = "arn:${local.partition}:es:${local.region}:${local.account_id}:domain/${var.elasticsearch_domain}"
-  opensearch_url        = var.opensearch_endpoint != null ? var.opensearch_endpoint : "https://${one(data.aws_opensearch_domain.this[*].endpoint)}"
+  opensearch_url        = var.opensearch_endpoint != null ? var.opensearch_endpoint : try("https://${data.aws_opensearch_domain.this[0].endpoint}", "")
 
   # The environment the binary reads today: exactly csoc_forwarder::config::lambda_env_names()
   # (src/config.rs); tests/it/terraform_contract.rs checks the two agree.

@@ -174,7 +174,7 @@ variable "elasticsearch_domain" {
 }
 
 variable "opensearch_endpoint" {
-  description = "HTTPS endpoint of the OpenSearch domain (e.g. https://search-commons-logs-xyz.us-east-1.es.amazonaws.com). null looks the domain up by elasticsearch_domain."
+  description = "HTTPS endpoint of the OpenSearch domain (e.g. https://search-commons-logs-xyz.us-east-1.es.amazonaws.com). null looks the domain up by elasticsearch_domain once the function is given OPENSEARCH_URL or DASHBOARDS_URL."
   type        = string
   default     = null
 

@@ -125,6 +125,11 @@ run "defaults" {
     condition     = length(aws_secretsmanager_secret_version.slack_webhook) == 0
     error_message = "no secret value without a slack_webhook"
   }
+
+  assert {
+    condition     = length(data.aws_opensearch_domain.this) == 0
+    error_message = "the domain is not looked up while the function is not given its URL"
+  }
 }
 
 run "threshold_on_demand_and_options" {
