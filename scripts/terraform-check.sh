@@ -5,7 +5,7 @@
 #      provider registry is needed or reachable).
 #   2. checkov, pinned, in its own venv; it must report 0 failed checks.
 # Idempotent: venvs are reused when present. Quiet on success; prints the tool output on failure.
-# Env overrides: TF_VENV (default .tools/venv-tf), CHECKOV_VENV (default .venv-checkov),
+# Env overrides: TF_VENV (default .venv-tf), CHECKOV_VENV (default .venv-checkov),
 # PYTHON (default python3), TERRAFORM (a terraform binary to use for fmt).
 set -euo pipefail
 
@@ -13,7 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 PYTHON="${PYTHON:-python3}"
-TF_VENV="${TF_VENV:-$ROOT/.tools/venv-tf}"
+TF_VENV="${TF_VENV:-$ROOT/.venv-tf}"
 CHECKOV_VENV="${CHECKOV_VENV:-$ROOT/.venv-checkov}"
 TF_WRAPPER_VERSION="1.0.3.post3"
 CHECKOV_VERSION="3.3.30"
