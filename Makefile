@@ -58,6 +58,14 @@ fixtures: ## Regenerate fixtures/ (deterministic)
 tf-check: ## terraform fmt -check and checkov (installed into local virtualenvs)
 	bash scripts/terraform-check.sh
 
+TF_DIRS := terraform/modules/csoc-commons terraform/modules/child-subscription terraform/modules/opensearch-domain terraform/examples/commons terraform/examples/child
+TF_TEST_DIRS := terraform/modules/csoc-commons terraform/modules/child-subscription terraform/modules/opensearch-domain
+
+.PHONY: tf-validate
+tf-validate: ## terraform init/validate/test (mock provider, plan only); needs the Terraform registry, so not in CI
+	@for d in $(TF_DIRS); do echo "== $$d"; (cd $$d && terraform init -backend=false -input=false >/dev/null && terraform validate) || exit 1; done
+	@for d in $(TF_TEST_DIRS); do echo "== test $$d"; (cd $$d && terraform test) || exit 1; done
+
 .PHONY: clean
 clean: ## Remove build output, ./out and the local virtualenvs
 	$(CARGO) clean

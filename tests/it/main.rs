@@ -8,3 +8,4 @@ mod config;
 mod decode;
 mod documents;
 mod pipeline;
+mod terraform_contract;

@@ -1,0 +1,24 @@
+output "destination_arn" {
+  description = "CloudWatch Logs destination ARN to give to the child account (examples/child's destination_arn)."
+  value       = module.commons.destination_arn
+}
+
+output "lambda_function_name" {
+  description = "Name of the csoc-forwarder function."
+  value       = module.commons.lambda_function_name
+}
+
+output "lambda_role_arn" {
+  description = "The function's role ARN, to admit in the OpenSearch domain's access policy."
+  value       = module.commons.lambda_role_arn
+}
+
+output "archive_bucket_name" {
+  description = "Name of the commons' archive bucket."
+  value       = module.commons.archive_bucket_name
+}
+
+output "failure_queue_url" {
+  description = "URL of the queue holding what the function gave up on."
+  value       = module.commons.failure_queue_url
+}

@@ -1,0 +1,24 @@
+################################################################################
+# The stream the CloudWatch Logs destination writes into and the function reads.
+################################################################################
+
+resource "aws_kinesis_stream" "this" {
+  name             = "${local.name}-csoc-logs"
+  shard_count      = var.kinesis_stream_mode == "PROVISIONED" ? var.kinesis_shard_count : null
+  retention_period = var.kinesis_retention_hours
+  encryption_type  = "KMS"
+  kms_key_id       = aws_kms_key.this.arn
+
+  stream_mode_details {
+    stream_mode = var.kinesis_stream_mode
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.csoc_account_id == null || var.csoc_account_id == local.account_id
+      error_message = "csoc_account_id is set but differs from the account of the aws provider's credentials: apply this module in the CSOC account."
+    }
+  }
+
+  tags = local.tags
+}

@@ -1,0 +1,59 @@
+output "destination_arn" {
+  description = "ARN of the CloudWatch Logs destination; give it to the child account (child-subscription module's destination_arn)."
+  value       = aws_cloudwatch_log_destination.this.arn
+}
+
+output "kinesis_stream_arn" {
+  description = "ARN of the commons' Kinesis stream."
+  value       = aws_kinesis_stream.this.arn
+}
+
+output "lambda_function_name" {
+  description = "Name of the csoc-forwarder function."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "lambda_function_arn" {
+  description = "ARN of the csoc-forwarder function."
+  value       = aws_lambda_function.this.arn
+}
+
+output "lambda_role_arn" {
+  description = "ARN of the function's role; admit it in the OpenSearch domain's access policy (opensearch-domain module's function_role_arns) and map it to an OpenSearch role."
+  value       = aws_iam_role.lambda.arn
+}
+
+output "lambda_environment_names" {
+  description = "Names of the environment variables set on the function."
+  value       = sort(keys(aws_lambda_function.this.environment[0].variables))
+}
+
+output "firehose_stream_name" {
+  description = "Name of the Firehose delivery stream (FIREHOSE_STREAM)."
+  value       = aws_kinesis_firehose_delivery_stream.archive.name
+}
+
+output "archive_bucket_name" {
+  description = "Name of the commons' archive bucket (logs/<commons>/, errors/<commons>/, dead-letter/)."
+  value       = aws_s3_bucket.archive.id
+}
+
+output "failure_queue_url" {
+  description = "URL of the SQS queue holding batches and events the function gave up on."
+  value       = aws_sqs_queue.failures.url
+}
+
+output "slack_webhook_secret_arn" {
+  description = "ARN of the Secrets Manager secret holding the Slack webhook."
+  value       = aws_secretsmanager_secret.slack_webhook.arn
+}
+
+output "kms_key_arn" {
+  description = "ARN of the commons' KMS key."
+  value       = aws_kms_key.this.arn
+}
+
+output "alarm_topic_arn" {
+  description = "ARN of the created alarm topic, or null."
+  value       = one(aws_sns_topic.alarms[*].arn)
+}

@@ -1,0 +1,256 @@
+# Plan-only tests with a mocked AWS provider: `terraform init -backend=false && terraform test`
+# in this directory. They need the provider's schema, so `init` must reach the registry
+# (this project's CI cannot; see terraform/README.md).
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "111111111111"
+    }
+  }
+  mock_data "aws_region" {
+    defaults = {
+      id   = "us-east-1"
+      name = "us-east-1"
+    }
+  }
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+}
+
+mock_provider "aws" {
+  alias = "destination"
+
+  mock_data "aws_region" {
+    defaults = {
+      id   = "us-east-1"
+      name = "us-east-1"
+    }
+  }
+}
+
+variables {
+  child_account_id = "222222222222"
+  common_name      = "testcommons"
+  lambda_zip_path  = "tests/fixtures/bootstrap.zip"
+}
+
+run "defaults" {
+  command = plan
+
+  providers = {
+    aws             = aws
+    aws.destination = aws.destination
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.memory_size == 128 && aws_lambda_function.this.timeout == 300
+    error_message = "memory_size must default to 128 and timeout to 300"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.runtime == "provided.al2023" && aws_lambda_function.this.handler == "bootstrap"
+    error_message = "the function must run the custom-runtime bootstrap on provided.al2023"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.architectures == tolist(["arm64"])
+    error_message = "the function must default to arm64"
+  }
+
+  assert {
+    condition     = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset(["COMMON_NAME", "INDEX_PREFIX", "THRESHOLD", "FIREHOSE_STREAM", "RUST_LOG"])
+    error_message = "the function's environment must hold exactly the names the binary reads (see src/config.rs)"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["THRESHOLD"] == ""
+    error_message = "an unset threshold must reach the function as an empty THRESHOLD"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["FIREHOSE_STREAM"] == "testcommons_firehose"
+    error_message = "FIREHOSE_STREAM must name the commons' delivery stream"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.kinesis.function_response_types == toset(["ReportBatchItemFailures"])
+    error_message = "the event source mapping must report batch item failures"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.kinesis.starting_position == "TRIM_HORIZON" && aws_lambda_event_source_mapping.kinesis.bisect_batch_on_function_error
+    error_message = "the event source mapping must start at TRIM_HORIZON and bisect failing batches"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.kinesis.maximum_retry_attempts == 3
+    error_message = "retries must be bounded (default 3)"
+  }
+
+  assert {
+    condition     = aws_kinesis_stream.this.encryption_type == "KMS" && aws_kinesis_stream.this.shard_count == 1
+    error_message = "the stream must be KMS-encrypted, one shard by default"
+  }
+
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.archive.extended_s3_configuration[0].compression_format == "GZIP"
+    error_message = "the archive must be GZIP"
+  }
+
+  assert {
+    condition     = startswith(aws_kinesis_firehose_delivery_stream.archive.extended_s3_configuration[0].prefix, "logs/testcommons/")
+    error_message = "the archive prefix must be per commons"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_destination.this.name == "testcommons_destination"
+    error_message = "the destination is named after the commons"
+  }
+
+  assert {
+    condition     = aws_s3_object.dead_letter_prefix.key == "dead-letter/"
+    error_message = "the archive bucket must have the dead-letter/ prefix"
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_rule.cloudtrail) == 0 && length(aws_sns_topic.alarms) == 0
+    error_message = "the EventBridge rule and the alarm topic are off by default"
+  }
+
+  assert {
+    condition     = length(aws_secretsmanager_secret_version.slack_webhook) == 0
+    error_message = "no secret value without a slack_webhook"
+  }
+
+  assert {
+    condition     = length(data.aws_opensearch_domain.this) == 0
+    error_message = "the domain is not looked up while the function is not given its URL"
+  }
+}
+
+run "threshold_on_demand_and_options" {
+  command = plan
+
+  providers = {
+    aws             = aws
+    aws.destination = aws.destination
+  }
+
+  variables {
+    threshold                = 2.5
+    kinesis_stream_mode      = "ON_DEMAND"
+    slack_webhook            = "https://hooks.slack.com/services/T000/B000/XXXX"
+    enable_cloudtrail_events = true
+    create_alarm_topic       = true
+    reserved_concurrency     = 5
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["THRESHOLD"] == "2.5"
+    error_message = "threshold must reach the function as THRESHOLD"
+  }
+
+  assert {
+    condition     = aws_kinesis_stream.this.shard_count == null && aws_kinesis_stream.this.stream_mode_details[0].stream_mode == "ON_DEMAND"
+    error_message = "ON_DEMAND streams take no shard count"
+  }
+
+  assert {
+    condition     = length(aws_secretsmanager_secret_version.slack_webhook) == 1
+    error_message = "a slack_webhook must be stored in the secret"
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_rule.cloudtrail) == 1 && length(aws_lambda_permission.cloudtrail) == 1
+    error_message = "enable_cloudtrail_events must create the rule and the invoke permission"
+  }
+
+  assert {
+    condition     = length(aws_sns_topic.alarms) == 1
+    error_message = "create_alarm_topic must create the topic"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.reserved_concurrent_executions == 5
+    error_message = "reserved_concurrency must reach the function"
+  }
+}
+
+run "rejects_short_account_id" {
+  command = plan
+
+  providers = {
+    aws             = aws
+    aws.destination = aws.destination
+  }
+
+  variables {
+    child_account_id = "12345"
+  }
+
+  expect_failures = [var.child_account_id]
+}
+
+run "rejects_bad_common_name" {
+  command = plan
+
+  providers = {
+    aws             = aws
+    aws.destination = aws.destination
+  }
+
+  variables {
+    common_name = "Bad_Name"
+  }
+
+  expect_failures = [var.common_name]
+}
+
+run "rejects_memory_out_of_range" {
+  command = plan
+
+  providers = {
+    aws             = aws
+    aws.destination = aws.destination
+  }
+
+  variables {
+    memory_size = 64
+  }
+
+  expect_failures = [var.memory_size]
+}
+
+run "rejects_infinite_retries" {
+  command = plan
+
+  providers = {
+    aws             = aws
+    aws.destination = aws.destination
+  }
+
+  variables {
+    maximum_retry_attempts = -1
+  }
+
+  expect_failures = [var.maximum_retry_attempts]
+}
+
+run "rejects_foreign_csoc_account" {
+  command = plan
+
+  providers = {
+    aws             = aws
+    aws.destination = aws.destination
+  }
+
+  variables {
+    csoc_account_id = "333333333333"
+  }
+
+  expect_failures = [aws_kinesis_stream.this]
+}

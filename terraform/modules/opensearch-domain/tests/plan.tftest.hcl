@@ -1,0 +1,59 @@
+# Plan-only tests with a mocked AWS provider: `terraform init -backend=false && terraform test`.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "111111111111"
+    }
+  }
+  mock_data "aws_region" {
+    defaults = {
+      id   = "us-east-1"
+      name = "us-east-1"
+    }
+  }
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+}
+
+variables {
+  master_user_arn    = "arn:aws:iam::111111111111:role/opensearch-admin"
+  function_role_arns = ["arn:aws:iam::111111111111:role/testcommons-csoc-forwarder"]
+}
+
+run "secure_defaults" {
+  command = plan
+
+  assert {
+    condition     = aws_opensearch_domain.this.domain_name == "commons-logs"
+    error_message = "the domain defaults to commons-logs"
+  }
+
+  assert {
+    condition     = aws_opensearch_domain.this.encrypt_at_rest[0].enabled && aws_opensearch_domain.this.node_to_node_encryption[0].enabled
+    error_message = "encryption at rest and node-to-node encryption must be on"
+  }
+
+  assert {
+    condition     = aws_opensearch_domain.this.domain_endpoint_options[0].enforce_https
+    error_message = "HTTPS must be enforced"
+  }
+
+  assert {
+    condition     = aws_opensearch_domain.this.advanced_security_options[0].enabled
+    error_message = "fine-grained access control must be on"
+  }
+}
+
+run "rejects_non_role_function_arn" {
+  command = plan
+
+  variables {
+    function_role_arns = ["arn:aws:iam::111111111111:user/someone"]
+  }
+
+  expect_failures = [var.function_role_arns]
+}
