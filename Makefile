@@ -53,6 +53,7 @@ fuzz: ## Fuzz the decoder with cargo-fuzz (not in CI; FUZZ_SECONDS=60)
 .PHONY: fixtures
 fixtures: ## Regenerate fixtures/ (deterministic)
 	python3 scripts/make_fixtures.py
+	python3 scripts/make_eventbridge_fixtures.py
 
 .PHONY: tf-check
 tf-check: ## terraform fmt -check and checkov (installed into local virtualenvs)

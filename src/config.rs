@@ -25,6 +25,14 @@ pub const MAX_DECOMPRESSED_BYTES: &str = "MAX_DECOMPRESSED_BYTES";
 pub const FIREHOSE_STREAM: &str = "FIREHOSE_STREAM";
 pub const OUT_DIR: &str = "OUT_DIR";
 pub const RUST_LOG: &str = "RUST_LOG";
+pub const SLOW_LOG_STREAMS: &str = "SLOW_LOG_STREAMS";
+pub const SLACK_WEBHOOK_SECRET_ARN: &str = "SLACK_WEBHOOK_SECRET_ARN";
+pub const SLACK_WEBHOOK_URL: &str = "SLACK_WEBHOOK_URL";
+pub const DASHBOARDS_URL: &str = "DASHBOARDS_URL";
+pub const ALERT_RULES: &str = "ALERT_RULES";
+
+/// Default `SLOW_LOG_STREAMS`.
+pub const DEFAULT_SLOW_LOG_STREAMS: &str = "revproxy,sheepdog,peregrine";
 
 pub const ENV_VARS: &[EnvVar] = &[
     EnvVar {
@@ -69,6 +77,36 @@ pub const ENV_VARS: &[EnvVar] = &[
         doc: "Log filter (tracing `EnvFilter` syntax). Logs are JSON in Lambda.",
         lambda: true,
     },
+    EnvVar {
+        name: SLOW_LOG_STREAMS,
+        default: Some(DEFAULT_SLOW_LOG_STREAMS),
+        doc: "Comma-separated parts of log stream names checked for slow responses.",
+        lambda: true,
+    },
+    EnvVar {
+        name: SLACK_WEBHOOK_SECRET_ARN,
+        default: None,
+        doc: "Secrets Manager secret holding the Slack incoming-webhook URL (plain, or JSON with a `url` key); read once per cold start.",
+        lambda: true,
+    },
+    EnvVar {
+        name: SLACK_WEBHOOK_URL,
+        default: None,
+        doc: "The Slack incoming-webhook URL itself, for local use; wins over the secret. Neither set: payloads go to `OUT_DIR/slack/`.",
+        lambda: false,
+    },
+    EnvVar {
+        name: DASHBOARDS_URL,
+        default: None,
+        doc: "OpenSearch Dashboards base URL; alerts link each document into Discover when set.",
+        lambda: true,
+    },
+    EnvVar {
+        name: ALERT_RULES,
+        default: None,
+        doc: "CloudTrail alert rules replacing the defaults: inline JSON, or the path of a JSON file (format in \"Slack alerts\"). Validated at start.",
+        lambda: false,
+    },
 ];
 
 /// The names the deployed Lambda function is given by Terraform.
@@ -96,6 +134,15 @@ pub struct Config {
     pub max_decompressed_bytes: usize,
     pub firehose_stream: String,
     pub out_dir: PathBuf,
+    /// Parts of log stream names checked for slow responses.
+    pub slow_log_streams: Vec<String>,
+    pub slack_webhook_secret_arn: Option<String>,
+    /// Redacted in `Debug`: the URL is a credential.
+    pub slack_webhook_url: Option<crate::sinks::slack::WebhookUrl>,
+    /// Without a trailing `/`.
+    pub dashboards_url: Option<String>,
+    /// The alert rules from `ALERT_RULES`, validated; `None` means the defaults.
+    pub alert_rules: Option<crate::alerts::rules::RuleSet>,
 }
 
 impl Config {
@@ -121,6 +168,26 @@ impl Config {
             out_dir: get(OUT_DIR).map_or_else(|| PathBuf::from("./out"), PathBuf::from),
             common_name,
             firehose_stream,
+            slow_log_streams: parse_list(
+                &get(SLOW_LOG_STREAMS).unwrap_or_else(|| DEFAULT_SLOW_LOG_STREAMS.to_owned()),
+            ),
+            slack_webhook_secret_arn: get(SLACK_WEBHOOK_SECRET_ARN).map(|v| v.trim().to_owned()),
+            slack_webhook_url: get(SLACK_WEBHOOK_URL)
+                .map(|v| {
+                    crate::sinks::slack::WebhookUrl::parse(&v).map_err(|reason| {
+                        ConfigError::Invalid {
+                            name: SLACK_WEBHOOK_URL,
+                            // Never echo the value: it is a credential.
+                            value: "<redacted>".to_owned(),
+                            reason,
+                        }
+                    })
+                })
+                .transpose()?,
+            dashboards_url: get(DASHBOARDS_URL)
+                .map(|v| parse_http_url(DASHBOARDS_URL, &v))
+                .transpose()?,
+            alert_rules: get(ALERT_RULES).map(|v| read_rules(&v)).transpose()?,
         };
         config.validate()?;
         Ok(config)
@@ -180,6 +247,45 @@ pub fn parse_threshold(v: &str) -> Result<f64, ConfigError> {
             reason: "a positive number of seconds".to_owned(),
         }),
     }
+}
+
+/// Comma-separated, trimmed, empty items dropped.
+fn parse_list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn parse_http_url(name: &'static str, v: &str) -> Result<String, ConfigError> {
+    let v = v.trim();
+    let ok = (v.starts_with("https://") || v.starts_with("http://"))
+        && v.len() > "https://".len()
+        && !v.contains(char::is_whitespace);
+    check(name, v, ok, "an http:// or https:// URL")?;
+    Ok(v.trim_end_matches('/').to_owned())
+}
+
+/// `ALERT_RULES`: inline JSON (starts with `{`) or a file path; validated here.
+fn read_rules(v: &str) -> Result<crate::alerts::rules::RuleSet, ConfigError> {
+    let v = v.trim();
+    let invalid = |value: &str, reason: String| ConfigError::Invalid {
+        name: ALERT_RULES,
+        value: value.to_owned(),
+        reason,
+    };
+    let text = if v.starts_with('{') {
+        v.to_owned()
+    } else {
+        std::fs::read_to_string(v).map_err(|e| invalid(v, format!("cannot read the file: {e}")))?
+    };
+    let shown = if v.starts_with('{') {
+        "<inline JSON>"
+    } else {
+        v
+    };
+    crate::alerts::rules::RuleSet::parse(&text).map_err(|e| invalid(shown, e.to_string()))
 }
 
 fn parse_bytes(v: &str) -> Result<usize, ConfigError> {

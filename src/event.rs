@@ -44,12 +44,16 @@ pub enum EventError {
     },
     #[error("unsupported event kind: {}", kind.as_str())]
     Unsupported { kind: EventKind },
+    #[error("{} event is invalid: {reason}", kind.as_str())]
+    Invalid { kind: EventKind, reason: String },
 }
 
 impl EventError {
     pub fn kind(&self) -> EventKind {
         match self {
-            Self::Malformed { kind, .. } | Self::Unsupported { kind } => *kind,
+            Self::Malformed { kind, .. }
+            | Self::Unsupported { kind }
+            | Self::Invalid { kind, .. } => *kind,
             Self::NotJson(_) | Self::Unrecognised => EventKind::Unknown,
         }
     }
@@ -97,6 +101,70 @@ impl KinesisRecord {
 #[derive(Debug)]
 pub enum Input {
     Kinesis(KinesisEvent),
+    EventBridge(EventBridgeEvent),
+}
+
+/// The EventBridge detail types of CloudTrail events (the Terraform rule sends these).
+pub const CLOUDTRAIL_DETAIL_TYPES: [&str; 2] = [
+    "AWS API Call via CloudTrail",
+    "AWS Console Sign In via CloudTrail",
+];
+
+/// An EventBridge event, delivered to the function directly (one per invocation).
+/// `detail` stays JSON text: it becomes the document's `message`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventBridgeEvent {
+    #[serde(default)]
+    pub version: String,
+    pub id: String,
+    #[serde(rename = "detail-type")]
+    pub detail_type: String,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub account: String,
+    pub time: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub resources: Vec<serde_json::Value>,
+    pub detail: Box<serde_json::value::RawValue>,
+}
+
+/// `logGroup` of documents built from EventBridge events.
+pub const EVENTBRIDGE_LOG_GROUP: &str = "eventbridge";
+/// `messageType` of documents built from EventBridge events.
+pub const EVENTBRIDGE_MESSAGE_TYPE: &str = "EVENTBRIDGE";
+
+impl EventBridgeEvent {
+    /// The event as a one-event CloudWatch Logs envelope, so it becomes a document exactly
+    /// like a log event: `owner` = account, `logGroup` = `eventbridge`, `logStream` = the
+    /// detail type, `messageType` = `EVENTBRIDGE`, log event id = the EventBridge id,
+    /// timestamp = `time`, message = `detail`.
+    pub fn to_envelope(&self) -> Result<crate::decode::Envelope<'_>, EventError> {
+        use std::borrow::Cow;
+        let invalid = |reason: String| EventError::Invalid {
+            kind: EventKind::EventBridge,
+            reason,
+        };
+        if self.id.is_empty() {
+            return Err(invalid("`id` is empty".to_owned()));
+        }
+        let at = chrono::DateTime::parse_from_rfc3339(&self.time)
+            .map_err(|e| invalid(format!("`time` {:?} is not RFC 3339: {e}", self.time)))?;
+        Ok(crate::decode::Envelope {
+            message_type: Cow::Borrowed(EVENTBRIDGE_MESSAGE_TYPE),
+            owner: Cow::Borrowed(&self.account),
+            log_group: Cow::Borrowed(EVENTBRIDGE_LOG_GROUP),
+            log_stream: Cow::Borrowed(&self.detail_type),
+            subscription_filters: Vec::new(),
+            log_events: vec![crate::decode::LogEvent {
+                id: Cow::Borrowed(&self.id),
+                timestamp: at.timestamp_millis(),
+                message: Cow::Borrowed(self.detail.get()),
+            }],
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -137,6 +205,9 @@ pub fn parse(bytes: &[u8]) -> Result<Input, EventError> {
     match kind {
         EventKind::Kinesis => serde_json::from_slice(bytes)
             .map(Input::Kinesis)
+            .map_err(|source| EventError::Malformed { kind, source }),
+        EventKind::EventBridge => serde_json::from_slice(bytes)
+            .map(Input::EventBridge)
             .map_err(|source| EventError::Malformed { kind, source }),
         _ => Err(EventError::Unsupported { kind }),
     }

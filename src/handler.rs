@@ -8,12 +8,13 @@ use aws_lambda_events::event::streams::{KinesisBatchItemFailure, KinesisEventRes
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
+use crate::alerts::Alerter;
 use crate::dead_letter::DeadLetter;
 use crate::decode::{Decoder, Envelope};
 use crate::document::{Document, DocumentBuilder};
-use crate::event::{self, EventError, Input, KinesisEvent};
+use crate::event::{self, EventBridgeEvent, EventError, Input, KinesisEvent};
 use crate::report::{Counts, Report};
-use crate::sinks::{Deadline, ItemOutcome, Sinks};
+use crate::sinks::{AlertSink, Deadline, ItemOutcome, Sinks};
 
 /// Stop starting new work when less than this is left of the invocation, so the
 /// function answers (with what is left for retry) instead of timing out mid-batch.
@@ -35,6 +36,7 @@ pub struct Pipeline {
     max_decompressed_bytes: usize,
     builder: DocumentBuilder,
     sinks: Sinks,
+    alerts: Alerter,
 }
 
 impl Pipeline {
@@ -43,7 +45,20 @@ impl Pipeline {
             max_decompressed_bytes,
             builder,
             sinks,
+            alerts: Alerter::default(),
         }
+    }
+
+    /// Replaces the alerting configuration (default: the default rules, no slow check).
+    pub fn with_alerts(mut self, alerts: Alerter) -> Self {
+        self.alerts = alerts;
+        self
+    }
+
+    /// Replaces where alert payloads go (e.g. the Slack webhook).
+    pub fn with_alert_sink(mut self, sink: Box<dyn AlertSink>) -> Self {
+        self.sinks.alerts = sink;
+        self
     }
 
     /// Handles one event, whatever its kind. Never fails: what cannot be handled is
@@ -51,6 +66,7 @@ impl Pipeline {
     pub async fn handle(&self, event: &[u8], inv: &Invocation) -> Report {
         match event::parse(event) {
             Ok(Input::Kinesis(kinesis)) => self.handle_kinesis(&kinesis, inv).await,
+            Ok(Input::EventBridge(ev)) => self.handle_eventbridge(&ev, event, inv).await,
             Err(err) => self.reject_event(event, err, inv).await,
         }
     }
@@ -129,18 +145,8 @@ impl Pipeline {
             }
         }
 
-        let deadline = Deadline::at(
-            inv.deadline
-                .instant()
-                .checked_sub(SAFETY_MARGIN)
-                .unwrap_or(inv.deadline.instant()),
-        );
-        let (indexed, archived) = tokio::join!(
-            self.sinks.index.index(&batch.docs, deadline),
-            self.sinks.archive.archive(&batch.docs, deadline),
-        );
-        self.settle(&mut batch, indexed, "opensearch", inv).await;
-        self.settle(&mut batch, archived, "firehose", inv).await;
+        let deadline = self.deliver(&mut batch, inv).await;
+        self.alert(&mut batch, deadline).await;
 
         let first_failed = batch.first_failed();
         let mut response = KinesisEventResponse::default();
@@ -157,6 +163,8 @@ impl Pipeline {
             documents = batch.counts.documents,
             indexed = batch.counts.indexed,
             archived = batch.counts.archived,
+            alerts = batch.counts.alerts,
+            alert_failures = batch.counts.alert_failures,
             dead_lettered = batch.counts.dead_lettered,
             retryable_failures = batch.counts.retryable_failures,
             "kinesis batch handled"
@@ -167,6 +175,107 @@ impl Pipeline {
             response: serde_json::to_value(&response).unwrap_or_default(),
             error: None,
         }
+    }
+
+    /// One EventBridge event (CloudTrail API call or console sign-in): one document,
+    /// indexed and archived like a log event, then the alert rules. The response is a
+    /// small summary; `retry` tells the Lambda glue to fail the invocation so that
+    /// Lambda's asynchronous retries (then the failure queue) take over.
+    async fn handle_eventbridge(
+        &self,
+        ev: &EventBridgeEvent,
+        raw: &[u8],
+        inv: &Invocation,
+    ) -> Report {
+        let env = match ev.to_envelope() {
+            Ok(env) => env,
+            Err(err) => return self.reject_event(raw, err, inv).await,
+        };
+        let mut batch = Batch::new(1);
+        batch.counts.records = 1;
+        batch.counts.log_events = 1;
+        match self.builder.build(&env, &env.log_events[0]) {
+            Ok(doc) => batch.push(doc, 0),
+            Err(err) => {
+                let letter = DeadLetter::from_bytes(
+                    "eventbridge",
+                    err.to_string(),
+                    inv.received_at,
+                    raw,
+                    Some(&ev.id),
+                );
+                self.dead_letter(&mut batch, 0, &letter).await;
+            }
+        }
+        let deadline = self.deliver(&mut batch, inv).await;
+        self.alert(&mut batch, deadline).await;
+        let retry = batch.first_failed().is_some();
+        if retry {
+            batch.counts.retryable_failures = 1;
+        }
+        let c = &batch.counts;
+        info!(
+            id = %ev.id,
+            detail_type = %ev.detail_type,
+            indexed = c.indexed,
+            archived = c.archived,
+            alerts = c.alerts,
+            alert_failures = c.alert_failures,
+            dead_lettered = c.dead_lettered,
+            retry,
+            "eventbridge event handled"
+        );
+        let response = serde_json::json!({
+            "id": ev.id,
+            "documents": c.documents,
+            "indexed": c.indexed,
+            "archived": c.archived,
+            "alerts": c.alerts,
+            "dead_lettered": c.dead_lettered,
+            "retry": retry,
+        });
+        Report {
+            kind: "event_bridge",
+            counts: batch.counts,
+            response,
+            error: None,
+        }
+    }
+
+    /// Sends the batch's documents to the index and the archive and settles the
+    /// outcomes. Returns the deadline the sinks worked to.
+    async fn deliver(&self, batch: &mut Batch, inv: &Invocation) -> Deadline {
+        let deadline = Deadline::at(
+            inv.deadline
+                .instant()
+                .checked_sub(SAFETY_MARGIN)
+                .unwrap_or(inv.deadline.instant()),
+        );
+        let (indexed, archived) = tokio::join!(
+            self.sinks.index.index(&batch.docs, deadline),
+            self.sinks.archive.archive(&batch.docs, deadline),
+        );
+        self.settle(batch, indexed, "opensearch", inv).await;
+        self.settle(batch, archived, "firehose", inv).await;
+        deadline
+    }
+
+    /// Slack alerts on the documents of the records that are done (records left for
+    /// retry alert when they are handled). Best effort: never changes the response.
+    async fn alert(&self, batch: &mut Batch, deadline: Deadline) {
+        let done = batch.first_failed().unwrap_or(usize::MAX);
+        let docs = batch
+            .docs
+            .iter()
+            .zip(&batch.doc_record)
+            .filter(|(_, r)| **r < done)
+            .map(|(d, _)| d);
+        let delivery = self
+            .alerts
+            .run(docs, self.sinks.alerts.as_ref(), deadline)
+            .await;
+        batch.counts.alerts += delivery.sent;
+        batch.counts.alert_failures += delivery.failed;
     }
 
     /// Applies one sink's per-document outcomes to the batch.

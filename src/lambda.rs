@@ -26,6 +26,13 @@ pub async fn run(pipeline: Pipeline) -> Result<(), Error> {
                 source: "event".to_owned(),
             };
             let report = pipeline.handle(event.payload.get().as_bytes(), &inv).await;
+            // An EventBridge event (asynchronous invocation) not fully handled fails the
+            // invocation, so Lambda retries it and then sends it to the failure queue.
+            if report.kind == "event_bridge" && report.counts.retryable_failures > 0 {
+                return Err::<serde_json::Value, Error>(
+                    format!("eventbridge event left for retry: {}", report.response).into(),
+                );
+            }
             Ok::<_, Error>(report.response)
         }
     }))

@@ -4,6 +4,7 @@
 //! Data flows one way: [`event`] in → [`decode`] → [`document`] → [`sinks`] →
 //! [`report`]. Only [`handler`] knows the order.
 
+pub mod alerts;
 pub mod archive;
 pub mod batching;
 pub mod bulk;
@@ -30,4 +31,31 @@ pub fn local_pipeline(config: &Config) -> Pipeline {
         DocumentBuilder::new(&config.common_name, &config.index_prefix, Limits::default()),
         sinks::local::sinks(&config.out_dir, &config.firehose_stream),
     )
+    .with_alerts(alerts::Alerter::from_config(config))
+}
+
+/// Where Slack alerts go for `config`: `SLACK_WEBHOOK_URL`, else the webhook read from
+/// the `SLACK_WEBHOOK_SECRET_ARN` secret (once: call this at cold start). `None`: neither
+/// is set, keep the local files. A secret that cannot be read does not stop the
+/// function: alerts are then disabled, and each one is logged and counted as failed.
+pub async fn slack_alert_sink(config: &Config) -> Option<Box<dyn sinks::AlertSink>> {
+    use sinks::slack::{DisabledAlerts, SlackWebhook, webhook_from_secret};
+    let url = match (&config.slack_webhook_url, &config.slack_webhook_secret_arn) {
+        (Some(url), _) => Ok(url.clone()),
+        (None, Some(arn)) => {
+            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            webhook_from_secret(&sdk, arn).await
+        }
+        (None, None) => return None,
+    };
+    let sink = url.and_then(SlackWebhook::new);
+    Some(match sink {
+        Ok(sink) => Box::new(sink),
+        Err(err) => {
+            tracing::error!(error = %err, "Slack alerts disabled");
+            Box::new(DisabledAlerts {
+                reason: err.to_string(),
+            })
+        }
+    })
 }

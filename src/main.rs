@@ -33,7 +33,10 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let pipeline = csoc_forwarder::local_pipeline(&config);
+        let mut pipeline = csoc_forwarder::local_pipeline(&config);
+        if let Some(sink) = runtime.block_on(csoc_forwarder::slack_alert_sink(&config)) {
+            pipeline = pipeline.with_alert_sink(sink);
+        }
         return match runtime.block_on(csoc_forwarder::lambda::run(pipeline)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
@@ -57,7 +60,10 @@ fn main() -> ExitCode {
                     return ExitCode::from(cli::EXIT_USAGE);
                 }
             };
-            let pipeline = csoc_forwarder::local_pipeline(&config);
+            let mut pipeline = csoc_forwarder::local_pipeline(&config);
+            if let Some(sink) = runtime.block_on(csoc_forwarder::slack_alert_sink(&config)) {
+                pipeline = pipeline.with_alert_sink(sink);
+            }
             runtime.block_on(cli::process(args, &config, &pipeline))
         }
     }

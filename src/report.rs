@@ -18,7 +18,10 @@ pub struct Counts {
     /// Documents indexed in the safe form after a mapping error.
     pub safe_indexed: usize,
     pub archived: usize,
+    /// Slack messages posted (or written to `DIR/slack/`).
     pub alerts: usize,
+    /// Slack messages that could not be delivered (logged; never retried with the batch).
+    pub alert_failures: usize,
     pub dead_lettered: usize,
     /// Records left for retry: from the first record not fully handled to the end.
     pub retryable_failures: usize,

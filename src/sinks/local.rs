@@ -176,7 +176,11 @@ impl LocalAlerts {
 
 #[async_trait]
 impl AlertSink for LocalAlerts {
-    async fn post(&self, payload: &serde_json::Value) -> Result<(), SinkError> {
+    async fn post(
+        &self,
+        payload: &serde_json::Value,
+        _deadline: Deadline,
+    ) -> Result<(), SinkError> {
         let bytes = serde_json::to_vec_pretty(payload).map_err(|e| SinkError::Failed {
             sink: "slack",
             message: e.to_string(),

@@ -5,6 +5,7 @@
 //! error for the batch: the handler turns outcomes into dead letters and retries.
 
 pub mod local;
+pub mod slack;
 
 use std::time::{Duration, Instant};
 
@@ -81,10 +82,11 @@ pub trait DeadLetterSink: Send + Sync {
     async fn put(&self, letter: &DeadLetter) -> Result<(), SinkError>;
 }
 
-/// Where alert payloads (Slack webhook bodies) go.
+/// Where alert payloads (Slack webhook bodies) go. Best effort: an error is logged and
+/// counted by the caller; `deadline` bounds waiting (rate limit, Retry-After, timeouts).
 #[async_trait]
 pub trait AlertSink: Send + Sync {
-    async fn post(&self, payload: &serde_json::Value) -> Result<(), SinkError>;
+    async fn post(&self, payload: &serde_json::Value, deadline: Deadline) -> Result<(), SinkError>;
 }
 
 /// The four sinks one pipeline writes to.

@@ -2,6 +2,8 @@
 
 mod common;
 
+mod alerts;
+mod alerts_slack;
 mod bulk;
 mod cli;
 mod config;

@@ -191,13 +191,13 @@ variable "opensearch_auth" {
 }
 
 variable "dashboards_url" {
-  description = "OpenSearch Dashboards URL linked from Slack alerts (for DASHBOARDS_URL, once the binary reads it). null derives <endpoint>/_dashboards."
+  description = "OpenSearch Dashboards URL linked from Slack alerts (DASHBOARDS_URL). null derives <endpoint>/_dashboards."
   type        = string
   default     = null
 }
 
 variable "slow_log_streams" {
-  description = "Log stream name patterns checked for slow responses (for SLOW_LOG_STREAMS, once the binary reads it); joined with commas."
+  description = "Log stream name parts checked for slow responses (SLOW_LOG_STREAMS); joined with commas; empty means the binary's default (revproxy, sheepdog, peregrine)."
   type        = list(string)
   default     = []
 }

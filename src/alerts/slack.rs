@@ -1,0 +1,136 @@
+//! Slack Block Kit payloads: a header, fields, sections and a context line, with a plain
+//! `text` fallback (shown in notifications and by clients without blocks).
+//!
+//! Everything taken from a log is escaped for Slack's mrkdwn (`&`, `<`, `>`), and every
+//! text is cut to Slack's limits, so a payload is always accepted for its shape.
+
+use serde_json::{Value, json};
+
+/// Slack's limits.
+const HEADER_MAX: usize = 150;
+const SECTION_MAX: usize = 3000;
+const FIELD_MAX: usize = 2000;
+const FIELDS_MAX: usize = 10;
+const FALLBACK_MAX: usize = 3000;
+
+/// One Slack message, before it becomes a payload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Message {
+    /// The plain `text` fallback.
+    pub fallback: String,
+    /// Plain text header.
+    pub header: String,
+    /// `(label, mrkdwn value)` pairs shown two by two.
+    pub fields: Vec<(String, String)>,
+    /// mrkdwn sections, in order.
+    pub sections: Vec<String>,
+    /// A small mrkdwn line at the bottom.
+    pub context: Option<String>,
+}
+
+impl Message {
+    /// The webhook payload.
+    pub fn to_payload(&self) -> Value {
+        let mut blocks = vec![json!({
+            "type": "header",
+            "text": {"type": "plain_text", "text": cut(&self.header, HEADER_MAX), "emoji": true},
+        })];
+        if !self.fields.is_empty() {
+            let fields: Vec<Value> = self
+                .fields
+                .iter()
+                .take(FIELDS_MAX)
+                .map(|(label, value)| {
+                    json!({"type": "mrkdwn", "text": cut(&format!("*{label}*\n{value}"), FIELD_MAX)})
+                })
+                .collect();
+            blocks.push(json!({"type": "section", "fields": fields}));
+        }
+        for text in &self.sections {
+            blocks.push(json!({
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": cut(text, SECTION_MAX)},
+            }));
+        }
+        if let Some(context) = &self.context {
+            blocks.push(json!({
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": cut(context, SECTION_MAX)}],
+            }));
+        }
+        json!({"text": cut(&self.fallback, FALLBACK_MAX), "blocks": blocks})
+    }
+}
+
+/// Escapes text for mrkdwn: Slack treats `<…>` as links and mentions.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escaped text in backticks (inline code), backticks in it replaced.
+pub fn code(text: &str) -> String {
+    format!("`{}`", escape(&text.replace('`', "'")))
+}
+
+/// A mrkdwn link; `url` is built by the forwarder, `label` is escaped.
+pub fn link(url: &str, label: &str) -> String {
+    format!(
+        "<{}|{}>",
+        url.replace('>', "%3E").replace('|', "%7C"),
+        escape(label)
+    )
+}
+
+/// At most `max` characters, with `…` when cut.
+pub fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_have_a_fallback_and_respect_limits() {
+        let m = Message {
+            fallback: "x".repeat(5000),
+            header: "h".repeat(400),
+            fields: vec![("a".into(), "b".repeat(3000))],
+            sections: vec!["s".repeat(4000)],
+            context: Some("c".into()),
+        };
+        let p = m.to_payload();
+        assert_eq!(p["text"].as_str().unwrap().chars().count(), 3000);
+        assert_eq!(
+            p["blocks"][0]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .count(),
+            150
+        );
+        assert_eq!(
+            p["blocks"][2]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .count(),
+            3000
+        );
+        assert_eq!(escape("<a&b>"), "&lt;a&amp;b&gt;");
+    }
+}

@@ -1,0 +1,279 @@
+//! The Slack incoming-webhook adapter of [`AlertSink`].
+//!
+//! - The URL is a credential: [`WebhookUrl`] never shows it (`Debug`/`Display` redact it)
+//!   and errors are built without it.
+//! - At most one message per [`MIN_INTERVAL`] per instance (the state outlives
+//!   invocations); each request times out after [`TIMEOUT`] or at the deadline.
+//! - 429: `Retry-After` (seconds) is honoured when it fits the time budget; 5xx and other
+//!   refusals are errors (the caller logs and counts them).
+//! - The Lambda reads the URL from Secrets Manager once per cold start
+//!   ([`webhook_from_secret`]).
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+
+use super::{AlertSink, Deadline, SinkError};
+
+/// A request's time limit.
+pub const TIMEOUT: Duration = Duration::from_secs(2);
+/// The least time between two messages of one instance.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+/// Tries per message (the first and the retries after 429).
+const MAX_ATTEMPTS: usize = 3;
+
+const SINK: &str = "slack";
+
+/// A webhook URL. Its `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookUrl(String);
+
+impl WebhookUrl {
+    /// An `https://` URL (`http://` is accepted for local test servers).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"));
+        match rest {
+            Some(r) if !r.is_empty() && !s.contains(char::is_whitespace) => Ok(Self(s.to_owned())),
+            _ => Err("an https:// URL (the Slack incoming webhook)".to_owned()),
+        }
+    }
+
+    /// The URL itself: only for sending the request.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for WebhookUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookUrl(<redacted>)")
+    }
+}
+
+impl std::fmt::Display for WebhookUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted webhook URL>")
+    }
+}
+
+/// The URL from a secret's text: the URL itself, or JSON with a `url`, `webhook_url` or
+/// `slack_webhook_url` key.
+pub fn url_from_secret(text: &str) -> Result<WebhookUrl, String> {
+    let text = text.trim();
+    if text.starts_with('{') {
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|_| "the secret is not valid JSON".to_owned())?;
+        let url = ["url", "webhook_url", "slack_webhook_url"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(serde_json::Value::as_str))
+            .ok_or_else(|| "the secret's JSON has no `url` key".to_owned())?;
+        WebhookUrl::parse(url).map_err(|e| format!("the secret's `url` is not {e}"))
+    } else {
+        WebhookUrl::parse(text).map_err(|e| format!("the secret is not {e}"))
+    }
+}
+
+/// Reads the webhook URL from Secrets Manager. The error names the secret, never its value.
+pub async fn webhook_from_secret(
+    sdk: &aws_config::SdkConfig,
+    secret_id: &str,
+) -> Result<WebhookUrl, SinkError> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    let failed = |message: String| SinkError::Failed {
+        sink: SINK,
+        message,
+    };
+    let out = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| {
+            failed(format!(
+                "cannot read secret {secret_id}: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+            ))
+        })?;
+    let text = out
+        .secret_string()
+        .ok_or_else(|| failed(format!("secret {secret_id} has no string value")))?;
+    url_from_secret(text).map_err(|e| failed(format!("secret {secret_id}: {e}")))
+}
+
+/// Posts payloads to a Slack incoming webhook.
+pub struct SlackWebhook {
+    client: reqwest::Client,
+    url: WebhookUrl,
+    timeout: Duration,
+    min_interval: Duration,
+    /// When the next message may be sent.
+    next_slot: Mutex<Instant>,
+}
+
+impl std::fmt::Debug for SlackWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackWebhook")
+            .field("url", &self.url)
+            .field("timeout", &self.timeout)
+            .field("min_interval", &self.min_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SlackWebhook {
+    /// With the production limits ([`TIMEOUT`], [`MIN_INTERVAL`]).
+    pub fn new(url: WebhookUrl) -> Result<Self, SinkError> {
+        Self::with_limits(url, TIMEOUT, MIN_INTERVAL)
+    }
+
+    /// With other limits (tests).
+    pub fn with_limits(
+        url: WebhookUrl,
+        timeout: Duration,
+        min_interval: Duration,
+    ) -> Result<Self, SinkError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| SinkError::Failed {
+                sink: SINK,
+                message: format!("cannot build the HTTP client: {}", e.without_url()),
+            })?;
+        Ok(Self {
+            client,
+            url,
+            timeout,
+            min_interval,
+            next_slot: Mutex::new(Instant::now()),
+        })
+    }
+
+    /// Reserves the next sending slot, if it comes before the deadline.
+    fn reserve(&self, deadline: Deadline, not_before: Instant) -> Option<Instant> {
+        let mut next = self.next_slot.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = (*next).max(Instant::now()).max(not_before);
+        if slot >= deadline.instant() {
+            return None;
+        }
+        *next = slot + self.min_interval;
+        Some(slot)
+    }
+}
+
+fn failed(message: String) -> SinkError {
+    SinkError::Failed {
+        sink: SINK,
+        message,
+    }
+}
+
+/// `Retry-After` in seconds (HTTP dates are not used by Slack); 1 s when absent.
+fn retry_after(resp: &reqwest::Response) -> Duration {
+    resp.headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(Duration::from_secs(1), Duration::from_secs)
+}
+
+#[async_trait]
+impl AlertSink for SlackWebhook {
+    async fn post(&self, payload: &serde_json::Value, deadline: Deadline) -> Result<(), SinkError> {
+        let mut not_before = Instant::now();
+        for attempt in 1..=MAX_ATTEMPTS {
+            let slot = self.reserve(deadline, not_before).ok_or_else(|| {
+                failed("no time left in the invocation's budget to post".to_owned())
+            })?;
+            tokio::time::sleep_until(slot.into()).await;
+            let timeout = self.timeout.min(deadline.remaining());
+            if timeout.is_zero() {
+                return Err(failed(
+                    "no time left in the invocation's budget to post".to_owned(),
+                ));
+            }
+            let resp = self
+                .client
+                .post(self.url.expose())
+                .timeout(timeout)
+                .json(payload)
+                .send()
+                .await
+                .map_err(|e| {
+                    if e.is_timeout() {
+                        failed(format!("timed out after {} ms", timeout.as_millis()))
+                    } else {
+                        // `without_url`: the URL is a credential.
+                        failed(format!("request failed: {}", e.without_url()))
+                    }
+                })?;
+            let status = resp.status();
+            if status.is_success() {
+                return Ok(());
+            }
+            if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                let wait = retry_after(&resp);
+                let at = Instant::now() + wait;
+                if attempt == MAX_ATTEMPTS || at >= deadline.instant() {
+                    return Err(failed(format!(
+                        "429 Too Many Requests: Retry-After {} s does not fit the time budget (try {attempt})",
+                        wait.as_secs()
+                    )));
+                }
+                // Every later message waits too.
+                {
+                    let mut next = self.next_slot.lock().unwrap_or_else(|e| e.into_inner());
+                    *next = (*next).max(at);
+                }
+                not_before = at;
+                continue;
+            }
+            let body = resp.text().await.unwrap_or_default();
+            let body: String = body.chars().take(200).collect();
+            return Err(failed(format!("webhook answered {status}: {body}")));
+        }
+        Err(failed("gave up after repeated 429 answers".to_owned()))
+    }
+}
+
+/// Alerts go nowhere, for a reason (the secret could not be read): every post fails
+/// with it, so the failures are logged and counted.
+#[derive(Debug, Clone)]
+pub struct DisabledAlerts {
+    pub reason: String,
+}
+
+#[async_trait]
+impl AlertSink for DisabledAlerts {
+    async fn post(
+        &self,
+        _payload: &serde_json::Value,
+        _deadline: Deadline,
+    ) -> Result<(), SinkError> {
+        Err(failed(format!("alerts are disabled: {}", self.reason)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_never_shows() {
+        let u = WebhookUrl::parse("https://hooks.slack.com/services/T/B/SECRET").unwrap();
+        assert!(!format!("{u:?} {u}").contains("SECRET"));
+        let w = SlackWebhook::new(u).unwrap();
+        assert!(!format!("{w:?}").contains("SECRET"));
+        assert!(WebhookUrl::parse("ftp://x").is_err());
+        assert_eq!(
+            url_from_secret(r#"{"url":"https://h/x"}"#)
+                .unwrap()
+                .expose(),
+            "https://h/x"
+        );
+    }
+}
