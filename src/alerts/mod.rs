@@ -150,7 +150,7 @@ impl Alerter {
             }
         }
         // Most severe first; the sort is stable, so the order stays deterministic.
-        messages.sort_by(|a, b| b.0.cmp(&a.0));
+        messages.sort_by_key(|m| std::cmp::Reverse(m.0));
         let threshold = self.slow.as_ref().map_or(0.0, |s| s.threshold);
         for (env, reqs) in slow {
             messages.push((

@@ -72,7 +72,10 @@ struct Access {
 impl SlowCheck {
     /// The slow request in `doc`, if it is one. Cheap for documents that cannot be.
     pub fn check(&self, doc: &Document) -> Option<(Environment, SlowRequest)> {
-        if !doc.source.contains("http_response_time") {
+        // Cheap checks first: most documents are not access logs of a checked stream.
+        if !doc.source.contains("http_response_time")
+            || !self.streams.iter().any(|s| doc.source.contains(s.as_str()))
+        {
             return None;
         }
         let head: Head<'_> = serde_json::from_str(&doc.source).ok()?;
