@@ -10,7 +10,7 @@ use std::io::Read;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::MultiGzDecoder;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -158,7 +158,8 @@ pub fn gunzip_capped<'o>(
         return Err(DecodeError::NotGzip);
     }
     out.clear();
-    // Read one byte past the cap so "exactly at the cap" and "over it" differ.
+    // Read one byte past the cap so "exactly at the cap" and "over it" differ. The
+    // `bufread` decoder reads the slice in place (no internal buffer to copy through).
     let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
     MultiGzDecoder::new(gz)
         .take(limit)
