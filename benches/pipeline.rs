@@ -105,6 +105,7 @@ fn main() {
     );
 
     let eps = full.median_cpu_rate();
+    println!("load average at the end: {}", load_average());
     println!();
     println!(
         "target: >= {TARGET_EVENTS_PER_SEC:.0} log events/s per core: {} ({:+.1}%)",
@@ -170,7 +171,9 @@ fn pipeline(builder: &DocumentBuilder, event_json: &[u8]) -> Work {
     let mut decoder = Decoder::new(decode::DEFAULT_MAX_DECOMPRESSED_BYTES);
     let mut docs: Vec<Document> = Vec::with_capacity(event.records.len() * 8);
     for record in &event.records {
-        let env = decoder.decode(&record.kinesis.data).expect("corpus decodes");
+        let env = decoder
+            .decode(&record.kinesis.data)
+            .expect("corpus decodes");
         if env.is_control_message() {
             continue;
         }
@@ -202,7 +205,9 @@ fn decode_only(event_json: &[u8]) -> Work {
     let mut work = Work::default();
     let mut decoder = Decoder::new(decode::DEFAULT_MAX_DECOMPRESSED_BYTES);
     for record in &event.records {
-        let env = decoder.decode(&record.kinesis.data).expect("corpus decodes");
+        let env = decoder
+            .decode(&record.kinesis.data)
+            .expect("corpus decodes");
         if !env.is_control_message() {
             work.log_events += black_box(&env).log_events.len() as u64;
         }
@@ -220,13 +225,21 @@ struct Measurement {
 
 impl Measurement {
     fn cpu_rates(&self) -> Vec<f64> {
-        self.reps.iter().map(|&(n, cpu, _)| n as f64 / cpu).collect()
+        self.reps
+            .iter()
+            .map(|&(n, cpu, _)| n as f64 / cpu)
+            .collect()
     }
     fn median_cpu_rate(&self) -> f64 {
         median(self.cpu_rates())
     }
     fn median_wall_rate(&self) -> f64 {
-        median(self.reps.iter().map(|&(n, _, wall)| n as f64 / wall).collect())
+        median(
+            self.reps
+                .iter()
+                .map(|&(n, _, wall)| n as f64 / wall)
+                .collect(),
+        )
     }
 }
 
@@ -273,10 +286,7 @@ fn measure(
             m.out_archive += w.archive_bytes;
             i += 1;
         }
-        let (cpu, wall) = (
-            thread_cpu_seconds() - cpu0,
-            wall0.elapsed().as_secs_f64(),
-        );
+        let (cpu, wall) = (thread_cpu_seconds() - cpu0, wall0.elapsed().as_secs_f64());
         m.log_events += n;
         m.reps.push((n, cpu, wall));
     }
@@ -351,10 +361,20 @@ fn print_machine() {
         .unwrap_or_else(|| "unknown".to_owned());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
-        "machine: {model}, {cores} cores available, {} {}",
+        "machine: {model}, {cores} cores available, {} {}; load average {}",
         std::env::consts::OS,
-        std::env::consts::ARCH
+        std::env::consts::ARCH,
+        load_average()
     );
+}
+
+/// The 1-minute load average: rates are per CPU-second of the benchmark thread, but
+/// other work on the machine still shares caches and cores.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -412,7 +432,11 @@ impl Corpus {
                     kinds[kind as usize] += n;
                     let env = data_envelope(&mut rng, kind, n, &mut clock_ms, seq);
                     log_events += n;
-                    message_bytes += env.log_events.iter().map(|e| e.message.len()).sum::<usize>();
+                    message_bytes += env
+                        .log_events
+                        .iter()
+                        .map(|e| e.message.len())
+                        .sum::<usize>();
                     env
                 };
                 let plain = serde_json::to_vec(&env).expect("envelope serializes").len();
@@ -506,7 +530,10 @@ fn data_envelope(
     let (group, stream) = match kind {
         Kind::Nginx => (
             "qaplanetv1".to_owned(),
-            format!("revproxy-deployment-5d9c8b7f6-{}_default_revproxy", rng.word(5)),
+            format!(
+                "revproxy-deployment-5d9c8b7f6-{}_default_revproxy",
+                rng.word(5)
+            ),
         ),
         Kind::App => (
             "qaplanetv1".to_owned(),
@@ -532,7 +559,9 @@ fn data_envelope(
         };
         log_events.push(LogEvent {
             // CloudWatch Logs ids: 56 digits.
-            id: Cow::Owned(format!("3568926364839183747297373978172801970139024{seq:07}{i:06}")),
+            id: Cow::Owned(format!(
+                "3568926364839183747297373978172801970139024{seq:07}{i:06}"
+            )),
             timestamp: *clock_ms,
             message: Cow::Owned(message),
         });
@@ -806,9 +835,30 @@ impl Rng {
     /// Words from a small vocabulary, about `len` bytes: compresses like real log text.
     fn sentence(&mut self, len: usize) -> String {
         const WORDS: [&str; 24] = [
-            "the", "request", "failed", "retrying", "connection", "to", "upstream", "timed",
-            "out", "after", "ms", "cache", "miss", "for", "key", "object", "written",
-            "bytes", "session", "expired", "token", "valid", "handler", "completed",
+            "the",
+            "request",
+            "failed",
+            "retrying",
+            "connection",
+            "to",
+            "upstream",
+            "timed",
+            "out",
+            "after",
+            "ms",
+            "cache",
+            "miss",
+            "for",
+            "key",
+            "object",
+            "written",
+            "bytes",
+            "session",
+            "expired",
+            "token",
+            "valid",
+            "handler",
+            "completed",
         ];
         let mut s = String::with_capacity(len + 12);
         while s.len() < len {

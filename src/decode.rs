@@ -175,10 +175,14 @@ pub fn gunzip_capped<'o>(
 
 /// The inverse of [`Decoder::decode`]: an envelope as CloudWatch Logs puts it in a
 /// Kinesis record (gzip, then base64). For tests, benchmarks and the fuzz corpus.
+///
+/// gzip at zlib's default level (6), what gzip tools and Java's `GZIPOutputStream`
+/// write: level 1 of the zlib-rs backend uses static Huffman codes only, a stream shape
+/// real CloudWatch Logs payloads do not have (and slower to inflate).
 pub fn encode(envelope: &Envelope<'_>) -> String {
     use std::io::Write as _;
     let json = serde_json::to_vec(envelope).unwrap_or_default();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     // Writing into a Vec cannot fail.
     let _ = gz.write_all(&json);
     STANDARD.encode(gz.finish().unwrap_or_default())

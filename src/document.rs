@@ -146,7 +146,11 @@ impl DocumentBuilder {
                 + env.owner.len()
                 + env.log_group.len()
                 + env.log_stream.len()
-                + env.subscription_filters.iter().map(|f| f.len() + 3).sum::<usize>()
+                + env
+                    .subscription_filters
+                    .iter()
+                    .map(|f| f.len() + 3)
+                    .sum::<usize>()
                 + self.commons.len()
                 + 256,
         );
@@ -357,7 +361,7 @@ fn is_container(v: &Json<'_>) -> bool {
 struct OutputKeys<'a> {
     obj: &'a Object<'a>,
     /// Names taken, computed only once a rewrite happens: most objects need none.
-    taken: Option<Vec<String>>,
+    taken: Option<Vec<Cow<'a, str>>>,
 }
 
 impl<'a> OutputKeys<'a> {
@@ -379,21 +383,26 @@ impl<'a> OutputKeys<'a> {
 
     fn step_aside(&mut self, base: String) -> String {
         let obj = self.obj;
-        let taken = self
-            .taken
-            .get_or_insert_with(|| {
-                obj.keys()
-                    .filter(|k| !k.contains('.'))
-                    .map(str::to_owned)
-                    .collect()
-            });
-        let mut candidate = base.clone();
-        let mut n = 2;
-        while taken.contains(&candidate) {
-            candidate = format!("{base}_{n}");
-            n += 1;
+        let taken = self.taken.get_or_insert_with(|| {
+            obj.keys()
+                .filter(|k| !k.contains('.'))
+                .map(Cow::Borrowed)
+                .collect()
+        });
+        let is_taken = |name: &str| taken.iter().any(|t| t == name);
+        let mut candidate = base;
+        if is_taken(&candidate) {
+            let base = std::mem::take(&mut candidate);
+            let mut n = 2;
+            loop {
+                candidate = format!("{base}_{n}");
+                if !is_taken(&candidate) {
+                    break;
+                }
+                n += 1;
+            }
         }
-        taken.push(candidate.clone());
+        taken.push(Cow::Owned(candidate.clone()));
         candidate
     }
 }
