@@ -7,4 +7,7 @@ mod cli;
 mod config;
 mod decode;
 mod documents;
+mod opensearch;
+mod opensearch_cluster;
+mod opensearch_faults;
 mod pipeline;
