@@ -404,3 +404,68 @@ async fn the_final_accounting_holds() {
     assert_eq!(safe.len(), 2);
     assert!(safe.iter().all(|s| s["message"]["log"] == r#"{"m":"bad"}"#));
 }
+
+/// The retention policy: created when missing, updated (with the stored sequence
+/// number) when its days differ, left alone when they match.
+#[tokio::test]
+async fn the_retention_policy_is_created_updated_or_left_alone() {
+    let policy_path = "/_plugins/_ism/policies/csoc-logs-retention";
+    let stored = |days: u32| {
+        let mut p =
+            csoc_forwarder::sinks::opensearch::template::retention_policy("csoc-logs", days);
+        // What a cluster adds to what it stores.
+        p["policy"]["states"][1]["actions"][0]["retry"] = serde_json::json!({"count": 3});
+        p["policy"]["policy_id"] = serde_json::json!("csoc-logs-retention");
+        p["_seq_no"] = serde_json::json!(7);
+        p["_primary_term"] = serde_json::json!(2);
+        p.to_string()
+    };
+    for (stored_days, expect_put) in [
+        (None, Some(policy_path.to_owned())),
+        (
+            Some(30),
+            Some(format!("{policy_path}?if_seq_no=7&if_primary_term=2")),
+        ),
+        (Some(90), None),
+    ] {
+        let answer = stored_days.map(stored);
+        let server = FaultServer::memory(move |seen: &Seen| {
+            if seen.method == "GET" && seen.path == policy_path {
+                match &answer {
+                    Some(body) => Action::Respond(200, body.clone()),
+                    None => Action::Respond(
+                        404,
+                        r#"{"error":{"type":"status_exception","reason":"Policy not found"},"status":404}"#.into(),
+                    ),
+                }
+            } else {
+                Action::Respond(200, r#"{"acknowledged":true}"#.into())
+            }
+        });
+        let dir = tempfile::TempDir::new().expect("tempdir");
+        let config = config_for(&server.url, dir.path(), &[]);
+        OpenSearchIndex::connect(config.opensearch.as_ref().expect("set"), "csoc-logs")
+            .await
+            .expect("client");
+        let seen: Vec<(String, String)> = server
+            .seen()
+            .into_iter()
+            .map(|s| (s.method, s.path))
+            .collect();
+        assert_eq!(
+            seen[0],
+            ("PUT".to_owned(), "/_index_template/csoc-logs".to_owned())
+        );
+        assert_eq!(seen[1], ("GET".to_owned(), policy_path.to_owned()));
+        let puts: Vec<&String> = seen[2..]
+            .iter()
+            .filter(|(m, _)| m == "PUT")
+            .map(|(_, p)| p)
+            .collect();
+        assert_eq!(
+            puts,
+            expect_put.iter().collect::<Vec<_>>(),
+            "stored {stored_days:?}"
+        );
+    }
+}

@@ -74,8 +74,9 @@ pub async fn install(
             false
         }
         Err(err) => {
-            warn!(template = %name, error = %err, "index template not put: documents are indexed with dynamic mappings");
-            false
+            // Unreachable: do not spend the cold start on the policy too.
+            warn!(template = %name, error = %err, "index template not put (cluster unreachable): documents are indexed with dynamic mappings");
+            return false;
         }
     };
     if days == 0 {
@@ -108,9 +109,9 @@ async fn put_policy(
     let put_path = match status {
         200 => {
             let stored: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-            let same = stored["policy"]["states"] == policy["policy"]["states"]
-                && stored["policy"]["ism_template"][0]["index_patterns"]
-                    == policy["policy"]["ism_template"][0]["index_patterns"];
+            // The cluster adds fields (retry settings, times) to what it stores: compare
+            // only what this function sets.
+            let same = policy_key(&stored) == policy_key(&policy);
             if same {
                 info!(policy = %name, days, "retention policy already in place");
                 return Ok(());
@@ -132,6 +133,15 @@ async fn put_policy(
         (409, _) => Ok(()),
         (status, body) => Err(unsupported(status, &body)),
     }
+}
+
+/// The retention age and the index patterns of a policy.
+fn policy_key(policy: &Value) -> (&Value, &Value) {
+    let p = &policy["policy"];
+    (
+        &p["states"][0]["transitions"][0]["conditions"]["min_index_age"],
+        &p["ism_template"][0]["index_patterns"],
+    )
 }
 
 fn no_handler(body: &[u8]) -> bool {

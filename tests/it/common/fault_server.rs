@@ -41,6 +41,7 @@ pub enum Action {
 pub struct Seen {
     /// 0-based, over all requests.
     pub n: usize,
+    pub method: String,
     pub path: String,
     pub gzip: bool,
     /// Body bytes as sent (compressed when gzip).
@@ -284,6 +285,7 @@ async fn serve_conn(
         let mut st = state.lock().expect("lock");
         let seen = Seen {
             n: st.seen.len(),
+            method: req.method.clone(),
             path: req.path.clone(),
             gzip: req.gzip,
             bytes: req.body.len(),
