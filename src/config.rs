@@ -96,7 +96,7 @@ pub const ENV_VARS: &[EnvVar] = &[
         name: OPENSEARCH_SECRET_ID,
         default: None,
         doc: "Basic auth: the Secrets Manager secret (ARN or name) holding `{\"username\", \"password\"}`.",
-        lambda: true,
+        lambda: false,
     },
     EnvVar {
         name: OPENSEARCH_USERNAME,

@@ -335,7 +335,11 @@ impl IndexSink for OpenSearchIndex {
                     );
                     for p in items {
                         outcomes[p.idx] = Some(ItemOutcome::Retryable {
-                            reason: format!("after {attempt} attempts: {}", p.last_error),
+                            reason: format!(
+                                "still failing at the deadline ({} retries): {}",
+                                attempt - 1,
+                                p.last_error
+                            ),
                         });
                     }
                     break;
