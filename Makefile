@@ -40,6 +40,11 @@ unit: ## All Rust tests (unit, integration, snapshots, property tests); tools fr
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) test --all-targets --locked
 	$(CARGO) test --doc --locked
 
+.PHONY: test-cluster
+test-cluster: ## Opt-in: the OpenSearch test against a real cluster (OPENSEARCH_TEST_URL=...)
+	@test -n "$$OPENSEARCH_TEST_URL" || { echo "set OPENSEARCH_TEST_URL (and OPENSEARCH_AUTH etc.)"; exit 2; }
+	$(CARGO) test --locked --test it opensearch_cluster -- --nocapture
+
 .PHONY: bench
 bench: ## Throughput and peak-RSS benchmark of the whole pipeline (release build)
 	$(CARGO) build --release --locked --bin csoc-forwarder

@@ -25,6 +25,17 @@ pub const MAX_DECOMPRESSED_BYTES: &str = "MAX_DECOMPRESSED_BYTES";
 pub const FIREHOSE_STREAM: &str = "FIREHOSE_STREAM";
 pub const OUT_DIR: &str = "OUT_DIR";
 pub const RUST_LOG: &str = "RUST_LOG";
+pub const OPENSEARCH_URL: &str = "OPENSEARCH_URL";
+pub const OPENSEARCH_AUTH: &str = "OPENSEARCH_AUTH";
+pub const OPENSEARCH_SECRET_ID: &str = "OPENSEARCH_SECRET_ID";
+pub const OPENSEARCH_USERNAME: &str = "OPENSEARCH_USERNAME";
+pub const OPENSEARCH_PASSWORD: &str = "OPENSEARCH_PASSWORD";
+pub const OPENSEARCH_BULK_MAX_BYTES: &str = "OPENSEARCH_BULK_MAX_BYTES";
+pub const OPENSEARCH_BULK_MAX_DOCS: &str = "OPENSEARCH_BULK_MAX_DOCS";
+pub const OPENSEARCH_GZIP: &str = "OPENSEARCH_GZIP";
+pub const OPENSEARCH_TIMEOUT: &str = "OPENSEARCH_TIMEOUT";
+pub const OPENSEARCH_TEMPLATE: &str = "OPENSEARCH_TEMPLATE";
+pub const OPENSEARCH_RETENTION_DAYS: &str = "OPENSEARCH_RETENTION_DAYS";
 
 pub const ENV_VARS: &[EnvVar] = &[
     EnvVar {
@@ -69,6 +80,72 @@ pub const ENV_VARS: &[EnvVar] = &[
         doc: "Log filter (tracing `EnvFilter` syntax). Logs are JSON in Lambda.",
         lambda: true,
     },
+    EnvVar {
+        name: OPENSEARCH_URL,
+        default: None,
+        doc: "The OpenSearch cluster, e.g. `https://search-x.us-east-1.es.amazonaws.com`. Unset: documents go to the local file sink.",
+        lambda: true,
+    },
+    EnvVar {
+        name: OPENSEARCH_AUTH,
+        default: Some("sigv4 for Amazon endpoints, else none"),
+        doc: "`sigv4` (service `es`, or `aoss` for Serverless hosts), `basic` or `none`.",
+        lambda: true,
+    },
+    EnvVar {
+        name: OPENSEARCH_SECRET_ID,
+        default: None,
+        doc: "Basic auth: the Secrets Manager secret (ARN or name) holding `{\"username\", \"password\"}`.",
+        lambda: false,
+    },
+    EnvVar {
+        name: OPENSEARCH_USERNAME,
+        default: None,
+        doc: "Basic auth for local use, with `OPENSEARCH_PASSWORD` (instead of a secret).",
+        lambda: false,
+    },
+    EnvVar {
+        name: OPENSEARCH_PASSWORD,
+        default: None,
+        doc: "Basic auth for local use, with `OPENSEARCH_USERNAME`. Never logged.",
+        lambda: false,
+    },
+    EnvVar {
+        name: OPENSEARCH_BULK_MAX_BYTES,
+        default: Some("5242880"),
+        doc: "Cap on one `_bulk` request body in bytes (before gzip).",
+        lambda: false,
+    },
+    EnvVar {
+        name: OPENSEARCH_BULK_MAX_DOCS,
+        default: Some("5000"),
+        doc: "Cap on documents in one `_bulk` request.",
+        lambda: false,
+    },
+    EnvVar {
+        name: OPENSEARCH_GZIP,
+        default: Some("false"),
+        doc: "gzip `_bulk` request bodies.",
+        lambda: false,
+    },
+    EnvVar {
+        name: OPENSEARCH_TIMEOUT,
+        default: Some("30"),
+        doc: "Timeout of one request in seconds (also cut to the time the invocation has left).",
+        lambda: false,
+    },
+    EnvVar {
+        name: OPENSEARCH_TEMPLATE,
+        default: Some("true"),
+        doc: "Put the index template (and the retention policy) once per cold start.",
+        lambda: false,
+    },
+    EnvVar {
+        name: OPENSEARCH_RETENTION_DAYS,
+        default: Some("90"),
+        doc: "Days an index is kept (ISM policy, where the cluster supports it); `0` puts no policy.",
+        lambda: false,
+    },
 ];
 
 /// The names the deployed Lambda function is given by Terraform.
@@ -96,6 +173,8 @@ pub struct Config {
     pub max_decompressed_bytes: usize,
     pub firehose_stream: String,
     pub out_dir: PathBuf,
+    /// The cluster to index into; `None` (no `OPENSEARCH_URL`) keeps the local file sink.
+    pub opensearch: Option<crate::sinks::opensearch::OpenSearchConfig>,
 }
 
 impl Config {
@@ -119,6 +198,7 @@ impl Config {
                 None => crate::decode::DEFAULT_MAX_DECOMPRESSED_BYTES,
             },
             out_dir: get(OUT_DIR).map_or_else(|| PathBuf::from("./out"), PathBuf::from),
+            opensearch: crate::sinks::opensearch::OpenSearchConfig::from_lookup(&get)?,
             common_name,
             firehose_stream,
         };

@@ -33,7 +33,13 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let pipeline = csoc_forwarder::local_pipeline(&config);
+        let pipeline = match runtime.block_on(csoc_forwarder::pipeline(&config)) {
+            Ok(pipeline) => pipeline,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot start");
+                return ExitCode::FAILURE;
+            }
+        };
         return match runtime.block_on(csoc_forwarder::lambda::run(pipeline)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
@@ -57,7 +63,13 @@ fn main() -> ExitCode {
                     return ExitCode::from(cli::EXIT_USAGE);
                 }
             };
-            let pipeline = csoc_forwarder::local_pipeline(&config);
+            let pipeline = match runtime.block_on(csoc_forwarder::pipeline(&config)) {
+                Ok(pipeline) => pipeline,
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    return ExitCode::from(cli::EXIT_USAGE);
+                }
+            };
             runtime.block_on(cli::process(args, &config, &pipeline))
         }
     }

@@ -5,6 +5,7 @@
 //! error for the batch: the handler turns outcomes into dead letters and retries.
 
 pub mod local;
+pub mod opensearch;
 
 use std::time::{Duration, Instant};
 

@@ -7,5 +7,8 @@ mod cli;
 mod config;
 mod decode;
 mod documents;
+mod opensearch;
+mod opensearch_cluster;
+mod opensearch_faults;
 mod pipeline;
 mod terraform_contract;

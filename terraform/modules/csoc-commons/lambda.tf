@@ -36,6 +36,8 @@ locals {
     SLOW_LOG_STREAMS         = join(",", var.slow_log_streams)
   }
   lambda_env_later_enabled = [
+    "OPENSEARCH_URL",
+    "OPENSEARCH_AUTH",
   ]
 }
 

@@ -18,6 +18,9 @@ use csoc_forwarder::report::Report;
 use csoc_forwarder::sinks::{Deadline, IndexSink, ItemOutcome, Sinks, local};
 use tempfile::TempDir;
 
+pub mod fault_server;
+pub mod osmem;
+
 pub const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:999999999999:stream/test_stream";
 
 pub fn fixture_path(name: &str) -> PathBuf {
