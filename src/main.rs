@@ -8,6 +8,7 @@ use csoc_forwarder::config::Config;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -26,15 +27,31 @@ fn main() -> ExitCode {
             .with_env_filter(filter)
             .with_current_span(false)
             .init();
-        let config = match Config::from_env() {
+        // Read once; a bad value fails the cold start with the variable named.
+        let config = match Config::lambda_from_env() {
             Ok(config) => config,
             Err(err) => {
-                tracing::error!(error = %err, "bad configuration");
+                tracing::error!(error = %err, "bad configuration: the function cannot start");
+                eprintln!("error: bad configuration: {err}");
                 return ExitCode::FAILURE;
             }
         };
-        let pipeline = csoc_forwarder::local_pipeline(&config);
-        return match runtime.block_on(csoc_forwarder::lambda::run(pipeline)) {
+        // Names only: no secret is part of the configuration logged here.
+        tracing::info!(
+            commons = %config.common_name,
+            firehose_stream = %config.firehose_stream,
+            dead_letter_bucket = config.dead_letter_bucket.as_deref().unwrap_or(""),
+            "configured"
+        );
+        let settings = csoc_forwarder::lambda::Settings {
+            started,
+            commons: config.common_name.clone(),
+            metrics_namespace: config.metrics_namespace.clone(),
+        };
+        let pipeline = runtime.block_on(async {
+            csoc_forwarder::pipeline(&config, csoc_forwarder::build_sinks(&config).await)
+        });
+        return match runtime.block_on(csoc_forwarder::lambda::run(pipeline, settings)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 tracing::error!(error = %err, "lambda runtime stopped");
@@ -57,8 +74,11 @@ fn main() -> ExitCode {
                     return ExitCode::from(cli::EXIT_USAGE);
                 }
             };
-            let pipeline = csoc_forwarder::local_pipeline(&config);
-            runtime.block_on(cli::process(args, &config, &pipeline))
+            runtime.block_on(async {
+                let sinks = csoc_forwarder::build_sinks(&config).await;
+                let pipeline = csoc_forwarder::pipeline(&config, sinks);
+                cli::process(args, &config, &pipeline).await
+            })
         }
     }
 }

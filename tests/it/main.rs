@@ -7,4 +7,6 @@ mod cli;
 mod config;
 mod decode;
 mod documents;
+mod e2e;
+mod firehose;
 mod pipeline;
