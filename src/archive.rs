@@ -23,7 +23,8 @@ pub fn encode_record(out: &mut Vec<u8>, doc: &Document) {
 /// counts as [`MAX_RECORD_BYTES`]: its record is truncated to that (see [`record`]).
 pub fn batch_ranges(docs: &[Document]) -> Vec<Range<usize>> {
     batching::ranges(
-        docs.iter().map(|d| (d.source.len() + 1).min(MAX_RECORD_BYTES)),
+        docs.iter()
+            .map(|d| (d.source.len() + 1).min(MAX_RECORD_BYTES)),
         MAX_BATCH_BYTES,
         MAX_BATCH_RECORDS,
     )
@@ -72,7 +73,9 @@ fn truncate(doc: &Document, limit: usize) -> Vec<u8> {
     let mut fields: Map<String, Value> = serde_json::from_str(&doc.source).unwrap_or_default();
     let text = match fields.remove("message") {
         Some(Value::String(s)) => s,
-        Some(Value::Object(mut m)) if m.len() == 1 && m.get("log").is_some_and(Value::is_string) => {
+        Some(Value::Object(mut m))
+            if m.len() == 1 && m.get("log").is_some_and(Value::is_string) =>
+        {
             match m.remove("log") {
                 Some(Value::String(s)) => s,
                 _ => String::new(),
@@ -102,7 +105,8 @@ fn truncate(doc: &Document, limit: usize) -> Vec<u8> {
         // which converges in a round or two; stop guessing after a few rounds.
         let over = bytes.len() - limit;
         let escaped = bytes.len().saturating_sub(overhead).max(1);
-        let scaled = (cut as u128 * escaped.saturating_sub(over) as u128 / escaped as u128) as usize;
+        let scaled =
+            (cut as u128 * escaped.saturating_sub(over) as u128 / escaped as u128) as usize;
         keep = if round < 8 {
             scaled.min(cut - 1)
         } else {

@@ -236,7 +236,8 @@ impl Config {
             (1..=255).contains(&self.metrics_namespace.len())
                 && !self.metrics_namespace.starts_with(':')
                 && self.metrics_namespace.chars().all(|c| {
-                    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | '#' | ':' | ' ')
+                    c.is_ascii_alphanumeric()
+                        || matches!(c, '.' | '-' | '_' | '/' | '#' | ':' | ' ')
                 }),
             "1 to 255 characters: letters, digits, `.`, `-`, `_`, `/`, `#`, `:` and spaces",
         )?;

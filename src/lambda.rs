@@ -89,7 +89,10 @@ mod tests {
     #[test]
     fn deadline_is_epoch_ms_or_an_emulators_duration() {
         let now = 1_767_000_000_000;
-        assert_eq!(time_left(now as u64 + 2_500, now), Duration::from_millis(2_500));
+        assert_eq!(
+            time_left(now as u64 + 2_500, now),
+            Duration::from_millis(2_500)
+        );
         assert_eq!(time_left(now as u64 - 10, now), Duration::ZERO);
         assert_eq!(time_left(600_000, now), Duration::from_secs(600));
     }

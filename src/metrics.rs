@@ -30,7 +30,11 @@ pub const METRICS: &[(&str, &str, &str)] = &[
         "Count",
         "documents indexed in the safe form after a mapping error",
     ),
-    ("Archived", "Count", "documents stored by the Firehose archive"),
+    (
+        "Archived",
+        "Count",
+        "documents stored by the Firehose archive",
+    ),
     (
         "DeadLettered",
         "Count",
@@ -42,11 +46,7 @@ pub const METRICS: &[(&str, &str, &str)] = &[
         "records reported in batchItemFailures, left for Lambda to retry",
     ),
     ("Alerts", "Count", "Slack alerts sent"),
-    (
-        "Duration",
-        "Milliseconds",
-        "time spent handling the event",
-    ),
+    ("Duration", "Milliseconds", "time spent handling the event"),
 ];
 
 /// What the line says besides the counts.

@@ -129,16 +129,22 @@ impl ArchiveSink for LocalArchive {
         for range in archive::batch_ranges(docs) {
             let batch = &docs[range];
             let records: Vec<archive::ArchiveRecord> = batch.iter().map(archive::record).collect();
-            let body = records.iter().flat_map(|r| &r.bytes).copied().collect::<Vec<u8>>();
+            let body = records
+                .iter()
+                .flat_map(|r| &r.bytes)
+                .copied()
+                .collect::<Vec<u8>>();
             let name = format!("batch-{}.ndjson", first_id_prefix(batch));
             let result = write_file("firehose", &self.dir, &name, &body).await;
             let written = result.is_ok();
-            out.extend(outcomes_for(batch.len(), result).zip(&records).map(
-                |(outcome, record)| match record.truncated_from {
-                    Some(bytes) if written => archive::truncated_outcome(bytes),
-                    _ => outcome,
-                },
-            ));
+            out.extend(
+                outcomes_for(batch.len(), result).zip(&records).map(
+                    |(outcome, record)| match record.truncated_from {
+                        Some(bytes) if written => archive::truncated_outcome(bytes),
+                        _ => outcome,
+                    },
+                ),
+            );
         }
         out
     }

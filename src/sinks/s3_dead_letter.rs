@@ -73,11 +73,7 @@ impl DeadLetterSink for S3DeadLetter {
             .map(|_| ())
             .map_err(|err| SinkError::Failed {
                 sink: "dead-letter",
-                message: format!(
-                    "s3://{}/{key}: {}",
-                    self.bucket,
-                    DisplayErrorContext(&err)
-                ),
+                message: format!("s3://{}/{key}: {}", self.bucket, DisplayErrorContext(&err)),
             })
     }
 }

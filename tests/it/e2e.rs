@@ -99,7 +99,11 @@ async fn setup(sdk: &SdkConfig) -> String {
         .to_owned();
     let s3 = moto::s3(sdk);
     for bucket in [ARCHIVE_BUCKET, DEAD_LETTER_BUCKET] {
-        s3.create_bucket().bucket(bucket).send().await.expect("bucket");
+        s3.create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("bucket");
     }
     moto::create_delivery_stream(sdk, FIREHOSE, ARCHIVE_BUCKET).await;
     aws_sdk_secretsmanager::Client::new(sdk)
@@ -203,7 +207,9 @@ fn expected_documents(records: &[StreamRecord]) -> Vec<String> {
     let mut decoder = Decoder::new(8 << 20);
     let mut docs = Vec::new();
     for r in records {
-        let env = decoder.decode(&STANDARD.encode(&r.data)).expect("moto record decodes");
+        let env = decoder
+            .decode(&STANDARD.encode(&r.data))
+            .expect("moto record decodes");
         for ev in &env.log_events {
             docs.push(builder.build(&env, ev).expect("document").source);
         }
@@ -269,7 +275,11 @@ fn forwards_from_cloudwatch_logs_through_kinesis_to_the_archive_and_the_dead_let
         put_log_events(&sdk, "cloudtrail", &cloudtrail).await;
     });
     let (records, next) = rt.block_on(get_records(&sdk, None));
-    assert_eq!(records.len(), 3, "one subscription record per PutLogEvents call");
+    assert_eq!(
+        records.len(),
+        3,
+        "one subscription record per PutLogEvents call"
+    );
     let expected = expected_documents(&records);
     assert_eq!(expected.len(), 13);
 
@@ -344,7 +354,9 @@ fn forwards_from_cloudwatch_logs_through_kinesis_to_the_archive_and_the_dead_let
             .find(|(_, l)| l["event_id"] == format!("shardId-000000000000:{seq}"))
             .unwrap_or_else(|| panic!("no dead letter for record {seq}"));
         assert!(
-            key.starts_with(&format!("dead-letter/kinesis-{STREAM}/{today}/kinesis-{STREAM}-")),
+            key.starts_with(&format!(
+                "dead-letter/kinesis-{STREAM}/{today}/kinesis-{STREAM}-"
+            )),
             "{key}"
         );
         assert_eq!(letter["raw"], data.as_str());
@@ -355,9 +367,17 @@ fn forwards_from_cloudwatch_logs_through_kinesis_to_the_archive_and_the_dead_let
         .iter()
         .find(|(k, _)| k.starts_with("dead-letter/firehose/"))
         .expect("the oversized original in the dead letter");
-    let original = STANDARD.decode(full["raw"].as_str().expect("raw")).expect("base64");
-    assert!(original.len() > MAX_RECORD_BYTES, "{key}: the full original");
-    assert_eq!(Some(full["event_id"].clone()), truncated[0][TRUNCATED_FIELD].get("id").cloned());
+    let original = STANDARD
+        .decode(full["raw"].as_str().expect("raw"))
+        .expect("base64");
+    assert!(
+        original.len() > MAX_RECORD_BYTES,
+        "{key}: the full original"
+    );
+    assert_eq!(
+        Some(full["event_id"].clone()),
+        truncated[0][TRUNCATED_FIELD].get("id").cloned()
+    );
 
     // The accounting, from the EMF line.
     let emf = lambda.emf_lines();
@@ -392,7 +412,11 @@ fn forwards_from_cloudwatch_logs_through_kinesis_to_the_archive_and_the_dead_let
     assert_eq!(late.len(), 1);
     let late_event = esm_event(&stream_arn, &good(&late));
     let response = lambda.invoke(&late_event);
-    assert_eq!(failures(&response), vec![late[0].sequence.clone()], "{response}");
+    assert_eq!(
+        failures(&response),
+        vec![late[0].sequence.clone()],
+        "{response}"
+    );
     let emf = lambda.emf_lines();
     assert_eq!(emf[1]["Retried"], 1);
     assert_eq!(emf[1]["Archived"], 0);
@@ -404,7 +428,11 @@ fn forwards_from_cloudwatch_logs_through_kinesis_to_the_archive_and_the_dead_let
     assert_eq!(failures(&response), Vec::<String>::new(), "{response}");
     let lines = archive_lines(&rt.block_on(moto::objects(&s3, ARCHIVE_BUCKET, "")));
     for doc in expected_documents(&late) {
-        assert_eq!(lines.iter().filter(|l| **l == doc).count(), 1, "archived once: {doc}");
+        assert_eq!(
+            lines.iter().filter(|l| **l == doc).count(),
+            1,
+            "archived once: {doc}"
+        );
     }
 
     // 3. An event that is not understood as a whole is kept too.
@@ -417,9 +445,13 @@ fn forwards_from_cloudwatch_logs_through_kinesis_to_the_archive_and_the_dead_let
     let log = lambda.function_log();
     assert!(!log.contains(SECRET_KEY) && !log.contains(SECRET_VALUE));
     for line in log.lines() {
-        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        serde_json::from_str::<Value>(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
     }
-    assert!(lambda.function_exit().is_none(), "the function keeps serving");
+    assert!(
+        lambda.function_exit().is_none(),
+        "the function keeps serving"
+    );
 }
 
 #[test]
@@ -434,9 +466,18 @@ fn a_bad_configuration_fails_the_cold_start_with_the_variable_named() {
         if let Some(status) = lambda.function_exit() {
             break status;
         }
-        assert!(std::time::Instant::now() < deadline, "the function did not stop");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the function did not stop"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert!(!status.success());
-    assert!(lambda.function_log().contains("DEAD_LETTER_BUCKET must be set"), "{}", lambda.function_log());
+    assert!(
+        lambda
+            .function_log()
+            .contains("DEAD_LETTER_BUCKET must be set"),
+        "{}",
+        lambda.function_log()
+    );
 }

@@ -59,7 +59,10 @@ fn an_oversized_document_is_truncated_to_the_limit_with_a_marker() {
     let r = archive::record(&d);
     assert_eq!(r.truncated_from, Some(d.source.len()));
     assert!(r.bytes.len() <= MAX_RECORD_BYTES, "{}", r.bytes.len());
-    assert!(r.bytes.len() > MAX_RECORD_BYTES - 16, "kept as much as fits");
+    assert!(
+        r.bytes.len() > MAX_RECORD_BYTES - 16,
+        "kept as much as fits"
+    );
     assert_eq!(r.bytes.last(), Some(&b'\n'));
     let v: Value = serde_json::from_slice(&r.bytes).expect("valid JSON");
     assert_eq!(v[TRUNCATED_FIELD]["original_bytes"], d.source.len());
@@ -73,10 +76,18 @@ fn an_oversized_document_is_truncated_to_the_limit_with_a_marker() {
 #[test]
 fn truncation_fits_any_limit() {
     for limit in [64, 300, 1000, 4096] {
-        for message in ["plain".repeat(500), "\n\"\\".repeat(700), "ü€😀".repeat(400)] {
+        for message in [
+            "plain".repeat(500),
+            "\n\"\\".repeat(700),
+            "ü€😀".repeat(400),
+        ] {
             let d = doc(1, &message);
             let r = archive::record_with_limit(&d, limit);
-            assert!(r.bytes.len() <= limit || limit < 200, "{limit}: {}", r.bytes.len());
+            assert!(
+                r.bytes.len() <= limit || limit < 200,
+                "{limit}: {}",
+                r.bytes.len()
+            );
             serde_json::from_slice::<Value>(&r.bytes).expect("valid JSON");
         }
     }
@@ -86,10 +97,18 @@ fn truncation_fits_any_limit() {
 fn batches_respect_the_record_and_byte_limits() {
     let docs: Vec<Document> = (0..1201).map(|i| doc(i, "x")).collect();
     let ranges = archive::batch_ranges(&docs);
-    assert_eq!(ranges.iter().map(|r| r.len()).collect::<Vec<_>>(), [500, 500, 201]);
-    let big: Vec<Document> = (0..9).map(|i| doc(i, &"y".repeat(MAX_RECORD_BYTES + 10))).collect();
+    assert_eq!(
+        ranges.iter().map(|r| r.len()).collect::<Vec<_>>(),
+        [500, 500, 201]
+    );
+    let big: Vec<Document> = (0..9)
+        .map(|i| doc(i, &"y".repeat(MAX_RECORD_BYTES + 10)))
+        .collect();
     for range in archive::batch_ranges(&big) {
-        let bytes: usize = big[range].iter().map(|d| archive::record(d).bytes.len()).sum();
+        let bytes: usize = big[range]
+            .iter()
+            .map(|d| archive::record(d).bytes.len())
+            .sum();
         assert!(bytes <= archive::MAX_BATCH_BYTES, "{bytes}");
     }
 }
@@ -186,15 +205,29 @@ fn dead_letters_land_under_their_source_and_day() {
     rt().block_on(async {
         let sdk = moto.sdk_config().await;
         let s3 = moto::s3(&sdk);
-        s3.create_bucket().bucket("dead-letters").send().await.expect("bucket");
+        s3.create_bucket()
+            .bucket("dead-letters")
+            .send()
+            .await
+            .expect("bucket");
         let sink = S3DeadLetter::from_sdk_config(&sdk, "dead-letters");
         let at = "2026-01-02T03:04:05.678Z".parse().expect("time");
-        let letter = DeadLetter::from_bytes("kinesis-s", "not gzip (not_gzip)", at, b"\x00bad", Some("shardId-000000000000:42"));
+        let letter = DeadLetter::from_bytes(
+            "kinesis-s",
+            "not gzip (not_gzip)",
+            at,
+            b"\x00bad",
+            Some("shardId-000000000000:42"),
+        );
         sink.put(&letter).await.expect("put");
         let objects = moto::objects(&s3, "dead-letters", "dead-letter/").await;
         assert_eq!(objects.len(), 1);
         assert_eq!(objects[0].0, object_key(&letter));
-        assert!(objects[0].0.starts_with("dead-letter/kinesis-s/2026/01/02/kinesis-s-20260102T030405.678Z-"));
+        assert!(
+            objects[0]
+                .0
+                .starts_with("dead-letter/kinesis-s/2026/01/02/kinesis-s-20260102T030405.678Z-")
+        );
         let stored: DeadLetter = serde_json::from_slice(&objects[0].1).expect("json");
         assert_eq!(stored, letter);
 

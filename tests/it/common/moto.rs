@@ -42,7 +42,10 @@ pub fn free_port() -> u16 {
 pub fn wait_for_port(port: u16, within: Duration, what: &str) {
     let until = Instant::now() + within;
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < until, "{what} did not listen on port {port} within {within:?}");
+        assert!(
+            Instant::now() < until,
+            "{what} did not listen on port {port} within {within:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -141,7 +144,11 @@ pub async fn create_delivery_stream(sdk: &SdkConfig, name: &str, bucket: &str) {
 }
 
 /// Every object under `prefix` in `bucket`, key and body, sorted by key.
-pub async fn objects(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec<(String, Vec<u8>)> {
+pub async fn objects(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let listed = s3
         .list_objects_v2()
