@@ -7,6 +7,8 @@ mod cli;
 mod config;
 mod decode;
 mod documents;
+mod e2e;
+mod firehose;
 mod opensearch;
 mod opensearch_cluster;
 mod opensearch_faults;

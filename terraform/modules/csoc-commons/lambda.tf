@@ -38,6 +38,7 @@ locals {
   lambda_env_later_enabled = [
     "OPENSEARCH_URL",
     "OPENSEARCH_AUTH",
+    "DEAD_LETTER_BUCKET",
   ]
 }
 

@@ -1,5 +1,8 @@
 //! Shared test helpers: fixtures, event builders, a pipeline on temp-dir sinks, fakes.
 
+pub mod lambda_emulator;
+pub mod moto;
+
 use std::borrow::Cow;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
