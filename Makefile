@@ -20,7 +20,7 @@ run: ## Process the bundled fixture into ./out with the local sinks (no AWS need
 VENV ?= .venv
 
 .PHONY: test
-test: tools lint unit tf-check ## Install what is needed, then fmt, clippy, all tests and the Terraform checks
+test: tools lint unit e2e tf-check ## Install what is needed, then fmt, clippy, all tests, the end-to-end test and the Terraform checks
 
 .PHONY: tools
 tools: $(VENV)/.installed ## Install the test tools (requirements-test.txt) into ./.venv
@@ -37,8 +37,41 @@ lint: ## cargo fmt --check and clippy -D warnings
 
 .PHONY: unit
 unit: ## All Rust tests (unit, integration, snapshots, property tests); tools from ./.venv
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) test --all-targets --locked
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) test --all-targets --locked -- --skip e2e::
 	$(CARGO) test --doc --locked
+
+.PHONY: test-cluster
+test-cluster: ## Opt-in: the OpenSearch test against a real cluster (OPENSEARCH_TEST_URL=...)
+	@test -n "$$OPENSEARCH_TEST_URL" || { echo "set OPENSEARCH_TEST_URL (and OPENSEARCH_AUTH etc.)"; exit 2; }
+	$(CARGO) test --locked --test it opensearch_cluster -- --nocapture
+.PHONY: e2e
+e2e: tools ## End to end on emulated AWS: moto, cargo lambda's runtime API emulator, the real binary
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) test --locked --test it -- e2e:: --nocapture
+
+# Lambda package (provided.al2023). ARCH=arm64 (default) or x86_64.
+ARCH ?= arm64
+LAMBDA_DIR ?= target/lambda
+RUST_TARGET_arm64 := aarch64-unknown-linux-gnu
+RUST_TARGET_x86_64 := x86_64-unknown-linux-gnu
+
+.PHONY: package
+package: tools ## Build target/lambda/csoc-forwarder/bootstrap.zip with cargo-lambda (ARCH=arm64 default, or x86_64)
+	@case "$(ARCH)" in arm64|x86_64) ;; *) echo "error: ARCH must be arm64 or x86_64, not $(ARCH)" >&2; exit 2;; esac
+	@target=$(RUST_TARGET_$(ARCH)); \
+	if ! rustup target list --installed 2>/dev/null | grep -qx "$$target"; then \
+	  echo "Installing the Rust standard library for $$target (rustup target add $$target)..."; \
+	  if ! rustup target add "$$target"; then \
+	    echo "" >&2; \
+	    echo "error: could not install the Rust target $$target (rustup needs internet access for it)." >&2; \
+	    echo "  Either run 'rustup target add $$target' where the internet is reachable and retry," >&2; \
+	    echo "  or build for x86_64: 'make package ARCH=x86_64' (and deploy the function with architecture x86_64)." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --locked \
+	  --target $(RUST_TARGET_$(ARCH)) --output-format zip --lambda-dir $(LAMBDA_DIR)
+	@ls -l $(LAMBDA_DIR)/csoc-forwarder/bootstrap.zip
+	@echo "Lambda package ($(ARCH), provided.al2023): $(LAMBDA_DIR)/csoc-forwarder/bootstrap.zip"
 
 .PHONY: bench
 bench: ## Throughput and peak-RSS benchmark of the whole pipeline (release build)

@@ -38,7 +38,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the Lambda handler on event files, writing to the local sinks.
+    /// Run the Lambda handler on event files, writing to the local sinks (indexing into
+    /// OpenSearch instead when OPENSEARCH_URL is set).
     Process(ProcessArgs),
 }
 

@@ -25,6 +25,20 @@ pub const MAX_DECOMPRESSED_BYTES: &str = "MAX_DECOMPRESSED_BYTES";
 pub const FIREHOSE_STREAM: &str = "FIREHOSE_STREAM";
 pub const OUT_DIR: &str = "OUT_DIR";
 pub const RUST_LOG: &str = "RUST_LOG";
+pub const OPENSEARCH_URL: &str = "OPENSEARCH_URL";
+pub const OPENSEARCH_AUTH: &str = "OPENSEARCH_AUTH";
+pub const OPENSEARCH_SECRET_ID: &str = "OPENSEARCH_SECRET_ID";
+pub const OPENSEARCH_USERNAME: &str = "OPENSEARCH_USERNAME";
+pub const OPENSEARCH_PASSWORD: &str = "OPENSEARCH_PASSWORD";
+pub const OPENSEARCH_BULK_MAX_BYTES: &str = "OPENSEARCH_BULK_MAX_BYTES";
+pub const OPENSEARCH_BULK_MAX_DOCS: &str = "OPENSEARCH_BULK_MAX_DOCS";
+pub const OPENSEARCH_GZIP: &str = "OPENSEARCH_GZIP";
+pub const OPENSEARCH_TIMEOUT: &str = "OPENSEARCH_TIMEOUT";
+pub const OPENSEARCH_TEMPLATE: &str = "OPENSEARCH_TEMPLATE";
+pub const OPENSEARCH_RETENTION_DAYS: &str = "OPENSEARCH_RETENTION_DAYS";
+pub const ARCHIVE_SINK: &str = "ARCHIVE_SINK";
+pub const DEAD_LETTER_BUCKET: &str = "DEAD_LETTER_BUCKET";
+pub const METRICS_NAMESPACE: &str = "METRICS_NAMESPACE";
 pub const SLOW_LOG_STREAMS: &str = "SLOW_LOG_STREAMS";
 pub const SLACK_WEBHOOK_SECRET_ARN: &str = "SLACK_WEBHOOK_SECRET_ARN";
 pub const SLACK_WEBHOOK_URL: &str = "SLACK_WEBHOOK_URL";
@@ -78,6 +92,90 @@ pub const ENV_VARS: &[EnvVar] = &[
         lambda: true,
     },
     EnvVar {
+        name: OPENSEARCH_URL,
+        default: None,
+        doc: "The OpenSearch cluster, e.g. `https://search-x.us-east-1.es.amazonaws.com`. Required in Lambda; unset, `process` writes `_bulk` bodies under `OUT_DIR`.",
+        lambda: true,
+    },
+    EnvVar {
+        name: OPENSEARCH_AUTH,
+        default: Some("sigv4 for Amazon endpoints, else none"),
+        doc: "`sigv4` (service `es`, or `aoss` for Serverless hosts), `basic` or `none`.",
+        lambda: true,
+    },
+    EnvVar {
+        name: OPENSEARCH_SECRET_ID,
+        default: None,
+        doc: "Basic auth: the Secrets Manager secret (ARN or name) holding `{\"username\", \"password\"}`.",
+        lambda: false,
+    },
+    EnvVar {
+        name: OPENSEARCH_USERNAME,
+        default: None,
+        doc: "Basic auth for local use, with `OPENSEARCH_PASSWORD` (instead of a secret).",
+        lambda: false,
+    },
+    EnvVar {
+        name: OPENSEARCH_PASSWORD,
+        default: None,
+        doc: "Basic auth for local use, with `OPENSEARCH_USERNAME`. Never logged.",
+        lambda: false,
+    },
+    EnvVar {
+        name: OPENSEARCH_BULK_MAX_BYTES,
+        default: Some("5242880"),
+        doc: "Cap on one `_bulk` request body in bytes (before gzip).",
+        lambda: false,
+    },
+    EnvVar {
+        name: OPENSEARCH_BULK_MAX_DOCS,
+        default: Some("5000"),
+        doc: "Cap on documents in one `_bulk` request.",
+        lambda: false,
+    },
+    EnvVar {
+        name: OPENSEARCH_GZIP,
+        default: Some("false"),
+        doc: "gzip `_bulk` request bodies.",
+        lambda: false,
+    },
+    EnvVar {
+        name: OPENSEARCH_TIMEOUT,
+        default: Some("30"),
+        doc: "Timeout of one request in seconds (also cut to the time the invocation has left).",
+        lambda: false,
+    },
+    EnvVar {
+        name: OPENSEARCH_TEMPLATE,
+        default: Some("true"),
+        doc: "Put the index template (and the retention policy) once per cold start.",
+        lambda: false,
+    },
+    EnvVar {
+        name: OPENSEARCH_RETENTION_DAYS,
+        default: Some("90"),
+        doc: "Days an index is kept (ISM policy, where the cluster supports it); `0` puts no policy.",
+        lambda: false,
+    },
+    EnvVar {
+        name: ARCHIVE_SINK,
+        default: Some("`firehose` in Lambda, `local` for `process`"),
+        doc: "Where the archive goes: `firehose` (PutRecordBatch to `FIREHOSE_STREAM`) or `local` (files under `OUT_DIR`; refused in Lambda).",
+        lambda: false,
+    },
+    EnvVar {
+        name: DEAD_LETTER_BUCKET,
+        default: None,
+        doc: "S3 bucket for dead letters (`dead-letter/<source>/YYYY/MM/DD/…`). Required in Lambda; unset, `process` writes them under `OUT_DIR`.",
+        lambda: true,
+    },
+    EnvVar {
+        name: METRICS_NAMESPACE,
+        default: Some("CSOC/Forwarder"),
+        doc: "CloudWatch namespace of the per-invocation Embedded Metric Format line (Lambda only).",
+        lambda: false,
+    },
+    EnvVar {
         name: SLOW_LOG_STREAMS,
         default: Some(DEFAULT_SLOW_LOG_STREAMS),
         doc: "Comma-separated parts of log stream names checked for slow responses.",
@@ -116,12 +214,23 @@ pub fn lambda_env_names() -> impl Iterator<Item = &'static str> {
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
+    #[error("{name} must be set: {reason}")]
+    Missing { name: &'static str, reason: String },
     #[error("{name}={value:?} is not valid: {reason}")]
     Invalid {
         name: &'static str,
         value: String,
         reason: String,
     },
+}
+
+/// Where the archive goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveSinkKind {
+    /// Files under `OUT_DIR` (`process` default).
+    Local,
+    /// PutRecordBatch to `FIREHOSE_STREAM` (Lambda default).
+    Firehose,
 }
 
 /// The validated configuration, read once at start-up.
@@ -134,6 +243,12 @@ pub struct Config {
     pub max_decompressed_bytes: usize,
     pub firehose_stream: String,
     pub out_dir: PathBuf,
+    /// The cluster to index into; `None` (no `OPENSEARCH_URL`) keeps the local file sink.
+    pub opensearch: Option<crate::sinks::opensearch::OpenSearchConfig>,
+    pub archive_sink: ArchiveSinkKind,
+    /// `None`: dead letters are files under `out_dir`.
+    pub dead_letter_bucket: Option<String>,
+    pub metrics_namespace: String,
     /// Parts of log stream names checked for slow responses.
     pub slow_log_streams: Vec<String>,
     pub slack_webhook_secret_arn: Option<String>,
@@ -151,8 +266,47 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// For the Lambda function, from the process environment: the archive defaults to
+    /// Firehose, and the remote sinks are required (local files do not outlive an
+    /// invocation).
+    pub fn lambda_from_env() -> Result<Self, ConfigError> {
+        Self::lambda_from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`Config::lambda_from_env`] from any name → value lookup.
+    pub fn lambda_from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let config = Self::read(get, ArchiveSinkKind::Firehose)?;
+        if config.archive_sink == ArchiveSinkKind::Local {
+            return Err(ConfigError::Invalid {
+                name: ARCHIVE_SINK,
+                value: "local".to_owned(),
+                reason: "the Lambda function archives to Firehose: local files do not outlive an invocation".to_owned(),
+            });
+        }
+        if config.dead_letter_bucket.is_none() {
+            return Err(ConfigError::Missing {
+                name: DEAD_LETTER_BUCKET,
+                reason: "the Lambda function keeps dead letters in S3".to_owned(),
+            });
+        }
+        if config.opensearch.is_none() {
+            return Err(ConfigError::Missing {
+                name: OPENSEARCH_URL,
+                reason: "the Lambda function indexes into OpenSearch: local files do not outlive an invocation".to_owned(),
+            });
+        }
+        Ok(config)
+    }
+
     /// From any name → value lookup (tests pass a map). Empty values count as unset.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::read(get, ArchiveSinkKind::Local)
+    }
+
+    fn read(
+        get: impl Fn(&str) -> Option<String>,
+        default_archive: ArchiveSinkKind,
+    ) -> Result<Self, ConfigError> {
         let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         let common_name = get(COMMON_NAME).unwrap_or_else(|| "local".to_owned());
         let firehose_stream =
@@ -166,6 +320,14 @@ impl Config {
                 None => crate::decode::DEFAULT_MAX_DECOMPRESSED_BYTES,
             },
             out_dir: get(OUT_DIR).map_or_else(|| PathBuf::from("./out"), PathBuf::from),
+            opensearch: crate::sinks::opensearch::OpenSearchConfig::from_lookup(&get)?,
+            archive_sink: match get(ARCHIVE_SINK) {
+                Some(v) => parse_archive_sink(&v)?,
+                None => default_archive,
+            },
+            dead_letter_bucket: get(DEAD_LETTER_BUCKET).map(|v| v.trim().to_owned()),
+            metrics_namespace: get(METRICS_NAMESPACE)
+                .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_owned()),
             common_name,
             firehose_stream,
             slow_log_streams: parse_list(
@@ -212,6 +374,25 @@ impl Config {
             &self.firehose_stream,
             valid_stream_name(&self.firehose_stream),
             "1 to 64 characters: letters, digits, `-`, `_` and `.`",
+        )?;
+        if let Some(bucket) = &self.dead_letter_bucket {
+            check(
+                DEAD_LETTER_BUCKET,
+                bucket,
+                valid_bucket_name(bucket),
+                "an S3 bucket name: 3 to 63 characters, lowercase letters, digits, `.` and `-`",
+            )?;
+        }
+        check(
+            METRICS_NAMESPACE,
+            &self.metrics_namespace,
+            (1..=255).contains(&self.metrics_namespace.len())
+                && !self.metrics_namespace.starts_with(':')
+                && self.metrics_namespace.chars().all(|c| {
+                    c.is_ascii_alphanumeric()
+                        || matches!(c, '.' | '-' | '_' | '/' | '#' | ':' | ' ')
+                }),
+            "1 to 255 characters: letters, digits, `.`, `-`, `_`, `/`, `#`, `:` and spaces",
         )?;
         if let Some(t) = self.threshold {
             check(
@@ -297,6 +478,26 @@ fn parse_bytes(v: &str) -> Result<usize, ConfigError> {
             reason: "a whole number of bytes, at least 1024".to_owned(),
         }),
     }
+}
+
+fn parse_archive_sink(v: &str) -> Result<ArchiveSinkKind, ConfigError> {
+    match v.trim() {
+        "local" => Ok(ArchiveSinkKind::Local),
+        "firehose" => Ok(ArchiveSinkKind::Firehose),
+        _ => Err(ConfigError::Invalid {
+            name: ARCHIVE_SINK,
+            value: v.to_owned(),
+            reason: "`firehose` or `local`".to_owned(),
+        }),
+    }
+}
+
+fn valid_bucket_name(s: &str) -> bool {
+    (3..=63).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-'))
 }
 
 fn valid_common_name(s: &str) -> bool {

@@ -8,9 +8,10 @@ use std::cell::Cell;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Datelike, Utc};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
-use serde::{Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Number, Value};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
@@ -113,9 +114,9 @@ impl DocumentBuilder {
             Some(t) if t != at => {
                 let mut s = String::with_capacity(24);
                 timestamp::write_rfc3339_millis(&mut s, t);
-                s
+                Some(s)
             }
-            _ => at_text.clone(),
+            _ => None,
         };
         let budget = Cell::new(self.limits.max_fields);
         let message = match &parsed {
@@ -130,7 +131,7 @@ impl DocumentBuilder {
         };
         let view = DocView {
             at: &at_text,
-            timestamp: &found_text,
+            timestamp: found_text.as_deref().unwrap_or(&at_text),
             message_type: &env.message_type,
             owner: &env.owner,
             log_group: &env.log_group,
@@ -139,8 +140,26 @@ impl DocumentBuilder {
             commons: &self.commons,
             message,
         };
+        // Sized up front: the document is the message plus the envelope fields, and
+        // growing a ~1 KB string by doubling costs more than the estimate.
+        let mut source = Vec::with_capacity(
+            event.message.len()
+                + event.message.len() / 8
+                + env.owner.len()
+                + env.log_group.len()
+                + env.log_stream.len()
+                + env
+                    .subscription_filters
+                    .iter()
+                    .map(|f| f.len() + 3)
+                    .sum::<usize>()
+                + self.commons.len()
+                + 256,
+        );
+        serde_json::to_writer(&mut source, &view)
+            .map_err(|e| DocumentError::Serialize(e.to_string()))?;
         let source =
-            serde_json::to_string(&view).map_err(|e| DocumentError::Serialize(e.to_string()))?;
+            String::from_utf8(source).map_err(|e| DocumentError::Serialize(e.to_string()))?;
         Ok(Document {
             id: document_id(&env.owner, &env.log_group, &env.log_stream, &event.id),
             index: index_name(&self.index_prefix, at),
@@ -176,38 +195,37 @@ pub fn index_name(prefix: &str, at: DateTime<Utc>) -> String {
 }
 
 /// The message as a JSON object, when it is one.
-fn parse_object(message: &str) -> Option<Map<String, Value>> {
+fn parse_object(message: &str) -> Option<Object<'_>> {
     if !message.trim_start().starts_with('{') {
         return None;
     }
-    match serde_json::from_str::<Value>(message) {
-        Ok(Value::Object(obj)) => Some(obj),
+    match serde_json::from_str::<Json>(message) {
+        Ok(Json::Object(obj)) => Some(obj),
         _ => None,
     }
 }
 
-fn is_cloudtrail(obj: &Map<String, Value>) -> bool {
-    CLOUDTRAIL_MARKERS.iter().all(|k| obj.contains_key(*k))
+fn is_cloudtrail(obj: &Object<'_>) -> bool {
+    CLOUDTRAIL_MARKERS.iter().all(|k| obj.get(k).is_some())
 }
 
 /// The time inside a JSON message: CloudTrail's `eventTime`, then the well-known
 /// fields, then the text of a `log` field (Kubernetes/fluentd).
-fn time_in_object(obj: &Map<String, Value>, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+fn time_in_object(obj: &Object<'_>, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    // The time finder reads `serde_json::Value`s: only these few fields are converted.
+    let parse = |v: &Json<'_>| timestamp::parse_json_value(&v.to_value(), at);
     if is_cloudtrail(obj)
-        && let Some(t) = obj
-            .get("eventTime")
-            .and_then(|v| timestamp::parse_json_value(v, at))
+        && let Some(t) = obj.get("eventTime").and_then(parse)
     {
         return Some(t);
     }
     timestamp::WELL_KNOWN_FIELDS
         .iter()
-        .filter_map(|k| obj.get(*k))
-        .find_map(|v| timestamp::parse_json_value(v, at))
-        .or_else(|| {
-            obj.get("log")
-                .and_then(Value::as_str)
-                .and_then(|text| timestamp::find_in_text(text, at))
+        .filter_map(|k| obj.get(k))
+        .find_map(parse)
+        .or_else(|| match obj.get("log") {
+            Some(Json::String(text)) => timestamp::find_in_text(text, at),
+            _ => None,
         })
 }
 
@@ -250,7 +268,7 @@ impl Serialize for MessageView<'_> {
 /// A JSON object written with `.` → `_` in keys, depth and field caps, and (at the top of
 /// a CloudTrail event) the free-form fields as text.
 struct Sanitized<'a> {
-    obj: &'a Map<String, Value>,
+    obj: &'a Object<'a>,
     depth: usize,
     limits: Limits,
     budget: &'a Cell<usize>,
@@ -258,7 +276,7 @@ struct Sanitized<'a> {
 }
 
 impl Sanitized<'_> {
-    fn child<'b>(&'b self, value: &'b Value) -> SanitizedValue<'b> {
+    fn child<'b>(&'b self, value: &'b Json<'b>) -> SanitizedValue<'b> {
         SanitizedValue {
             value,
             depth: self.depth + 1,
@@ -272,13 +290,10 @@ impl Serialize for Sanitized<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut keys = OutputKeys::new(self.obj);
         let mut map = s.serialize_map(None)?;
-        let mut entries = self.obj.iter();
-        while let Some((key, value)) = entries.next() {
+        for (i, (key, value)) in self.obj.entries.iter().enumerate() {
             if self.budget.get() == 0 {
                 // Past the field cap: the rest of this object is kept as one text field.
-                let mut rest = Map::new();
-                rest.insert(key.clone(), value.clone());
-                rest.extend(entries.map(|(k, v)| (k.clone(), v.clone())));
+                let rest = Entries(&self.obj.entries[i..]);
                 let text = serde_json::to_string(&rest).map_err(serde::ser::Error::custom)?;
                 map.serialize_entry(&keys.claim_overflow(), &text)?;
                 break;
@@ -286,7 +301,7 @@ impl Serialize for Sanitized<'_> {
             self.budget.set(self.budget.get() - 1);
             let out_key = keys.claim(key);
             if self.cloudtrail
-                && CLOUDTRAIL_TEXT_FIELDS.contains(&key.as_str())
+                && CLOUDTRAIL_TEXT_FIELDS.contains(&key.as_ref())
                 && is_container(value)
             {
                 let text = serde_json::to_string(value).map_err(serde::ser::Error::custom)?;
@@ -300,7 +315,7 @@ impl Serialize for Sanitized<'_> {
 }
 
 struct SanitizedValue<'a> {
-    value: &'a Value,
+    value: &'a Json<'a>,
     depth: usize,
     limits: Limits,
     budget: &'a Cell<usize>,
@@ -313,7 +328,7 @@ impl Serialize for SanitizedValue<'_> {
             return s.serialize_str(&text);
         }
         match self.value {
-            Value::Object(obj) => Sanitized {
+            Json::Object(obj) => Sanitized {
                 obj,
                 depth: self.depth,
                 limits: self.limits,
@@ -321,7 +336,7 @@ impl Serialize for SanitizedValue<'_> {
                 cloudtrail: false,
             }
             .serialize(s),
-            Value::Array(items) => {
+            Json::Array(items) => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for item in items {
                     seq.serialize_element(&SanitizedValue {
@@ -338,21 +353,21 @@ impl Serialize for SanitizedValue<'_> {
     }
 }
 
-fn is_container(v: &Value) -> bool {
-    matches!(v, Value::Object(_) | Value::Array(_))
+fn is_container(v: &Json<'_>) -> bool {
+    matches!(v, Json::Object(_) | Json::Array(_))
 }
 
 /// Output key names for one object. Keys without `.` keep their names; a rewritten key
 /// (`.` → `_`) or the synthetic overflow key that would collide with another key gets a
 /// `_2`, `_3`, … suffix, so no field is lost.
 struct OutputKeys<'a> {
-    obj: &'a Map<String, Value>,
+    obj: &'a Object<'a>,
     /// Names taken, computed only once a rewrite happens: most objects need none.
-    taken: Option<Vec<String>>,
+    taken: Option<Vec<Cow<'a, str>>>,
 }
 
 impl<'a> OutputKeys<'a> {
-    fn new(obj: &'a Map<String, Value>) -> Self {
+    fn new(obj: &'a Object<'a>) -> Self {
         Self { obj, taken: None }
     }
 
@@ -370,16 +385,295 @@ impl<'a> OutputKeys<'a> {
 
     fn step_aside(&mut self, base: String) -> String {
         let obj = self.obj;
-        let taken = self
-            .taken
-            .get_or_insert_with(|| obj.keys().filter(|k| !k.contains('.')).cloned().collect());
-        let mut candidate = base.clone();
-        let mut n = 2;
-        while taken.contains(&candidate) {
-            candidate = format!("{base}_{n}");
-            n += 1;
+        let taken = self.taken.get_or_insert_with(|| {
+            obj.keys()
+                .filter(|k| !k.contains('.'))
+                .map(Cow::Borrowed)
+                .collect()
+        });
+        let is_taken = |name: &str| taken.iter().any(|t| t == name);
+        let mut candidate = base;
+        if is_taken(&candidate) {
+            let base = std::mem::take(&mut candidate);
+            let mut n = 2;
+            loop {
+                candidate = format!("{base}_{n}");
+                if !is_taken(&candidate) {
+                    break;
+                }
+                n += 1;
+            }
         }
-        taken.push(candidate.clone());
+        taken.push(Cow::Owned(candidate.clone()));
         candidate
+    }
+}
+
+/// A JSON value parsed from a message. It behaves as `serde_json::Value` does, with
+/// fewer allocations: strings borrow from the message when there is nothing to unescape,
+/// and an object is one sorted vector (keys in `serde_json::Map` order, a repeated key
+/// keeping its last value) instead of a tree of nodes. Serialized plainly it gives the
+/// same bytes as the `Value` would; the tests below hold it to that.
+#[derive(Debug, Clone, PartialEq)]
+enum Json<'a> {
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(Cow<'a, str>),
+    Array(Vec<Json<'a>>),
+    Object(Object<'a>),
+}
+
+/// A JSON object: entries sorted by key, keys unique.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Object<'a> {
+    entries: Vec<(Cow<'a, str>, Json<'a>)>,
+}
+
+impl<'a> Object<'a> {
+    /// Entries in input order → sorted by key; of a repeated key the last value is kept,
+    /// as `serde_json::Map::insert` does.
+    fn from_entries(mut entries: Vec<(Cow<'a, str>, Json<'a>)>) -> Self {
+        // A stable sort keeps repeated keys in input order…
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        // …and `dedup_by` drops the later of two equal neighbours, so move the later
+        // value into the kept slot first.
+        entries.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(later, kept);
+            }
+            same
+        });
+        Self { entries }
+    }
+
+    fn get(&self, key: &str) -> Option<&Json<'a>> {
+        self.entries
+            .binary_search_by(|(k, _)| k.as_ref().cmp(key))
+            .ok()
+            .map(|i| &self.entries[i].1)
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(k, _)| k.as_ref())
+    }
+}
+
+impl Json<'_> {
+    fn to_value(&self) -> Value {
+        match self {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Number(n) => Value::Number(n.clone()),
+            Json::String(s) => Value::String(s.as_ref().to_owned()),
+            Json::Array(items) => Value::Array(items.iter().map(Json::to_value).collect()),
+            Json::Object(obj) => Value::Object(
+                obj.entries
+                    .iter()
+                    .map(|(k, v)| (k.as_ref().to_owned(), v.to_value()))
+                    .collect::<Map<_, _>>(),
+            ),
+        }
+    }
+
+    fn into_owned(self) -> Json<'static> {
+        match self {
+            Json::Null => Json::Null,
+            Json::Bool(b) => Json::Bool(b),
+            Json::Number(n) => Json::Number(n),
+            Json::String(s) => Json::String(Cow::Owned(s.into_owned())),
+            Json::Array(items) => Json::Array(items.into_iter().map(Json::into_owned).collect()),
+            Json::Object(obj) => Json::Object(Object {
+                entries: obj
+                    .entries
+                    .into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                    .collect(),
+            }),
+        }
+    }
+}
+
+impl Serialize for Json<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Json::Null => s.serialize_unit(),
+            Json::Bool(b) => s.serialize_bool(*b),
+            Json::Number(n) => n.serialize(s),
+            Json::String(text) => s.serialize_str(text),
+            Json::Array(items) => s.collect_seq(items),
+            Json::Object(obj) => Entries(&obj.entries).serialize(s),
+        }
+    }
+}
+
+/// Object entries written as a JSON object.
+struct Entries<'e, 'a>(&'e [(Cow<'a, str>, Json<'a>)]);
+
+impl Serialize for Entries<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Json<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JsonVisitor)
+    }
+}
+
+/// The key `serde_json::Value` reads as "the JSON text in this string" (its raw-value
+/// token, active with the `raw_value` feature this crate uses).
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+/// Mirrors `serde_json::Value`'s visitor, call for call.
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Json<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Json::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Json::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Json::Number(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Number::from_f64(v).map_or(Json::Null, Json::Number))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Json::String(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Json::String(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Json::String(Cow::Owned(v)))
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Json::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        Json::deserialize(d)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Json::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Json::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let Some(Str(first)) = map.next_key()? else {
+            return Ok(Json::Object(Object::default()));
+        };
+        if first == RAW_VALUE_TOKEN {
+            // As `Value` does: the value is a string holding JSON text, which is parsed,
+            // and the object ends there.
+            let Str(text) = map.next_value()?;
+            return serde_json::from_str::<Json>(&text)
+                .map(Json::into_owned)
+                .map_err(de::Error::custom);
+        }
+        let mut entries = Vec::with_capacity(8);
+        entries.push((first, map.next_value()?));
+        while let Some(Str(key)) = map.next_key()? {
+            entries.push((key, map.next_value()?));
+        }
+        Ok(Json::Object(Object::from_entries(entries)))
+    }
+}
+
+/// A string that borrows from the input when it can (keys and raw-value text).
+struct Str<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Str<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct StrVisitor;
+        impl<'de> Visitor<'de> for StrVisitor {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(StrVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Json` must read and write every message exactly as `serde_json::Value` does.
+    fn same_as_value(text: &str) {
+        let value = serde_json::from_str::<Value>(text);
+        let json = serde_json::from_str::<Json>(text);
+        match (&value, &json) {
+            (Ok(v), Ok(j)) => {
+                assert_eq!(&j.to_value(), v, "{text}");
+                assert_eq!(
+                    serde_json::to_string(j).unwrap(),
+                    serde_json::to_string(v).unwrap(),
+                    "{text}"
+                );
+            }
+            (Err(_), Err(_)) => {}
+            _ => panic!("{text}: Value gave {value:?}, Json gave {json:?}"),
+        }
+    }
+
+    #[test]
+    fn json_reads_and_writes_like_serde_json_value() {
+        for text in [
+            r#"{"b":1,"a":2,"c":{"z":[1,2.50,-3,1e3,18446744073709551615,-9223372036854775808]}}"#,
+            r#"{"k":1,"k":2,"j":0,"k":3}"#,
+            r#"{"esc\"aped":"a\nb\u00e9\ud83d\ude00","plain":"x","n":null,"t":true,"f":false}"#,
+            r#"{"a.b":1,"a_b":2,"nested":{"x.y":{"deep":[{"a":{}}]}}}"#,
+            r#"{"$serde_json::private::RawValue":"{\"b\":1,\"a\":[2]}"}"#,
+            r#"{"$serde_json::private::RawValue":"[1]"}"#,
+            r#"{"$serde_json::private::RawValue":"{}","more":1}"#,
+            r#"{"$serde_json::private::RawValue":5}"#,
+            r#"{"x":{"$serde_json::private::RawValue":"\"s\""}}"#,
+            r#"{"a":1e400}"#,
+            r#"{"a":1} trailing"#,
+            r#"{"a":"#,
+            "{}",
+            "[]",
+            "\"text\"",
+            "1.0",
+        ] {
+            same_as_value(text);
+        }
+        let deep = format!("{}{}", "{\"a\":".repeat(200), "}".repeat(200));
+        same_as_value(&deep);
+    }
+
+    #[test]
+    fn object_keeps_the_last_of_a_repeated_key() {
+        let Ok(Json::Object(obj)) = serde_json::from_str::<Json>(r#"{"k":1,"a":0,"k":2,"k":3}"#)
+        else {
+            panic!("an object")
+        };
+        assert_eq!(obj.keys().collect::<Vec<_>>(), ["a", "k"]);
+        assert_eq!(obj.get("k"), Some(&Json::Number(3.into())));
     }
 }

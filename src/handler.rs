@@ -304,6 +304,19 @@ impl Pipeline {
                     warn!(sink, id = %batch.docs[j].id, reason, "document left for retry");
                     batch.fail(record);
                 }
+                ItemOutcome::Truncated { reason } => {
+                    info!(sink, id = %batch.docs[j].id, reason, "document archived truncated");
+                    batch.counts.archived += 1;
+                    let doc = &batch.docs[j];
+                    let letter = DeadLetter::from_bytes(
+                        sink,
+                        reason,
+                        inv.received_at,
+                        doc.source.as_bytes(),
+                        Some(&doc.id),
+                    );
+                    self.dead_letter(batch, record, &letter).await;
+                }
                 ItemOutcome::Rejected { reason } => {
                     let doc = &batch.docs[j];
                     let letter = DeadLetter::from_bytes(

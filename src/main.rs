@@ -8,6 +8,7 @@ use csoc_forwarder::config::Config;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -26,18 +27,36 @@ fn main() -> ExitCode {
             .with_env_filter(filter)
             .with_current_span(false)
             .init();
-        let config = match Config::from_env() {
+        // Read once; a bad value fails the cold start with the variable named.
+        let config = match Config::lambda_from_env() {
             Ok(config) => config,
             Err(err) => {
-                tracing::error!(error = %err, "bad configuration");
+                tracing::error!(error = %err, "bad configuration: the function cannot start");
+                eprintln!("error: bad configuration: {err}");
                 return ExitCode::FAILURE;
             }
         };
-        let mut pipeline = csoc_forwarder::local_pipeline(&config);
-        if let Some(sink) = runtime.block_on(csoc_forwarder::slack_alert_sink(&config)) {
-            pipeline = pipeline.with_alert_sink(sink);
-        }
-        return match runtime.block_on(csoc_forwarder::lambda::run(pipeline)) {
+        // Names only: no secret is part of the configuration logged here.
+        tracing::info!(
+            commons = %config.common_name,
+            firehose_stream = %config.firehose_stream,
+            dead_letter_bucket = config.dead_letter_bucket.as_deref().unwrap_or(""),
+            opensearch = config.opensearch.is_some(),
+            "configured"
+        );
+        let settings = csoc_forwarder::lambda::Settings {
+            started,
+            commons: config.common_name.clone(),
+            metrics_namespace: config.metrics_namespace.clone(),
+        };
+        let pipeline = match runtime.block_on(csoc_forwarder::pipeline(&config)) {
+            Ok(pipeline) => pipeline,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot start");
+                return ExitCode::FAILURE;
+            }
+        };
+        return match runtime.block_on(csoc_forwarder::lambda::run(pipeline, settings)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 tracing::error!(error = %err, "lambda runtime stopped");
@@ -60,10 +79,13 @@ fn main() -> ExitCode {
                     return ExitCode::from(cli::EXIT_USAGE);
                 }
             };
-            let mut pipeline = csoc_forwarder::local_pipeline(&config);
-            if let Some(sink) = runtime.block_on(csoc_forwarder::slack_alert_sink(&config)) {
-                pipeline = pipeline.with_alert_sink(sink);
-            }
+            let pipeline = match runtime.block_on(csoc_forwarder::pipeline(&config)) {
+                Ok(pipeline) => pipeline,
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    return ExitCode::from(cli::EXIT_USAGE);
+                }
+            };
             runtime.block_on(cli::process(args, &config, &pipeline))
         }
     }

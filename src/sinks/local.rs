@@ -125,15 +125,26 @@ impl LocalArchive {
 impl ArchiveSink for LocalArchive {
     async fn archive(&self, docs: &[Document], _deadline: Deadline) -> Vec<ItemOutcome> {
         let mut out = Vec::with_capacity(docs.len());
+        // The same records the Firehose sink sends: over-limit documents truncated.
         for range in archive::batch_ranges(docs) {
             let batch = &docs[range];
-            let mut body = Vec::with_capacity(batch.iter().map(|d| d.source.len() + 1).sum());
-            for doc in batch {
-                archive::encode_record(&mut body, doc);
-            }
+            let records: Vec<archive::ArchiveRecord> = batch.iter().map(archive::record).collect();
+            let body = records
+                .iter()
+                .flat_map(|r| &r.bytes)
+                .copied()
+                .collect::<Vec<u8>>();
             let name = format!("batch-{}.ndjson", first_id_prefix(batch));
             let result = write_file("firehose", &self.dir, &name, &body).await;
-            out.extend(outcomes_for(batch.len(), result));
+            let written = result.is_ok();
+            out.extend(
+                outcomes_for(batch.len(), result).zip(&records).map(
+                    |(outcome, record)| match record.truncated_from {
+                        Some(bytes) if written => archive::truncated_outcome(bytes),
+                        _ => outcome,
+                    },
+                ),
+            );
         }
         out
     }

@@ -4,7 +4,10 @@
 //! Sinks report one [`ItemOutcome`] per document, in input order, and never return an
 //! error for the batch: the handler turns outcomes into dead letters and retries.
 
+pub mod firehose;
 pub mod local;
+pub mod opensearch;
+pub mod s3_dead_letter;
 pub mod slack;
 
 use std::time::{Duration, Instant};
@@ -22,6 +25,9 @@ pub enum ItemOutcome {
     Delivered,
     /// Stored in a safe form after the original was refused for good (index only).
     SafeDelivered { reason: String },
+    /// Stored in a truncated form because it is over the sink's size limit (archive
+    /// only): the handler keeps the full original in the dead letter with the reason.
+    Truncated { reason: String },
     /// Not stored yet; the source record must be retried later.
     Retryable { reason: String },
     /// Refused for good: the document goes to the dead letter with the reason.

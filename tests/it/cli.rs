@@ -15,6 +15,7 @@ fn process(args: &[&str], out: &std::path::Path) -> Output {
         .env_remove("THRESHOLD")
         .env_remove("INDEX_PREFIX")
         .env_remove("FIREHOSE_STREAM")
+        .env_remove("OPENSEARCH_URL")
         .stdin(Stdio::null())
         .output()
         .expect("run binary")

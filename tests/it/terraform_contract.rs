@@ -374,8 +374,8 @@ fn terraform_env_check_detects_a_missing_or_extra_name() {
         r#"
         locals {
           base  = { COMMON_NAME = "x", RUST_LOG = "info" }
-          later = { OPENSEARCH_URL = "u", DASHBOARDS_URL = "d" }
-          on    = ["OPENSEARCH_URL"]
+          later = { NOT_A_SETTING = "u", DASHBOARDS_URL = "d" }
+          on    = ["NOT_A_SETTING"]
         }
         resource "aws_lambda_function" "f" {
           environment {
@@ -386,14 +386,14 @@ fn terraform_env_check_detects_a_missing_or_extra_name() {
     );
     let envs = lambda_environments(&dir);
     let names = envs[0].1.clone().unwrap();
-    let want: BTreeSet<String> = ["COMMON_NAME", "RUST_LOG", "OPENSEARCH_URL"]
+    let want: BTreeSet<String> = ["COMMON_NAME", "RUST_LOG", "NOT_A_SETTING"]
         .map(String::from)
         .into();
     assert_eq!(names, want);
     let expected: BTreeSet<String> = lambda_env_names().map(str::to_string).collect();
     let msg = env_mismatch(&names, &expected).expect("a different set must be reported");
     assert!(
-        msg.contains("OPENSEARCH_URL") && msg.contains("FIREHOSE_STREAM"),
+        msg.contains("NOT_A_SETTING") && msg.contains("FIREHOSE_STREAM"),
         "{msg}"
     );
 

@@ -36,6 +36,9 @@ locals {
     SLOW_LOG_STREAMS         = join(",", var.slow_log_streams)
   }
   lambda_env_later_enabled = [
+    "OPENSEARCH_URL",
+    "OPENSEARCH_AUTH",
+    "DEAD_LETTER_BUCKET",
     "SLOW_LOG_STREAMS",
     "SLACK_WEBHOOK_SECRET_ARN",
     "DASHBOARDS_URL",

@@ -1,5 +1,6 @@
 //! Shared test helpers: fixtures, event builders, a pipeline on temp-dir sinks, fakes.
 
+pub mod lambda_emulator;
 pub mod moto;
 pub mod webhook;
 
@@ -20,6 +21,9 @@ use csoc_forwarder::handler::{Invocation, Pipeline};
 use csoc_forwarder::report::Report;
 use csoc_forwarder::sinks::{Deadline, IndexSink, ItemOutcome, Sinks, local};
 use tempfile::TempDir;
+
+pub mod fault_server;
+pub mod osmem;
 
 pub const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:999999999999:stream/test_stream";
 

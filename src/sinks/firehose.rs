@@ -1,0 +1,284 @@
+//! The per-commons archive: documents to the commons' Firehose delivery stream, which
+//! writes them to S3. One newline-terminated JSON document per record, so the objects
+//! are NDJSON; PutRecordBatch calls of at most 500 records and 4 MiB ([`archive`]).
+//!
+//! Failures, per record or per call, are retried with exponential backoff and full
+//! jitter while the invocation's time lasts, then reported as retryable: Lambda retries
+//! the Kinesis record and the deterministic document ids make that safe. A call refused
+//! as invalid is permanent (the documents go to the dead letter); a missing stream, KMS
+//! or permission problem will not clear in seconds and is reported retryable at once.
+
+use std::hash::BuildHasher as _;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_firehose::error::{DisplayErrorContext, ProvideErrorMetadata as _, SdkError};
+use aws_sdk_firehose::operation::put_record_batch::PutRecordBatchError;
+use aws_sdk_firehose::primitives::Blob;
+use aws_sdk_firehose::types::Record;
+use tracing::{debug, warn};
+
+use super::{ArchiveSink, Deadline, ItemOutcome};
+use crate::archive::{self, ArchiveRecord};
+use crate::document::Document;
+
+/// Exponential backoff with full jitter, bounded by a number of attempts and by the
+/// deadline of the call that uses it.
+// TODO(merge): use crate::retry once the OpenSearch branch lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// The ceiling of the first delay; it doubles on every attempt.
+    pub base: Duration,
+    /// The ceiling of any delay.
+    pub cap: Duration,
+    /// Calls made at most for one batch, the first one included.
+    pub max_attempts: u32,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_millis(100),
+            cap: Duration::from_secs(2),
+            max_attempts: 6,
+        }
+    }
+}
+
+impl Backoff {
+    /// The delay before attempt `retry + 1` (`retry` ≥ 1): uniform in `[0, ceiling]`.
+    pub fn delay(&self, retry: u32) -> Duration {
+        let ceiling = self
+            .base
+            .saturating_mul(1u32 << retry.saturating_sub(1).min(16))
+            .min(self.cap);
+        let ceiling_us = u64::try_from(ceiling.as_micros()).unwrap_or(u64::MAX);
+        let random = std::collections::hash_map::RandomState::new().hash_one(retry);
+        Duration::from_micros(random % ceiling_us.saturating_add(1))
+    }
+}
+
+/// How a failed PutRecordBatch call is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// Throttling, service unavailable, 5xx, timeouts, connection errors: back off, retry.
+    Transient,
+    /// Will not clear within this invocation (missing stream, KMS, permissions): report
+    /// the records retryable now.
+    NotNow,
+    /// The request itself is invalid: retrying cannot help; dead-letter the documents.
+    Permanent,
+}
+
+fn classify(err: &SdkError<PutRecordBatchError>) -> Failure {
+    match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            Failure::Transient
+        }
+        SdkError::ServiceError(service) => match service.err() {
+            PutRecordBatchError::ServiceUnavailableException(_) => Failure::Transient,
+            PutRecordBatchError::InvalidArgumentException(_) => Failure::Permanent,
+            PutRecordBatchError::ResourceNotFoundException(_)
+            | PutRecordBatchError::InvalidKmsResourceException(_)
+            | PutRecordBatchError::InvalidSourceException(_) => Failure::NotNow,
+            other => {
+                let status = service.raw().status().as_u16();
+                let throttled = other.code().is_some_and(|c| {
+                    c.contains("Throttl") || c.contains("LimitExceeded") || c == "InternalFailure"
+                });
+                if throttled || status == 429 || status >= 500 {
+                    Failure::Transient
+                } else {
+                    Failure::NotNow
+                }
+            }
+        },
+        _ => Failure::NotNow,
+    }
+}
+
+/// The archive sink on Amazon Data Firehose.
+#[derive(Debug, Clone)]
+pub struct FirehoseArchive {
+    client: aws_sdk_firehose::Client,
+    stream: String,
+    backoff: Backoff,
+}
+
+impl FirehoseArchive {
+    /// A sink on `client` (whose own retries should be off: this sink retries within
+    /// the invocation's deadline).
+    pub fn new(client: aws_sdk_firehose::Client, stream: impl Into<String>) -> Self {
+        Self {
+            client,
+            stream: stream.into(),
+            backoff: Backoff::default(),
+        }
+    }
+
+    /// A sink whose client is built from the shared AWS configuration, with the SDK's
+    /// retries off.
+    pub fn from_sdk_config(sdk: &aws_config::SdkConfig, stream: impl Into<String>) -> Self {
+        let conf = aws_sdk_firehose::config::Builder::from(sdk)
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .build();
+        Self::new(aws_sdk_firehose::Client::from_conf(conf), stream)
+    }
+
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    pub fn stream(&self) -> &str {
+        &self.stream
+    }
+
+    /// One PutRecordBatch-sized group, retried until every record is in, the attempts
+    /// are spent or the deadline is near. One outcome per record, in order.
+    async fn put_batch(&self, records: &[ArchiveRecord], deadline: Deadline) -> Vec<ItemOutcome> {
+        let sdk_records: Vec<Record> = records
+            .iter()
+            .map(|r| {
+                Record::builder()
+                    .data(Blob::new(r.bytes.clone()))
+                    .build()
+                    .expect("the record's data is set")
+            })
+            .collect();
+        let mut outcomes: Vec<Option<ItemOutcome>> = vec![None; records.len()];
+        let mut pending: Vec<usize> = (0..records.len()).collect();
+        let mut reason = String::from("the deadline was reached before the first call");
+        let mut attempts = 0u32;
+
+        while !pending.is_empty() && !deadline.remaining().is_zero() {
+            attempts += 1;
+            let input: Vec<Record> = pending.iter().map(|&i| sdk_records[i].clone()).collect();
+            let call = self
+                .client
+                .put_record_batch()
+                .delivery_stream_name(&self.stream)
+                .set_records(Some(input))
+                .send();
+            match tokio::time::timeout(deadline.remaining(), call).await {
+                Err(_) => {
+                    reason = "PutRecordBatch did not answer before the deadline".to_owned();
+                    break;
+                }
+                Ok(Ok(output)) => {
+                    let entries = output.request_responses();
+                    if entries.len() != pending.len() {
+                        reason = format!(
+                            "PutRecordBatch answered {} entries for {} records",
+                            entries.len(),
+                            pending.len()
+                        );
+                    } else {
+                        let mut failed = Vec::new();
+                        for (&i, entry) in pending.iter().zip(entries) {
+                            match entry.error_code() {
+                                None => outcomes[i] = Some(delivered(&records[i])),
+                                Some(code) => {
+                                    reason = format!(
+                                        "record failed: {code}: {}",
+                                        entry.error_message().unwrap_or("no message")
+                                    );
+                                    failed.push(i);
+                                }
+                            }
+                        }
+                        pending = failed;
+                    }
+                }
+                Ok(Err(err)) => {
+                    let class = classify(&err);
+                    reason = DisplayErrorContext(&err).to_string();
+                    match class {
+                        Failure::Transient => {}
+                        Failure::NotNow => break,
+                        Failure::Permanent => {
+                            for &i in &pending {
+                                outcomes[i] = Some(ItemOutcome::Rejected {
+                                    reason: format!(
+                                        "firehose {}: PutRecordBatch refused the batch: {reason}",
+                                        self.stream
+                                    ),
+                                });
+                            }
+                            pending.clear();
+                        }
+                    }
+                }
+            }
+            if pending.is_empty() || attempts >= self.backoff.max_attempts {
+                break;
+            }
+            let delay = self.backoff.delay(attempts);
+            if delay >= deadline.remaining() {
+                break;
+            }
+            debug!(stream = %self.stream, attempts, pending = pending.len(), ?delay, reason, "firehose retry");
+            tokio::time::sleep(delay).await;
+        }
+
+        if !pending.is_empty() {
+            warn!(stream = %self.stream, attempts, records = pending.len(), reason, "firehose records left for retry");
+        }
+        let retryable = format!(
+            "firehose {}: {reason} (after {attempts} attempt{})",
+            self.stream,
+            if attempts == 1 { "" } else { "s" }
+        );
+        outcomes
+            .into_iter()
+            .map(|o| {
+                o.unwrap_or_else(|| ItemOutcome::Retryable {
+                    reason: retryable.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
+fn delivered(record: &ArchiveRecord) -> ItemOutcome {
+    match record.truncated_from {
+        Some(bytes) => archive::truncated_outcome(bytes),
+        None => ItemOutcome::Delivered,
+    }
+}
+
+#[async_trait]
+impl ArchiveSink for FirehoseArchive {
+    async fn archive(&self, docs: &[Document], deadline: Deadline) -> Vec<ItemOutcome> {
+        let mut out = Vec::with_capacity(docs.len());
+        for range in archive::batch_ranges(docs) {
+            // Encoded one group at a time, so at most one group's copy is held.
+            let records: Vec<ArchiveRecord> = docs[range].iter().map(archive::record).collect();
+            out.extend(self.put_batch(&records, deadline).await);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_delays_stay_under_the_doubling_ceiling_and_the_cap() {
+        let b = Backoff::default();
+        for retry in 1..40 {
+            let ceiling = (b.base * 2u32.pow((retry - 1).min(16))).min(b.cap);
+            for _ in 0..20 {
+                assert!(b.delay(retry) <= ceiling, "retry {retry}");
+            }
+        }
+    }
+
+    #[test]
+    fn backoff_is_jittered() {
+        let b = Backoff::default();
+        let delays: std::collections::HashSet<Duration> = (0..20).map(|_| b.delay(5)).collect();
+        assert!(delays.len() > 1);
+    }
+}

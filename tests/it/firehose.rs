@@ -1,0 +1,238 @@
+//! The Firehose archive and the S3 dead letter against moto, and the archive record
+//! encoding (truncation of documents over the record limit).
+
+use std::time::{Duration, Instant};
+
+use csoc_forwarder::archive::{self, MAX_RECORD_BYTES, TRUNCATED_FIELD};
+use csoc_forwarder::dead_letter::DeadLetter;
+use csoc_forwarder::document::Document;
+use csoc_forwarder::sinks::firehose::{Backoff, FirehoseArchive};
+use csoc_forwarder::sinks::s3_dead_letter::{S3DeadLetter, object_key};
+use csoc_forwarder::sinks::{ArchiveSink as _, DeadLetterSink as _, Deadline, ItemOutcome};
+use serde_json::{Value, json};
+
+use crate::common::moto::{self, Moto};
+
+fn doc(i: usize, message: &str) -> Document {
+    Document {
+        id: format!("{i:064x}"),
+        index: "csoc-logs-2018.03.08".to_owned(),
+        source: json!({
+            "@timestamp": "2018-03-08T14:42:28.130Z",
+            "commons": "testcommons",
+            "logGroup": "/g",
+            "message": { "log": message },
+        })
+        .to_string(),
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn fast_backoff() -> Backoff {
+    Backoff {
+        base: Duration::from_millis(5),
+        cap: Duration::from_millis(20),
+        max_attempts: 3,
+    }
+}
+
+#[test]
+fn a_small_document_is_its_json_and_a_newline() {
+    let d = doc(1, "hello");
+    let r = archive::record(&d);
+    assert_eq!(r.truncated_from, None);
+    assert_eq!(r.bytes, format!("{}\n", d.source).into_bytes());
+}
+
+#[test]
+fn an_oversized_document_is_truncated_to_the_limit_with_a_marker() {
+    // Quotes and control characters grow when escaped: the cut must allow for it.
+    let message = "\"\u{1}é".repeat(MAX_RECORD_BYTES / 2);
+    let d = doc(7, &message);
+    assert!(d.source.len() > MAX_RECORD_BYTES);
+    let r = archive::record(&d);
+    assert_eq!(r.truncated_from, Some(d.source.len()));
+    assert!(r.bytes.len() <= MAX_RECORD_BYTES, "{}", r.bytes.len());
+    assert!(
+        r.bytes.len() > MAX_RECORD_BYTES - 16,
+        "kept as much as fits"
+    );
+    assert_eq!(r.bytes.last(), Some(&b'\n'));
+    let v: Value = serde_json::from_slice(&r.bytes).expect("valid JSON");
+    assert_eq!(v[TRUNCATED_FIELD]["original_bytes"], d.source.len());
+    assert_eq!(v[TRUNCATED_FIELD]["id"], d.id.as_str());
+    assert_eq!(v["commons"], "testcommons");
+    assert_eq!(v["@timestamp"], "2018-03-08T14:42:28.130Z");
+    let kept = v["message"]["log"].as_str().expect("text");
+    assert!(message.starts_with(kept));
+}
+
+#[test]
+fn truncation_fits_any_limit() {
+    for limit in [64, 300, 1000, 4096] {
+        for message in [
+            "plain".repeat(500),
+            "\n\"\\".repeat(700),
+            "ü€😀".repeat(400),
+        ] {
+            let d = doc(1, &message);
+            let r = archive::record_with_limit(&d, limit);
+            assert!(
+                r.bytes.len() <= limit || limit < 200,
+                "{limit}: {}",
+                r.bytes.len()
+            );
+            serde_json::from_slice::<Value>(&r.bytes).expect("valid JSON");
+        }
+    }
+}
+
+#[test]
+fn batches_respect_the_record_and_byte_limits() {
+    let docs: Vec<Document> = (0..1201).map(|i| doc(i, "x")).collect();
+    let ranges = archive::batch_ranges(&docs);
+    assert_eq!(
+        ranges.iter().map(|r| r.len()).collect::<Vec<_>>(),
+        [500, 500, 201]
+    );
+    let big: Vec<Document> = (0..9)
+        .map(|i| doc(i, &"y".repeat(MAX_RECORD_BYTES + 10)))
+        .collect();
+    for range in archive::batch_ranges(&big) {
+        let bytes: usize = big[range]
+            .iter()
+            .map(|d| archive::record(d).bytes.len())
+            .sum();
+        assert!(bytes <= archive::MAX_BATCH_BYTES, "{bytes}");
+    }
+}
+
+#[test]
+fn every_document_reaches_s3_as_ndjson_in_put_record_batch_sized_calls() {
+    let moto = Moto::start();
+    rt().block_on(async {
+        let sdk = moto.sdk_config().await;
+        let s3 = moto::s3(&sdk);
+        s3.create_bucket().bucket("archive").send().await.expect("bucket");
+        moto::create_delivery_stream(&sdk, "t_firehose", "archive").await;
+        let sink = FirehoseArchive::from_sdk_config(&sdk, "t_firehose").with_backoff(fast_backoff());
+
+        let mut docs: Vec<Document> = (0..1100).map(|i| doc(i, &format!("line {i}"))).collect();
+        docs.push(doc(5000, &"z".repeat(MAX_RECORD_BYTES)));
+        let outcomes = sink.archive(&docs, Deadline::after(Duration::from_secs(60))).await;
+        assert_eq!(outcomes.len(), docs.len());
+        assert!(outcomes[..1100].iter().all(|o| *o == ItemOutcome::Delivered));
+        assert!(
+            matches!(&outcomes[1100], ItemOutcome::Truncated { reason } if reason.contains("over the Firehose record limit")),
+            "{:?}",
+            outcomes[1100]
+        );
+
+        // moto writes one object per call, the record bytes concatenated as sent.
+        let objects = moto::objects(&s3, "archive", "").await;
+        assert_eq!(objects.len(), 3, "one object per PutRecordBatch call");
+        let lines: Vec<String> = objects
+            .iter()
+            .flat_map(|(_, body)| String::from_utf8(body.clone()).expect("utf-8").lines().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        assert_eq!(lines.len(), 1101);
+        let mut expected: Vec<&str> = docs[..1100].iter().map(|d| d.source.as_str()).collect();
+        let mut got: Vec<&str> = lines.iter().map(String::as_str).filter(|l| !l.contains(TRUNCATED_FIELD)).collect();
+        expected.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, expected);
+        let truncated: Value = serde_json::from_str(lines.iter().find(|l| l.contains(TRUNCATED_FIELD)).expect("truncated line")).expect("json");
+        assert_eq!(truncated[TRUNCATED_FIELD]["id"], docs[1100].id.as_str());
+    });
+}
+
+#[test]
+fn a_missing_stream_is_retryable_at_once() {
+    let moto = Moto::start();
+    rt().block_on(async {
+        let sdk = moto.sdk_config().await;
+        let sink = FirehoseArchive::from_sdk_config(&sdk, "missing_firehose").with_backoff(Backoff {
+            max_attempts: 50,
+            ..fast_backoff()
+        });
+        let docs: Vec<Document> = (0..3).map(|i| doc(i, "x")).collect();
+        let outcomes = sink.archive(&docs, Deadline::after(Duration::from_secs(60))).await;
+        for o in &outcomes {
+            assert!(
+                matches!(o, ItemOutcome::Retryable { reason } if reason.contains("ResourceNotFound") && reason.contains("after 1 attempt")),
+                "{o:?}"
+            );
+        }
+    });
+}
+
+#[test]
+fn an_unreachable_service_is_retried_within_the_deadline_then_retryable() {
+    let mut moto = Moto::start();
+    moto.stop();
+    rt().block_on(async {
+        let sdk = moto.sdk_config().await;
+        let docs: Vec<Document> = (0..2).map(|i| doc(i, "x")).collect();
+
+        let sink = FirehoseArchive::from_sdk_config(&sdk, "t_firehose").with_backoff(fast_backoff());
+        let outcomes = sink.archive(&docs, Deadline::after(Duration::from_secs(60))).await;
+        for o in &outcomes {
+            assert!(matches!(o, ItemOutcome::Retryable { reason } if reason.contains("after 3 attempts")), "{o:?}");
+        }
+
+        // Many attempts allowed, but the deadline bounds them.
+        let sink = FirehoseArchive::from_sdk_config(&sdk, "t_firehose").with_backoff(Backoff {
+            base: Duration::from_millis(50),
+            cap: Duration::from_millis(100),
+            max_attempts: 1000,
+        });
+        let start = Instant::now();
+        let outcomes = sink.archive(&docs, Deadline::after(Duration::from_millis(400))).await;
+        assert!(start.elapsed() < Duration::from_millis(1500), "{:?}", start.elapsed());
+        assert!(outcomes.iter().all(|o| matches!(o, ItemOutcome::Retryable { .. })));
+    });
+}
+
+#[test]
+fn dead_letters_land_under_their_source_and_day() {
+    let moto = Moto::start();
+    rt().block_on(async {
+        let sdk = moto.sdk_config().await;
+        let s3 = moto::s3(&sdk);
+        s3.create_bucket()
+            .bucket("dead-letters")
+            .send()
+            .await
+            .expect("bucket");
+        let sink = S3DeadLetter::from_sdk_config(&sdk, "dead-letters");
+        let at = "2026-01-02T03:04:05.678Z".parse().expect("time");
+        let letter = DeadLetter::from_bytes(
+            "kinesis-s",
+            "not gzip (not_gzip)",
+            at,
+            b"\x00bad",
+            Some("shardId-000000000000:42"),
+        );
+        sink.put(&letter).await.expect("put");
+        let objects = moto::objects(&s3, "dead-letters", "dead-letter/").await;
+        assert_eq!(objects.len(), 1);
+        assert_eq!(objects[0].0, object_key(&letter));
+        assert!(
+            objects[0]
+                .0
+                .starts_with("dead-letter/kinesis-s/2026/01/02/kinesis-s-20260102T030405.678Z-")
+        );
+        let stored: DeadLetter = serde_json::from_slice(&objects[0].1).expect("json");
+        assert_eq!(stored, letter);
+
+        let missing = S3DeadLetter::from_sdk_config(&sdk, "no-such-bucket");
+        let err = missing.put(&letter).await.expect_err("missing bucket");
+        assert!(err.to_string().contains("no-such-bucket"), "{err}");
+    });
+}
