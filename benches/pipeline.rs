@@ -29,12 +29,6 @@ use csoc_forwarder::event::{self, Input};
 use csoc_forwarder::{archive, bulk};
 use serde_json::json;
 
-/// The allocator of the binary (src/main.rs), so the figures are the binary's: the pipeline allocates and frees a few
-/// small buffers per log event (strings, vectors of the message tree, the document),
-/// and glibc's malloc/free were ~8% of its profile. See BENCHMARKS.md.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Kinesis events in the corpus (distinct data, cycled through while measuring).
 const EVENTS: usize = 4;
 const RECORDS_PER_EVENT: usize = 100;

@@ -7,12 +7,6 @@ use csoc_forwarder::cli::{self, Cli, Command};
 use csoc_forwarder::config::Config;
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc rather than the system allocator: the pipeline allocates and frees a few
-/// small buffers per log event (strings, vectors of the message tree, the document),
-/// and glibc's malloc/free were ~8% of its profile. See BENCHMARKS.md.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
