@@ -13,6 +13,9 @@
 //!   --seconds S        time per repetition (default 1.5)
 //!   --reps N           repetitions, the median is reported (default 5)
 //!   --write-event PATH write one generated 100-record event to PATH and exit
+//!   --passes N         no timing: run the full pipeline N times over the corpus (or, with
+//!                      --decode-only, the decode baseline) and exit; for instruction
+//!                      counts, e.g. `valgrind --tool=callgrind` (subtract a `--passes 0` run)
 
 use std::borrow::Cow;
 use std::hint::black_box;
@@ -46,10 +49,25 @@ fn main() {
         return;
     }
 
+    let builder = DocumentBuilder::new("local", DEFAULT_INDEX_PREFIX, Limits::default());
+    if let Some(passes) = opts.passes {
+        let mut n = 0;
+        for _ in 0..passes {
+            for event in &corpus.events {
+                n += if opts.decode_only {
+                    decode_only(&event.json).log_events
+                } else {
+                    pipeline(&builder, &event.json).log_events
+                };
+            }
+        }
+        println!("{n} log events");
+        return;
+    }
+
     print_machine();
     corpus.describe();
 
-    let builder = DocumentBuilder::new("local", DEFAULT_INDEX_PREFIX, Limits::default());
     let rep = Duration::from_secs_f64(opts.seconds);
 
     // Full pipeline.
@@ -127,6 +145,8 @@ struct Options {
     seconds: f64,
     reps: usize,
     write_event: Option<String>,
+    passes: Option<usize>,
+    decode_only: bool,
 }
 
 impl Options {
@@ -135,6 +155,8 @@ impl Options {
             seconds: 1.5,
             reps: 5,
             write_event: None,
+            passes: None,
+            decode_only: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -142,6 +164,8 @@ impl Options {
                 "--seconds" => opts.seconds = args.next().and_then(|v| v.parse().ok()).unwrap(),
                 "--reps" => opts.reps = args.next().and_then(|v| v.parse().ok()).unwrap(),
                 "--write-event" => opts.write_event = args.next(),
+                "--passes" => opts.passes = args.next().and_then(|v| v.parse().ok()),
+                "--decode-only" => opts.decode_only = true,
                 // `cargo bench` passes `--bench`; filters are meaningless here.
                 _ => {}
             }

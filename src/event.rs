@@ -184,6 +184,15 @@ struct RecordProbe {
 
 /// Detects the kind of `bytes` by shape and parses it.
 pub fn parse(bytes: &[u8]) -> Result<Input, EventError> {
+    // Nearly every invocation is a Kinesis batch: try that shape first, so the (~1 MB)
+    // event is read once. Whatever this parse accepts, the probe below would call
+    // Kinesis too (short of a repeated `detail-type` or `requestContext` key, which the
+    // probe rejected as not JSON); anything else goes through the probe as before.
+    if let Ok(event) = serde_json::from_slice::<KinesisEvent>(bytes)
+        && !event.records.is_empty()
+    {
+        return Ok(Input::Kinesis(event));
+    }
     let probe: Probe = serde_json::from_slice(bytes).map_err(EventError::NotJson)?;
     let kind = match probe {
         Probe {

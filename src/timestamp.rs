@@ -81,25 +81,32 @@ pub fn parse_json_value(
     event_time: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
     match value {
-        serde_json::Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                from_epoch_integer(i)
-            } else {
-                from_epoch_float(n.as_f64()?)
-            }
-        }
-        serde_json::Value::String(s) => {
-            let s = s.trim();
-            let b = s.as_bytes();
-            parse_numeric_string(s)
-                .or_else(|| parse_bare_date(b))
-                .or_else(|| parse_iso(b, 0).and_then(|(t, end)| (end == b.len()).then_some(t)))
-                .or_else(|| parse_rfc2822(s))
-                .or_else(|| find_in_text(s, event_time))
-        }
+        serde_json::Value::Number(n) => parse_json_number(n),
+        serde_json::Value::String(s) => parse_json_string(s, event_time),
         _ => None,
     }
+}
+
+/// [`parse_json_value`] of a JSON number.
+pub fn parse_json_number(n: &serde_json::Number) -> Option<DateTime<Utc>> {
+    if let Some(i) = n.as_i64() {
+        from_epoch_integer(i)
+    } else {
+        from_epoch_float(n.as_f64()?)
+    }
     .and_then(rfc3339_range)
+}
+
+/// [`parse_json_value`] of a JSON string.
+pub fn parse_json_string(s: &str, event_time: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    parse_numeric_string(s)
+        .or_else(|| parse_bare_date(b))
+        .or_else(|| parse_iso(b, 0).and_then(|(t, end)| (end == b.len()).then_some(t)))
+        .or_else(|| parse_rfc2822(s))
+        .or_else(|| find_in_text(s, event_time))
+        .and_then(rfc3339_range)
 }
 
 /// Appends `t` as RFC 3339 UTC with milliseconds, e.g. `2018-03-08T14:41:57.000Z`, to
@@ -107,27 +114,43 @@ pub fn parse_json_value(
 /// 0000..=9999 (only reachable from extreme epoch values) are written the way chrono
 /// writes them (`+10000-…`).
 pub fn write_rfc3339_millis(out: &mut String, t: DateTime<Utc>) {
-    let n = t.naive_utc();
-    let Ok(year @ 0..=9999) = u32::try_from(n.year()) else {
-        use std::fmt::Write;
-        let _ = write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%S%.3fZ"));
-        return;
-    };
-    // A leap second carries nanoseconds >= 1e9; cap so it stays three digits.
-    let millis = (n.nanosecond() / 1_000_000).min(999);
-    let mut buf = *b"0000-00-00T00:00:00.000Z";
-    put2(&mut buf, 0, year / 100);
-    put2(&mut buf, 2, year);
-    put2(&mut buf, 5, n.month());
-    put2(&mut buf, 8, n.day());
-    put2(&mut buf, 11, n.hour());
-    put2(&mut buf, 14, n.minute());
-    put2(&mut buf, 17, n.second());
-    buf[20] = b'0' + (millis / 100) as u8;
-    put2(&mut buf, 21, millis);
-    match std::str::from_utf8(&buf) {
-        Ok(s) => out.push_str(s),
-        Err(_) => out.push_str("1970-01-01T00:00:00.000Z"), // unreachable: ASCII only
+    match Rfc3339Millis::new(t) {
+        Some(text) => out.push_str(text.as_str()),
+        None => {
+            use std::fmt::Write;
+            let _ = write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%S%.3fZ"));
+        }
+    }
+}
+
+/// `t` as RFC 3339 UTC with milliseconds (`2018-03-08T14:41:57.000Z`), held on the
+/// stack: what [`write_rfc3339_millis`] writes, without a `String` per time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rfc3339Millis([u8; 24]);
+
+impl Rfc3339Millis {
+    /// None for years outside 0000..=9999.
+    pub fn new(t: DateTime<Utc>) -> Option<Self> {
+        let n = t.naive_utc();
+        let year = u32::try_from(n.year()).ok().filter(|y| *y <= 9999)?;
+        // A leap second carries nanoseconds >= 1e9; cap so it stays three digits.
+        let millis = (n.nanosecond() / 1_000_000).min(999);
+        let mut buf = *b"0000-00-00T00:00:00.000Z";
+        put2(&mut buf, 0, year / 100);
+        put2(&mut buf, 2, year);
+        put2(&mut buf, 5, n.month());
+        put2(&mut buf, 8, n.day());
+        put2(&mut buf, 11, n.hour());
+        put2(&mut buf, 14, n.minute());
+        put2(&mut buf, 17, n.second());
+        buf[20] = b'0' + (millis / 100) as u8;
+        put2(&mut buf, 21, millis);
+        Some(Self(buf))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are ever written.
+        std::str::from_utf8(&self.0).unwrap_or("1970-01-01T00:00:00.000Z")
     }
 }
 
