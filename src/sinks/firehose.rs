@@ -8,7 +8,6 @@
 //! as invalid is permanent (the documents go to the dead letter); a missing stream, KMS
 //! or permission problem will not clear in seconds and is reported retryable at once.
 
-use std::hash::BuildHasher as _;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,42 +20,14 @@ use tracing::{debug, warn};
 use super::{ArchiveSink, Deadline, ItemOutcome};
 use crate::archive::{self, ArchiveRecord};
 use crate::document::Document;
+use crate::retry::Backoff;
 
-/// Exponential backoff with full jitter, bounded by a number of attempts and by the
-/// deadline of the call that uses it.
-// TODO(merge): use crate::retry once the OpenSearch branch lands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
-    /// The ceiling of the first delay; it doubles on every attempt.
-    pub base: Duration,
-    /// The ceiling of any delay.
-    pub cap: Duration,
-    /// Calls made at most for one batch, the first one included.
-    pub max_attempts: u32,
-}
+/// Calls made at most for one batch, the first one included.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
 
-impl Default for Backoff {
-    fn default() -> Self {
-        Self {
-            base: Duration::from_millis(100),
-            cap: Duration::from_secs(2),
-            max_attempts: 6,
-        }
-    }
-}
-
-impl Backoff {
-    /// The delay before attempt `retry + 1` (`retry` ≥ 1): uniform in `[0, ceiling]`.
-    pub fn delay(&self, retry: u32) -> Duration {
-        let ceiling = self
-            .base
-            .saturating_mul(1u32 << retry.saturating_sub(1).min(16))
-            .min(self.cap);
-        let ceiling_us = u64::try_from(ceiling.as_micros()).unwrap_or(u64::MAX);
-        let random = std::collections::hash_map::RandomState::new().hash_one(retry);
-        Duration::from_micros(random % ceiling_us.saturating_add(1))
-    }
-}
+/// The default backoff: 100 ms doubling to 2 s, full jitter ([`crate::retry`]).
+pub const DEFAULT_BACKOFF: Backoff =
+    Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
 
 /// How a failed PutRecordBatch call is treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +74,7 @@ pub struct FirehoseArchive {
     client: aws_sdk_firehose::Client,
     stream: String,
     backoff: Backoff,
+    max_attempts: u32,
 }
 
 impl FirehoseArchive {
@@ -112,7 +84,8 @@ impl FirehoseArchive {
         Self {
             client,
             stream: stream.into(),
-            backoff: Backoff::default(),
+            backoff: DEFAULT_BACKOFF,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
     }
 
@@ -125,8 +98,10 @@ impl FirehoseArchive {
         Self::new(aws_sdk_firehose::Client::from_conf(conf), stream)
     }
 
-    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+    /// Another backoff and bound on calls per batch (tests use short ones).
+    pub fn with_backoff(mut self, backoff: Backoff, max_attempts: u32) -> Self {
         self.backoff = backoff;
+        self.max_attempts = max_attempts.max(1);
         self
     }
 
@@ -210,15 +185,13 @@ impl FirehoseArchive {
                     }
                 }
             }
-            if pending.is_empty() || attempts >= self.backoff.max_attempts {
+            if pending.is_empty() || attempts >= self.max_attempts {
                 break;
             }
-            let delay = self.backoff.delay(attempts);
-            if delay >= deadline.remaining() {
+            debug!(stream = %self.stream, attempts, pending = pending.len(), reason, "firehose retry");
+            if !self.backoff.wait(attempts, deadline).await {
                 break;
             }
-            debug!(stream = %self.stream, attempts, pending = pending.len(), ?delay, reason, "firehose retry");
-            tokio::time::sleep(delay).await;
         }
 
         if !pending.is_empty() {
@@ -257,28 +230,5 @@ impl ArchiveSink for FirehoseArchive {
             out.extend(self.put_batch(&records, deadline).await);
         }
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_delays_stay_under_the_doubling_ceiling_and_the_cap() {
-        let b = Backoff::default();
-        for retry in 1..40 {
-            let ceiling = (b.base * 2u32.pow((retry - 1).min(16))).min(b.cap);
-            for _ in 0..20 {
-                assert!(b.delay(retry) <= ceiling, "retry {retry}");
-            }
-        }
-    }
-
-    #[test]
-    fn backoff_is_jittered() {
-        let b = Backoff::default();
-        let delays: std::collections::HashSet<Duration> = (0..20).map(|_| b.delay(5)).collect();
-        assert!(delays.len() > 1);
     }
 }

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use csoc_forwarder::archive::{self, MAX_RECORD_BYTES, TRUNCATED_FIELD};
 use csoc_forwarder::dead_letter::DeadLetter;
 use csoc_forwarder::document::Document;
-use csoc_forwarder::sinks::firehose::{Backoff, FirehoseArchive};
+use csoc_forwarder::retry::Backoff;
+use csoc_forwarder::sinks::firehose::FirehoseArchive;
 use csoc_forwarder::sinks::s3_dead_letter::{S3DeadLetter, object_key};
 use csoc_forwarder::sinks::{ArchiveSink as _, DeadLetterSink as _, Deadline, ItemOutcome};
 use serde_json::{Value, json};
@@ -34,13 +35,8 @@ fn rt() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
-fn fast_backoff() -> Backoff {
-    Backoff {
-        base: Duration::from_millis(5),
-        cap: Duration::from_millis(20),
-        max_attempts: 3,
-    }
-}
+const FAST: Backoff = Backoff::new(Duration::from_millis(5), Duration::from_millis(20))
+    .with_min_attempt(Duration::from_millis(1));
 
 #[test]
 fn a_small_document_is_its_json_and_a_newline() {
@@ -121,7 +117,7 @@ fn every_document_reaches_s3_as_ndjson_in_put_record_batch_sized_calls() {
         let s3 = moto::s3(&sdk);
         s3.create_bucket().bucket("archive").send().await.expect("bucket");
         moto::create_delivery_stream(&sdk, "t_firehose", "archive").await;
-        let sink = FirehoseArchive::from_sdk_config(&sdk, "t_firehose").with_backoff(fast_backoff());
+        let sink = FirehoseArchive::from_sdk_config(&sdk, "t_firehose").with_backoff(FAST, 3);
 
         let mut docs: Vec<Document> = (0..1100).map(|i| doc(i, &format!("line {i}"))).collect();
         docs.push(doc(5000, &"z".repeat(MAX_RECORD_BYTES)));
@@ -157,10 +153,7 @@ fn a_missing_stream_is_retryable_at_once() {
     let moto = Moto::start();
     rt().block_on(async {
         let sdk = moto.sdk_config().await;
-        let sink = FirehoseArchive::from_sdk_config(&sdk, "missing_firehose").with_backoff(Backoff {
-            max_attempts: 50,
-            ..fast_backoff()
-        });
+        let sink = FirehoseArchive::from_sdk_config(&sdk, "missing_firehose").with_backoff(FAST, 50);
         let docs: Vec<Document> = (0..3).map(|i| doc(i, "x")).collect();
         let outcomes = sink.archive(&docs, Deadline::after(Duration::from_secs(60))).await;
         for o in &outcomes {
@@ -180,18 +173,14 @@ fn an_unreachable_service_is_retried_within_the_deadline_then_retryable() {
         let sdk = moto.sdk_config().await;
         let docs: Vec<Document> = (0..2).map(|i| doc(i, "x")).collect();
 
-        let sink = FirehoseArchive::from_sdk_config(&sdk, "t_firehose").with_backoff(fast_backoff());
+        let sink = FirehoseArchive::from_sdk_config(&sdk, "t_firehose").with_backoff(FAST, 3);
         let outcomes = sink.archive(&docs, Deadline::after(Duration::from_secs(60))).await;
         for o in &outcomes {
             assert!(matches!(o, ItemOutcome::Retryable { reason } if reason.contains("after 3 attempts")), "{o:?}");
         }
 
         // Many attempts allowed, but the deadline bounds them.
-        let sink = FirehoseArchive::from_sdk_config(&sdk, "t_firehose").with_backoff(Backoff {
-            base: Duration::from_millis(50),
-            cap: Duration::from_millis(100),
-            max_attempts: 1000,
-        });
+        let sink = FirehoseArchive::from_sdk_config(&sdk, "t_firehose").with_backoff(Backoff::new(Duration::from_millis(50), Duration::from_millis(100)), 1000);
         let start = Instant::now();
         let outcomes = sink.archive(&docs, Deadline::after(Duration::from_millis(400))).await;
         assert!(start.elapsed() < Duration::from_millis(1500), "{:?}", start.elapsed());
