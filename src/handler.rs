@@ -307,29 +307,34 @@ impl Pipeline {
                 ItemOutcome::Truncated { reason } => {
                     info!(sink, id = %batch.docs[j].id, reason, "document archived truncated");
                     batch.counts.archived += 1;
-                    let doc = &batch.docs[j];
-                    let letter = DeadLetter::from_bytes(
-                        sink,
-                        reason,
-                        inv.received_at,
-                        doc.source.as_bytes(),
-                        Some(&doc.id),
-                    );
-                    self.dead_letter(batch, record, &letter).await;
+                    self.dead_letter_document(batch, j, sink, reason, inv).await;
                 }
                 ItemOutcome::Rejected { reason } => {
-                    let doc = &batch.docs[j];
-                    let letter = DeadLetter::from_bytes(
-                        sink,
-                        reason,
-                        inv.received_at,
-                        doc.source.as_bytes(),
-                        Some(&doc.id),
-                    );
-                    self.dead_letter(batch, record, &letter).await;
+                    self.dead_letter_document(batch, j, sink, reason, inv).await;
                 }
             }
         }
+    }
+
+    /// Keeps document `j` whole in the dead letter, with why `sink` could not take it.
+    async fn dead_letter_document(
+        &self,
+        batch: &mut Batch,
+        j: usize,
+        sink: &str,
+        reason: String,
+        inv: &Invocation,
+    ) {
+        let doc = &batch.docs[j];
+        let letter = DeadLetter::from_bytes(
+            sink,
+            reason,
+            inv.received_at,
+            doc.source.as_bytes(),
+            Some(&doc.id),
+        );
+        let record = batch.doc_record[j];
+        self.dead_letter(batch, record, &letter).await;
     }
 
     /// Keeps `letter`; if even that fails, the record is left for retry.
