@@ -16,6 +16,9 @@
 //!   --passes N         no timing: run the full pipeline N times over the corpus (or, with
 //!                      --decode-only, the decode baseline) and exit; for instruction
 //!                      counts, e.g. `valgrind --tool=callgrind` (subtract a `--passes 0` run)
+//!   --no-bulk          leave out the `_bulk` bodies (documents + Firehose records only):
+//!                      with --passes, or in place of the full pipeline when timed; the
+//!                      difference is what bulk encoding adds (BENCHMARKS.md)
 
 use std::borrow::Cow;
 use std::hint::black_box;
@@ -50,6 +53,7 @@ fn main() {
     }
 
     let builder = DocumentBuilder::new("local", DEFAULT_INDEX_PREFIX, Limits::default());
+    let bulk = !opts.no_bulk;
     if let Some(passes) = opts.passes {
         let mut n = 0;
         for _ in 0..passes {
@@ -57,7 +61,7 @@ fn main() {
                 n += if opts.decode_only {
                     decode_only(&event.json).log_events
                 } else {
-                    pipeline(&builder, &event.json).log_events
+                    pipeline(&builder, &event.json, bulk).log_events
                 };
             }
         }
@@ -71,8 +75,8 @@ fn main() {
     let rep = Duration::from_secs_f64(opts.seconds);
 
     // Full pipeline.
-    warm_up(&corpus, |e| pipeline(&builder, e));
-    let full = measure(&corpus, opts.reps, rep, |e| pipeline(&builder, e));
+    warm_up(&corpus, |e| pipeline(&builder, e, bulk));
+    let full = measure(&corpus, opts.reps, rep, |e| pipeline(&builder, e, bulk));
     // Baseline: base64 + gunzip + envelope parse only.
     warm_up(&corpus, decode_only);
     let base = measure(&corpus, opts.reps, rep, decode_only);
@@ -86,7 +90,14 @@ fn main() {
         "measure (median of reps, single thread)", "log events/s", "decoded MB/s", "ns/event"
     );
     for (name, m) in [
-        ("full pipeline (per CPU-second)", &full),
+        (
+            if bulk {
+                "full pipeline (per CPU-second)"
+            } else {
+                "pipeline without _bulk bodies (per CPU-s)"
+            },
+            &full,
+        ),
         ("base64+gunzip+envelope only (per CPU-second)", &base),
     ] {
         let eps = m.median_cpu_rate();
@@ -147,6 +158,7 @@ struct Options {
     write_event: Option<String>,
     passes: Option<usize>,
     decode_only: bool,
+    no_bulk: bool,
 }
 
 impl Options {
@@ -157,6 +169,7 @@ impl Options {
             write_event: None,
             passes: None,
             decode_only: false,
+            no_bulk: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -166,6 +179,7 @@ impl Options {
                 "--write-event" => opts.write_event = args.next(),
                 "--passes" => opts.passes = args.next().and_then(|v| v.parse().ok()),
                 "--decode-only" => opts.decode_only = true,
+                "--no-bulk" => opts.no_bulk = true,
                 // `cargo bench` passes `--bench`; filters are meaningless here.
                 _ => {}
             }
@@ -186,8 +200,8 @@ struct Work {
 }
 
 /// The handler's CPU work on one Kinesis event (see `handler::Pipeline::handle_kinesis`
-/// and the local sinks), minus the file writes.
-fn pipeline(builder: &DocumentBuilder, event_json: &[u8]) -> Work {
+/// and the local sinks), minus the file writes. `bulk: false` leaves out the `_bulk` bodies.
+fn pipeline(builder: &DocumentBuilder, event_json: &[u8], bulk: bool) -> Work {
     let Ok(Input::Kinesis(event)) = event::parse(event_json) else {
         panic!("the corpus is a Kinesis event");
     };
@@ -206,9 +220,11 @@ fn pipeline(builder: &DocumentBuilder, event_json: &[u8]) -> Work {
             docs.push(builder.build(&env, log_event).expect("corpus builds"));
         }
     }
-    for range in bulk::chunk_ranges(&docs, bulk::DEFAULT_MAX_BYTES, bulk::DEFAULT_MAX_DOCS) {
-        let body = bulk::encode_body(&docs[range]);
-        work.bulk_bytes += black_box(&body).len() as u64;
+    if bulk {
+        for range in bulk::chunk_ranges(&docs, bulk::DEFAULT_MAX_BYTES, bulk::DEFAULT_MAX_DOCS) {
+            let body = bulk::encode_body(&docs[range]);
+            work.bulk_bytes += black_box(&body).len() as u64;
+        }
     }
     for range in archive::batch_ranges(&docs) {
         let batch = &docs[range];

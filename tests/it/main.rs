@@ -12,6 +12,7 @@ mod documents;
 mod e2e;
 mod firehose;
 mod opensearch;
+mod opensearch_auth;
 mod opensearch_cluster;
 mod opensearch_faults;
 mod pipeline;

@@ -48,11 +48,23 @@ pub struct Seen {
     pub bytes: usize,
     /// `_bulk` items in the body.
     pub ids: Vec<String>,
+    /// The request headers as sent: lower-cased names, trimmed values, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body as sent (compressed when gzip).
+    pub body: Vec<u8>,
 }
 
 impl Seen {
     pub fn is_bulk(&self) -> bool {
         self.path.contains("_bulk")
+    }
+
+    /// The value of header `name` (lower case), if sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -180,6 +192,7 @@ struct Request {
     method: String,
     path: String,
     gzip: bool,
+    headers: Vec<(String, String)>,
     body: Vec<u8>,
 }
 
@@ -203,11 +216,13 @@ async fn read_request(stream: &mut TcpStream) -> Option<Request> {
     let path = first.next()?.to_owned();
     let mut length = 0usize;
     let mut gzip = false;
+    let mut headers = Vec::new();
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
             continue;
         };
         let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
+        headers.push((name.clone(), value.to_owned()));
         if name == "content-length" {
             length = value.parse().ok()?;
         } else if name == "content-encoding" && value.eq_ignore_ascii_case("gzip") {
@@ -227,6 +242,7 @@ async fn read_request(stream: &mut TcpStream) -> Option<Request> {
         method,
         path,
         gzip,
+        headers,
         body,
     })
 }
@@ -290,6 +306,8 @@ async fn serve_conn(
             gzip: req.gzip,
             bytes: req.body.len(),
             ids: items.iter().map(|i| i.2.clone()).collect(),
+            headers: req.headers.clone(),
+            body: req.body.clone(),
         };
         st.seen.push(seen.clone());
         seen
