@@ -161,7 +161,7 @@ fn assert_signed(seen: &Seen, service: &str, host: &str) {
     );
 }
 
-fn sigv4_env<'a>(url: &'a str) -> Vec<(&'a str, &'a str)> {
+fn sigv4_env(url: &str) -> Vec<(&str, &str)> {
     vec![
         ("OPENSEARCH_URL", url),
         ("OPENSEARCH_AUTH", "sigv4"),
