@@ -87,6 +87,7 @@ fuzz: ## Fuzz the decoder with cargo-fuzz (not in CI; FUZZ_SECONDS=60)
 fixtures: ## Regenerate fixtures/ (deterministic)
 	python3 scripts/make_fixtures.py
 	python3 scripts/make_eventbridge_fixtures.py
+	python3 scripts/make_function_url_fixtures.py
 
 .PHONY: tf-check
 tf-check: ## terraform fmt -check and checkov (installed into local virtualenvs)

@@ -1,4 +1,5 @@
-//! `csoc-forwarder process`: runs the Lambda handler's code path on event files.
+//! `csoc-forwarder process`: runs the Lambda handler's code path on event files;
+//! `csoc-forwarder serve`: the audit-records endpoint over HTTP ([`crate::serve`]).
 //!
 //! stdout gets one JSON summary line per file; human logs go to stderr.
 //! Exit codes: 0 every record handled (dead-lettered counts as handled); 2 usage error,
@@ -41,10 +42,14 @@ pub enum Command {
     /// Run the Lambda handler on event files, writing to the local sinks (indexing into
     /// OpenSearch instead when OPENSEARCH_URL is set).
     Process(ProcessArgs),
+    /// Serve the audit-records endpoint (POST /{node-name}) over plain HTTP on the same
+    /// handler and sinks as `process`.
+    Serve(ServeArgs),
 }
 
+/// What `process` and `serve` share: where the local sinks write and the deployment.
 #[derive(Debug, Args)]
-pub struct ProcessArgs {
+pub struct SinkArgs {
     /// Directory for the local sinks [env: OUT_DIR] [default: ./out]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -54,12 +59,9 @@ pub struct ProcessArgs {
     /// Slow-response alert threshold in seconds [env: THRESHOLD]
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub threshold: Option<String>,
-    /// Event files as Lambda receives them; `-` reads standard input.
-    #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<String>,
 }
 
-impl ProcessArgs {
+impl SinkArgs {
     /// The configuration: flags over the environment, validated the same way.
     pub fn config(&self) -> Result<Config, ConfigError> {
         let out = self.out.as_ref().map(|p| p.display().to_string());
@@ -75,11 +77,75 @@ impl ProcessArgs {
     }
 }
 
+#[derive(Debug, Args)]
+pub struct ProcessArgs {
+    #[command(flatten)]
+    pub sinks: SinkArgs,
+    /// Event files as Lambda receives them; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub sinks: SinkArgs,
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+}
+
 #[derive(Serialize)]
 struct SummaryLine<'a> {
     file: &'a str,
     #[serde(flatten)]
     report: &'a Report,
+}
+
+/// Serves the audit-records endpoint until Ctrl-C or SIGTERM.
+pub async fn serve(args: &ServeArgs, pipeline: Pipeline) -> ExitCode {
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("error: cannot listen on {}: {err}", args.listen);
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let addr = listener.local_addr().unwrap_or(args.listen);
+    // On stderr, so stdout stays one JSON line per request.
+    eprintln!(
+        "csoc-forwarder: audit-records endpoint on http://{addr}/{{node-name}} (Ctrl-C stops)"
+    );
+    match crate::serve::serve(listener, std::sync::Arc::new(pipeline), shutdown_signal()).await {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(err) => {
+            error!(error = %err, "serve stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Runs `process` on every file and returns the exit code.
@@ -103,10 +169,14 @@ pub async fn process(args: &ProcessArgs, config: &Config, pipeline: &Pipeline) -
         };
         let report = pipeline.handle(&bytes, &inv).await;
         if let Some(err) = &report.error {
-            eprintln!(
-                "error: {file}: {err} (kept in {})",
-                config.out_dir.join("dead-letter").display()
-            );
+            if report.counts.dead_lettered > 0 {
+                eprintln!(
+                    "error: {file}: {err} (kept in {})",
+                    config.out_dir.join("dead-letter").display()
+                );
+            } else {
+                eprintln!("error: {file}: {err}");
+            }
             code = EXIT_USAGE;
         } else if report.counts.retryable_failures > 0 && code == EXIT_OK {
             code = EXIT_RETRY;

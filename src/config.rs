@@ -70,7 +70,7 @@ pub const ENV_VARS: &[EnvVar] = &[
     EnvVar {
         name: MAX_DECOMPRESSED_BYTES,
         default: Some("8388608"),
-        doc: "Hard cap on the gunzipped size of one Kinesis record (bytes).",
+        doc: "Hard cap on the gunzipped size of one Kinesis record, and on an audit-records body as sent and once gunzipped (bytes).",
         lambda: false,
     },
     EnvVar {

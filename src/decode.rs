@@ -22,7 +22,7 @@ pub const CONTROL_MESSAGE: &str = "CONTROL_MESSAGE";
 /// one subscription record (about 1 MiB of events), far below 128 MB of Lambda memory.
 pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 8 * 1024 * 1024;
 
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Why a record could not be decoded. Always permanent: retrying gives the same answer.
 #[derive(Debug, Error)]

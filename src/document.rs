@@ -94,6 +94,16 @@ impl DocumentBuilder {
         }
     }
 
+    /// The commons name stored in every document.
+    pub fn commons(&self) -> &str {
+        &self.commons
+    }
+
+    /// The index for a document whose `@timestamp` is `at`.
+    pub fn index_for(&self, at: &Rfc3339Millis) -> String {
+        index_name_from_rfc3339(&self.index_prefix, at)
+    }
+
     pub fn build(
         &self,
         env: &Envelope<'_>,

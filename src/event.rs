@@ -4,6 +4,7 @@
 //! whose `data` is base64-decoded while the whole event is parsed: one bad record would
 //! fail the batch. Here `data` stays text and is decoded record by record.
 
+use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -42,8 +43,6 @@ pub enum EventError {
         kind: EventKind,
         source: serde_json::Error,
     },
-    #[error("unsupported event kind: {}", kind.as_str())]
-    Unsupported { kind: EventKind },
     #[error("{} event is invalid: {reason}", kind.as_str())]
     Invalid { kind: EventKind, reason: String },
 }
@@ -51,9 +50,7 @@ pub enum EventError {
 impl EventError {
     pub fn kind(&self) -> EventKind {
         match self {
-            Self::Malformed { kind, .. }
-            | Self::Unsupported { kind }
-            | Self::Invalid { kind, .. } => *kind,
+            Self::Malformed { kind, .. } | Self::Invalid { kind, .. } => *kind,
             Self::NotJson(_) | Self::Unrecognised => EventKind::Unknown,
         }
     }
@@ -102,6 +99,8 @@ impl KinesisRecord {
 pub enum Input {
     Kinesis(KinesisEvent),
     EventBridge(EventBridgeEvent),
+    /// An audit-records request through the function URL (or `csoc-forwarder serve`).
+    FunctionUrl(Box<LambdaFunctionUrlRequest>),
 }
 
 /// The EventBridge detail types of CloudTrail events (the Terraform rule sends these).
@@ -218,6 +217,9 @@ pub fn parse(bytes: &[u8]) -> Result<Input, EventError> {
         EventKind::EventBridge => serde_json::from_slice(bytes)
             .map(Input::EventBridge)
             .map_err(|source| EventError::Malformed { kind, source }),
-        _ => Err(EventError::Unsupported { kind }),
+        EventKind::FunctionUrl => serde_json::from_slice(bytes)
+            .map(|req| Input::FunctionUrl(Box::new(req)))
+            .map_err(|source| EventError::Malformed { kind, source }),
+        EventKind::Unknown => Err(EventError::Unrecognised),
     }
 }

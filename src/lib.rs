@@ -6,6 +6,7 @@
 
 pub mod alerts;
 pub mod archive;
+pub mod audit;
 pub mod aws;
 pub mod batching;
 pub mod bulk;
@@ -20,6 +21,7 @@ pub mod lambda;
 pub mod metrics;
 pub mod report;
 pub mod retry;
+pub mod serve;
 pub mod sinks;
 pub mod timestamp;
 

@@ -70,23 +70,26 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .init();
     let cli = Cli::parse();
-    match &cli.command {
-        Command::Process(args) => {
-            let config = match args.config() {
-                Ok(config) => config,
-                Err(err) => {
-                    eprintln!("error: {err}");
-                    return ExitCode::from(cli::EXIT_USAGE);
-                }
-            };
-            let pipeline = match runtime.block_on(csoc_forwarder::pipeline(&config)) {
-                Ok(pipeline) => pipeline,
-                Err(err) => {
-                    eprintln!("error: {err}");
-                    return ExitCode::from(cli::EXIT_USAGE);
-                }
-            };
-            runtime.block_on(cli::process(args, &config, &pipeline))
+    let sinks = match &cli.command {
+        Command::Process(args) => &args.sinks,
+        Command::Serve(args) => &args.sinks,
+    };
+    let config = match sinks.config() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(cli::EXIT_USAGE);
         }
+    };
+    let pipeline = match runtime.block_on(csoc_forwarder::pipeline(&config)) {
+        Ok(pipeline) => pipeline,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(cli::EXIT_USAGE);
+        }
+    };
+    match &cli.command {
+        Command::Process(args) => runtime.block_on(cli::process(args, &config, &pipeline)),
+        Command::Serve(args) => runtime.block_on(cli::serve(args, pipeline)),
     }
 }

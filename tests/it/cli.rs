@@ -172,3 +172,44 @@ fn bad_configuration_and_usage_are_exit_2_with_a_clear_message() {
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_function_url_request_prints_its_response_in_the_summary_line() {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let out = process(
+        &[fixture_path("function-url-audit.json")
+            .to_str()
+            .expect("path")],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = &summaries(&out)[0];
+    assert_eq!(line["kind"], "function_url");
+    assert_eq!(line["documents"], 2);
+    assert_eq!(line["response"]["statusCode"], 201);
+    let body: serde_json::Value =
+        serde_json::from_str(line["response"]["body"].as_str().expect("body")).expect("json");
+    assert_eq!(body["recordsProcessed"], 2);
+    assert_eq!(body["node"], "fence-node-1");
+    assert_eq!(body["commons"], "local");
+
+    // A refused request: exit 2, the 400 in the summary, the request kept.
+    let bad = dir.path().join("bad-request.json");
+    let mut event: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture_path("function-url-audit.json")).expect("read"),
+    )
+    .expect("json");
+    event["body"] = "{\"messageType\": \"echo.text\", \"auditRecords\": []}".into();
+    std::fs::write(&bad, serde_json::to_vec(&event).expect("json")).expect("write");
+    let out = process(&[bad.to_str().expect("path")], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let line = &summaries(&out)[0];
+    assert_eq!(line["response"]["statusCode"], 400);
+    assert_eq!(line["dead_lettered"], 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("auditRecords: empty"));
+}

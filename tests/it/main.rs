@@ -4,6 +4,7 @@ mod common;
 
 mod alerts;
 mod alerts_slack;
+mod audit;
 mod bulk;
 mod cli;
 mod config;
@@ -16,4 +17,5 @@ mod opensearch_auth;
 mod opensearch_cluster;
 mod opensearch_faults;
 mod pipeline;
+mod serve;
 mod terraform_contract;

@@ -1,5 +1,6 @@
 //! The safe form of a document the index refused for its content (a field-type
-//! conflict, the total-fields limit): `message` becomes `{"log": "<original text>"}`,
+//! conflict, the total-fields limit): `message` (and an audit record's `attributes`)
+//! becomes `{"log": "<original text>"}`,
 //! which the index template maps as text, and `ingest_error` says what happened.
 //! Everything else (times, envelope fields, id, index) stays as it was.
 
@@ -26,6 +27,13 @@ pub fn safe_form(doc: &Document, error_type: &str, reason: &str) -> Option<Docum
             }
         }
         Some(other) => other.to_string(),
+    };
+    // Audit-record documents keep what the caller sent in `attributes`: it becomes text
+    // the same way.
+    let text = match source.remove("attributes") {
+        None | Some(Value::Null) => text,
+        Some(attributes) if text.is_empty() => attributes.to_string(),
+        Some(attributes) => format!("{text}\n{attributes}"),
     };
     let mut message = Map::with_capacity(1);
     message.insert("log".to_owned(), Value::String(text));

@@ -212,3 +212,72 @@ pub fn sinks_with_index(dir: &Path, index: impl IndexSink + 'static) -> Sinks {
     sinks.index = Box::new(index);
     sinks
 }
+
+/// How an audit-records body travels in a function URL event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditBody {
+    /// JSON text, as function URLs deliver text bodies.
+    Plain,
+    /// JSON text, base64-encoded by the function URL.
+    Base64,
+    /// gzip'd JSON with `Content-Encoding: gzip`, base64-encoded by the function URL.
+    Gzip,
+}
+
+/// The fixture's function URL event, re-aimed at `method path` and carrying `body`
+/// (none when `None`) the way `how` says.
+pub fn function_url_event(
+    method: &str,
+    path: &str,
+    body: Option<&[u8]>,
+    how: AuditBody,
+) -> Vec<u8> {
+    let mut ev: serde_json::Value =
+        serde_json::from_slice(&fixture("function-url-audit.json")).expect("fixture");
+    ev["rawPath"] = path.into();
+    ev["requestContext"]["http"]["path"] = path.into();
+    ev["requestContext"]["http"]["method"] = method.into();
+    match (body, how) {
+        (None, _) => {
+            ev.as_object_mut().expect("object").remove("body");
+            ev["isBase64Encoded"] = false.into();
+        }
+        (Some(b), AuditBody::Plain) => {
+            ev["body"] = String::from_utf8(b.to_vec()).expect("text body").into();
+            ev["isBase64Encoded"] = false.into();
+        }
+        (Some(b), AuditBody::Base64) => {
+            ev["body"] = b64(b).into();
+            ev["isBase64Encoded"] = true.into();
+        }
+        (Some(b), AuditBody::Gzip) => {
+            ev["body"] = b64(&gzip(b)).into();
+            ev["isBase64Encoded"] = true.into();
+            ev["headers"]["content-encoding"] = "gzip".into();
+        }
+    }
+    serde_json::to_vec(&ev).expect("event")
+}
+
+/// An audit-records body with `n` records (`trackingId`s `t-0`, `t-1`, …).
+pub fn audit_body(n: usize) -> Vec<u8> {
+    let records: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({
+                "attributes": {"action": "download", "n": i},
+                "datetime": "2026-11-22T08:15:30Z",
+                "trackingId": format!("t-{i}"),
+            })
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({"messageType": "echo.text", "auditRecords": records}))
+        .expect("body")
+}
+
+/// The status, JSON body and headers of a function URL response.
+pub fn url_response(report: &Report) -> (u16, serde_json::Value, serde_json::Value) {
+    let r = &report.response;
+    let status = r["statusCode"].as_u64().expect("statusCode") as u16;
+    let body = serde_json::from_str(r["body"].as_str().expect("body")).expect("JSON body");
+    (status, body, r["headers"].clone())
+}
