@@ -1,10 +1,12 @@
 //! End to end on emulated AWS: moto (Kinesis, Firehose → S3, S3, Secrets Manager,
 //! CloudWatch Logs with a subscription filter to the stream) and the real function
-//! binary serving cargo-lambda's runtime API emulator.
+//! binary serving cargo-lambda's runtime API emulator, invoked as the Kinesis event
+//! source mapping does and through the emulator's function URL (audit records).
 //!
 //! Known emulator differences allowed for: log event ids are integers, filter patterns
 //! are not applied, Firehose writes one S3 object per call with the record bytes
-//! concatenated as sent, and the emulator's deadline header is a duration.
+//! concatenated as sent, the emulator's deadline header is a duration, and its function
+//! URL answers 500 to a gzip body sent as `application/json` (it reads it as text).
 
 use std::collections::BTreeMap;
 
@@ -17,10 +19,10 @@ use csoc_forwarder::decode::Decoder;
 use csoc_forwarder::document::{DocumentBuilder, Limits};
 use serde_json::{Value, json};
 
-use crate::common::gzip;
 use crate::common::lambda_emulator::LambdaEmulator;
 use crate::common::moto::{self, ACCOUNT, Moto, REGION};
 use crate::common::osmem::{self, Osmem};
+use crate::common::{audit_body, gzip};
 
 const STREAM: &str = "csoc-e2e-stream";
 const FIREHOSE: &str = "e2e_firehose";
@@ -469,6 +471,95 @@ fn forwards_from_cloudwatch_logs_through_kinesis_to_the_archive_and_the_dead_let
     assert!(response["error"].as_str().is_some(), "{response}");
     let event_letters = rt.block_on(moto::objects(&s3, DEAD_LETTER_BUCKET, "dead-letter/event/"));
     assert_eq!(event_letters.len(), 1);
+
+    // 4. Audit records through the function URL (the emulator builds the function URL
+    // event, base64-encoding the gzip'd body): indexed, archived, bad bodies kept.
+    let (status, head, body) = lambda.function_url(
+        "POST",
+        "/fence-node-1",
+        &[("content-type", "application/json")],
+        &audit_body(2),
+    );
+    assert_eq!(
+        status,
+        201,
+        "{}\n--- function log ---\n{}\n--- watch log ---\n{}",
+        String::from_utf8_lossy(&body),
+        lambda.function_log(),
+        lambda.watch_log()
+    );
+    assert!(head.contains("content-type: application/json"), "{head}");
+    let answer: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(
+        answer,
+        json!({"commons": COMMONS, "messageType": "echo.text", "node": "fence-node-1", "recordsProcessed": 2})
+    );
+    let (status, _, body) = lambda.function_url(
+        "POST",
+        "/fence-node-2",
+        // The emulator reads an `application/json` body as text and answers 500 to gzip
+        // bytes; as octet-stream it passes them base64-encoded, as function URLs do.
+        &[
+            ("content-type", "application/octet-stream"),
+            ("content-encoding", "gzip"),
+        ],
+        &gzip(&audit_body(3)),
+    );
+    assert_eq!(
+        status,
+        201,
+        "{}\n--- function log ---\n{}\n--- watch log ---\n{}",
+        String::from_utf8_lossy(&body),
+        lambda.function_log(),
+        lambda.watch_log()
+    );
+    let lines = archive_lines(&rt.block_on(moto::objects(&s3, ARCHIVE_BUCKET, "")));
+    let audit_docs: Vec<Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|d| d.get("trackingId").is_some())
+        .collect();
+    assert_eq!(audit_docs.len(), 5, "{audit_docs:?}");
+    assert!(audit_docs.iter().all(|d| d["sourceIp"] == "127.0.0.1"));
+    let indexed_audit = rt.block_on(async {
+        osmem::request(
+            &os.client(),
+            opensearch::http::Method::Post,
+            "_refresh",
+            None,
+        )
+        .await;
+        os.count(
+            "csoc-logs-*",
+            Some(json!({"terms": {"node": ["fence-node-1", "fence-node-2"]}})),
+        )
+        .await
+    });
+    assert_eq!(indexed_audit, 5);
+    let (status, _, body) = lambda.function_url(
+        "POST",
+        "/fence-node-1",
+        &[("content-type", "application/json")],
+        br#"{"messageType": "echo.text", "auditRecords": [{"trackingId": 7}]}"#,
+    );
+    assert_eq!(status, 400);
+    let error: Value = serde_json::from_slice(&body).expect("json");
+    assert!(
+        error["error"]
+            .as_str()
+            .expect("error")
+            .starts_with("auditRecords[0].trackingId: invalid type: integer `7`"),
+        "{error}"
+    );
+    let (status, head, _) = lambda.function_url("GET", "/fence-node-1", &[], b"");
+    assert_eq!(status, 405);
+    assert!(head.contains("allow: post"), "{head}");
+    let node_letters = rt.block_on(moto::objects(
+        &s3,
+        DEAD_LETTER_BUCKET,
+        "dead-letter/fence-node-1/",
+    ));
+    assert_eq!(node_letters.len(), 1, "the bad body is kept under its node");
 
     // Logs are JSON, and no secret is in them.
     let log = lambda.function_log();

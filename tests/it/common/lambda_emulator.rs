@@ -88,9 +88,11 @@ impl LambdaEmulator {
 
     /// Invokes the function with `event` as Lambda's Invoke API does; the response.
     pub fn invoke(&mut self, event: &[u8]) -> serde_json::Value {
-        let (status, body) = post(
+        let (status, _, body) = request(
             self.port,
+            "POST",
             &format!("/2015-03-31/functions/{FUNCTION}/invocations"),
+            &[("content-type", "application/json")],
             event,
         );
         assert!(
@@ -109,6 +111,26 @@ impl LambdaEmulator {
     }
 }
 
+impl LambdaEmulator {
+    /// Calls the function through the emulator's function URL
+    /// (`/lambda-url/<function>/<path>`): status, lowercased head, body.
+    pub fn function_url(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, String, Vec<u8>) {
+        request(
+            self.port,
+            method,
+            &format!("/lambda-url/{FUNCTION}{path}"),
+            headers,
+            body,
+        )
+    }
+}
+
 impl Drop for LambdaEmulator {
     fn drop(&mut self) {
         for child in [&mut self.function, &mut self.watch] {
@@ -118,15 +140,26 @@ impl Drop for LambdaEmulator {
     }
 }
 
-/// A minimal HTTP/1.1 POST on 127.0.0.1 (`Connection: close`): status and body.
-fn post(port: u16, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+/// A minimal HTTP/1.1 request on 127.0.0.1 (`Connection: close`): status, the head
+/// (lowercased) and the body.
+fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(120)))
         .expect("timeout");
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     write!(
         stream,
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     )
     .expect("write");
@@ -147,7 +180,7 @@ fn post(port: u16, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
     if head.contains("transfer-encoding: chunked") {
         rest = dechunk(&rest);
     }
-    (status, rest)
+    (status, head, rest)
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
