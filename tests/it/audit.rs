@@ -4,8 +4,11 @@
 
 use std::time::Duration;
 
+use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
+use csoc_forwarder::audit;
 use csoc_forwarder::handler::Pipeline;
 use csoc_forwarder::sinks::{ItemOutcome, local};
+use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use crate::common::osmem::{Osmem, request};
@@ -492,4 +495,95 @@ async fn an_attribute_type_conflict_goes_through_the_safe_form() {
     assert_eq!(hits[0]["message"]["log"], r#"{"size":"large"}"#);
     assert!(hits[0].get("attributes").is_none());
     assert_eq!(hits[0]["ingest_error"]["type"], "mapper_parsing_exception");
+}
+
+fn url_request(body: &[u8], gzip_header: bool, base64: bool) -> LambdaFunctionUrlRequest {
+    let event = function_url_event("POST", "/n1", Some(b"{}"), AuditBody::Plain);
+    let mut req: LambdaFunctionUrlRequest = serde_json::from_slice(&event).expect("request");
+    if base64 {
+        req.body = Some(crate::common::b64(body));
+        req.is_base64_encoded = true;
+    } else {
+        req.body = Some(String::from_utf8_lossy(body).into_owned());
+    }
+    if gzip_header {
+        req.headers
+            .insert("content-encoding", "gzip".parse().expect("header"));
+    }
+    req
+}
+
+fn scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        any::<String>().prop_map(Value::from),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn any_body_gets_an_answer_never_a_panic(
+        body in proptest::collection::vec(any::<u8>(), 0..512),
+        gzip_header in any::<bool>(),
+        base64 in any::<bool>(),
+    ) {
+        match audit::read(&url_request(&body, gzip_header, base64), 4096) {
+            Ok(request) => prop_assert!(!request.post.audit_records.is_empty()),
+            Err(refusal) => {
+                prop_assert!(matches!(refusal.status, 400 | 413), "{refusal:?}");
+                prop_assert!(!refusal.error.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn every_valid_record_becomes_one_document_keeping_every_attribute(
+        records in proptest::collection::vec(
+            proptest::collection::btree_map("[a-z.]{1,6}", scalar(), 0..12),
+            1..8,
+        ),
+    ) {
+        let posted: Vec<Value> = records
+            .iter()
+            .enumerate()
+            .map(|(i, attributes)| json!({
+                "attributes": attributes,
+                "datetime": "2026-11-22T08:15:30Z",
+                "trackingId": format!("t-{i}"),
+            }))
+            .collect();
+        let body = serde_json::to_vec(&json!({"messageType": "m", "auditRecords": posted}))
+            .expect("json");
+        for (gz, b64) in [(false, false), (true, true)] {
+            let bytes = if gz { gzip(&body) } else { body.clone() };
+            let req = url_request(&bytes, gz, b64);
+            let request = audit::read(&req, 1 << 20).expect("a valid post is read");
+            prop_assert_eq!(request.post.audit_records.len(), records.len());
+            for (record, attributes) in request.post.audit_records.iter().zip(&records) {
+                let doc = audit::audit_document(
+                    &builder(),
+                    &request.node,
+                    &request.post.message_type,
+                    &audit::Caller::of(&req),
+                    record,
+                )
+                .expect("document");
+                let source: Value = serde_json::from_str(&doc.source).expect("json");
+                let kept = source["attributes"].as_object().expect("attributes");
+                // Every attribute kept (a dotted name under its rewritten one), none nested.
+                prop_assert_eq!(kept.len(), attributes.len());
+                prop_assert!(kept.keys().all(|k| !k.contains('.')));
+                let mut values: Vec<String> = kept.values().map(Value::to_string).collect();
+                let mut sent: Vec<String> = attributes.values().map(Value::to_string).collect();
+                values.sort();
+                sent.sort();
+                prop_assert_eq!(values, sent);
+            }
+        }
+    }
 }
