@@ -79,9 +79,10 @@ bench: ## Throughput and peak-RSS benchmark of the whole pipeline (release build
 	$(CARGO) bench --locked --bench pipeline
 
 .PHONY: fuzz
-fuzz: ## Fuzz the decoder with cargo-fuzz (not in CI; FUZZ_SECONDS=60)
+fuzz: ## Fuzz the decoder and the audit-records reader with cargo-fuzz (not in CI; FUZZ_SECONDS=60 each)
 	command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
 	cd fuzz && mkdir -p corpus/decode && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run decode corpus/decode seeds -- -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=512
+	cd fuzz && mkdir -p corpus/audit && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run audit corpus/audit seeds-audit -- -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=512
 
 .PHONY: fixtures
 fixtures: ## Regenerate fixtures/ (deterministic)
