@@ -62,7 +62,7 @@ run "defaults" {
   }
 
   assert {
-    condition     = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset(["COMMON_NAME", "INDEX_PREFIX", "THRESHOLD", "FIREHOSE_STREAM", "RUST_LOG", "OPENSEARCH_URL", "OPENSEARCH_AUTH", "DEAD_LETTER_BUCKET"])
+    condition     = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset(["COMMON_NAME", "INDEX_PREFIX", "THRESHOLD", "FIREHOSE_STREAM", "RUST_LOG", "OPENSEARCH_URL", "OPENSEARCH_AUTH", "DEAD_LETTER_BUCKET", "SLOW_LOG_STREAMS", "SLACK_WEBHOOK_SECRET_ARN", "DASHBOARDS_URL"])
     error_message = "the function's environment must hold exactly the names the binary reads (see src/config.rs)"
   }
 
@@ -127,8 +127,8 @@ run "defaults" {
   }
 
   assert {
-    condition     = length(data.aws_opensearch_domain.this) == 0
-    error_message = "the domain is not looked up while the function is not given its URL"
+    condition     = length(data.aws_opensearch_domain.this) == 1
+    error_message = "without opensearch_endpoint the domain is looked up by name (the function is given OPENSEARCH_URL)"
   }
 
   assert {
@@ -281,6 +281,34 @@ run "threshold_on_demand_and_options" {
   assert {
     condition     = aws_lambda_function.this.reserved_concurrent_executions == 5
     error_message = "reserved_concurrency must reach the function"
+  }
+}
+
+run "given_opensearch_endpoint" {
+  command = plan
+
+  providers = {
+    aws             = aws
+    aws.destination = aws.destination
+  }
+
+  variables {
+    opensearch_endpoint = "https://search-commons-logs-x.us-east-1.es.amazonaws.com"
+  }
+
+  assert {
+    condition     = length(data.aws_opensearch_domain.this) == 0
+    error_message = "a given opensearch_endpoint needs no domain lookup"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["OPENSEARCH_URL"] == "https://search-commons-logs-x.us-east-1.es.amazonaws.com"
+    error_message = "opensearch_endpoint must reach the function as OPENSEARCH_URL"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["DASHBOARDS_URL"] == "https://search-commons-logs-x.us-east-1.es.amazonaws.com/_dashboards"
+    error_message = "DASHBOARDS_URL defaults to <endpoint>/_dashboards"
   }
 }
 
