@@ -1246,6 +1246,7 @@ const NOT_TAGGABLE: &[&str] = &[
     "aws_iam_role_policy",
     "aws_kms_alias",
     "aws_lambda_event_source_mapping",
+    "aws_lambda_function_url",
     "aws_lambda_permission",
     "aws_opensearch_domain_policy",
     "aws_s3_bucket_lifecycle_configuration",
