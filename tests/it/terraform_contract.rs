@@ -620,17 +620,6 @@ fn audit_url_violations(dir: &TfDir) -> Vec<String> {
     problems
 }
 
-/// `data.aws_iam_policy_document.<name>.json`, with or without an index: `<name>`.
-fn policy_document_name(expr: &Expression) -> Option<String> {
-    let text = show(expr);
-    let rest = text.strip_prefix("data.aws_iam_policy_document.")?;
-    let name: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect();
-    (text.ends_with(".json") && !name.is_empty()).then_some(name)
-}
-
 /// The actions of the policies attached to `aws_iam_role.audit` must avoid
 /// AUDIT_FORBIDDEN_ACTIONS; they must be `aws_iam_policy_document`s with literal actions.
 fn audit_policy_violations(dir: &TfDir) -> Vec<String> {
@@ -1356,6 +1345,36 @@ fn key_policy_documents(dir: &TfDir) -> BTreeSet<String> {
         .collect()
 }
 
+/// `<name>` of `data.aws_iam_policy_document.<name>.json`, or of
+/// `data.aws_iam_policy_document.<name>[<index>].json` (a document with `count`).
+fn policy_document_name(expr: &Expression) -> Option<String> {
+    let Expression::Traversal(t) = expr else {
+        return None;
+    };
+    if !matches!(&t.expr, Expression::Variable(v) if v.as_str() == "data") {
+        return None;
+    }
+    let attr_name = |op: &TraversalOperator| match op {
+        TraversalOperator::GetAttr(id) => Some(id.as_str().to_string()),
+        _ => None,
+    };
+    let ops = &t.operators;
+    let (ty, name, last) = match ops.as_slice() {
+        [ty, name, last] => (ty, name, last),
+        [
+            ty,
+            name,
+            TraversalOperator::Index(_) | TraversalOperator::LegacyIndex(_),
+            last,
+        ] => (ty, name, last),
+        _ => return None,
+    };
+    if attr_name(ty)? != "aws_iam_policy_document" || attr_name(last)? != "json" {
+        return None;
+    }
+    attr_name(name)
+}
+
 /// Policy attributes of resources; each must come from an aws_iam_policy_document.
 const POLICY_ATTRIBUTES: &[&str] = &[
     "policy",
@@ -1448,13 +1467,7 @@ fn iam_violations(dir: &TfDir) -> Vec<String> {
             let Some(expr) = attr(block.body(), key) else {
                 continue;
             };
-            let from_doc = traversal_path(expr).is_some_and(|p| {
-                p.len() == 4
-                    && p[0] == "data"
-                    && p[1] == "aws_iam_policy_document"
-                    && p[3] == "json"
-            });
-            if !from_doc {
+            if policy_document_name(expr).is_none() {
                 problems.push(format!(
                     "{at}: {key} must be data.aws_iam_policy_document.<name>.json, found {}",
                     show(expr)
@@ -1568,6 +1581,12 @@ fn terraform_iam_check_detects_wildcards_missing_sids_and_inline_json() {
             Statement = [{ Effect = "Allow", Action = "iam:*", Resource = "*" }]
           })
         }
+        resource "aws_iam_role_policy" "counted" {
+          policy = data.aws_iam_policy_document.bad[0].json
+        }
+        resource "aws_iam_role_policy" "splat" {
+          policy = one(data.aws_iam_policy_document.bad[*].json)
+        }
         resource "aws_iam_role" "heredoc" {
           assume_role_policy = <<-EOT
         {"Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": "*"}]}
@@ -1597,6 +1616,14 @@ fn terraform_iam_check_detects_wildcards_missing_sids_and_inline_json() {
     );
     assert!(
         problems.contains("aws_iam_role.heredoc: assume_role_policy must be"),
+        "{problems}"
+    );
+    assert!(
+        !problems.contains("aws_iam_role_policy.counted"),
+        "an indexed document (count) is a document: {problems}"
+    );
+    assert!(
+        problems.contains("aws_iam_role_policy.splat: policy must be"),
         "{problems}"
     );
     assert!(
