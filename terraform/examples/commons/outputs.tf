@@ -22,3 +22,13 @@ output "failure_queue_url" {
   description = "URL of the queue holding what the function gave up on."
   value       = module.commons.failure_queue_url
 }
+
+output "audit_endpoint_url" {
+  description = "URL of the audit-records endpoint (POST /<node-name>, SigV4 for service lambda), or null when enable_audit_endpoint is false."
+  value       = module.commons.audit_endpoint_url
+}
+
+output "audit_role_arn" {
+  description = "The audit endpoint's role ARN, to admit in the OpenSearch domain's access policy (null when disabled)."
+  value       = module.commons.audit_role_arn
+}

@@ -117,6 +117,23 @@ variable "lambda_zip_path" {
   default     = null
 }
 
+variable "enable_audit_endpoint" {
+  description = "Create the audit-records endpoint: a function URL (AWS_IAM auth) where services outside AWS POST audit records."
+  type        = bool
+  default     = false
+}
+
+variable "audit_endpoint_invoker_arns" {
+  description = "IAM principals (role/user/root ARNs or 12-digit account ids) allowed to call the audit endpoint's URL."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for p in var.audit_endpoint_invoker_arns : can(regex("^([0-9]{12}|arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|(role|user)/[A-Za-z0-9+=,.@_/-]+))$", p))])
+    error_message = "Every audit_endpoint_invoker_arns entry must be a 12-digit account id or an IAM ARN (arn:<partition>:iam::<account>:root, :role/<name> or :user/<name>)."
+  }
+}
+
 variable "tags" {
   description = "Tags merged onto every resource."
   type        = map(string)

@@ -1,7 +1,7 @@
 ################################################################################
 # Alarms: the stream falls behind (IteratorAge), the function fails or is throttled,
-# batches reach the failure queue. They notify the optional topic and/or
-# alarm_topic_arn.
+# batches reach the failure queue, the audit-records endpoint (when enabled) fails.
+# They notify the optional topic and/or alarm_topic_arn.
 ################################################################################
 
 resource "aws_sns_topic" "alarms" {
@@ -41,6 +41,26 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
   dimensions          = { FunctionName = aws_lambda_function.this.function_name }
+  statistic           = "Sum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  tags = local.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "audit_errors" {
+  count = var.enable_audit_endpoint ? 1 : 0
+
+  alarm_name          = "${local.audit_function_name}-errors"
+  alarm_description   = "${var.common_name}: the audit-records endpoint's function returned errors."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.audit[0].function_name }
   statistic           = "Sum"
   period              = var.alarm_period_seconds
   evaluation_periods  = 1

@@ -43,6 +43,15 @@ locals {
     "SLACK_WEBHOOK_SECRET_ARN",
     "DASHBOARDS_URL",
   ]
+
+  # The forwarder's environment: the names above with their values.
+  forwarder_env = merge(local.lambda_env, { for name in local.lambda_env_later_enabled : name => local.lambda_env_later[name] })
+
+  # The audit-records endpoint (audit_endpoint.tf) runs the same binary with the forwarder's
+  # environment minus the names only the slow-response and Slack alerts read: a name added
+  # above reaches both functions unless it is listed here.
+  audit_env_excluded = ["THRESHOLD", "SLOW_LOG_STREAMS", "SLACK_WEBHOOK_SECRET_ARN", "DASHBOARDS_URL"]
+  audit_env          = { for name, value in local.forwarder_env : name => value if !contains(local.audit_env_excluded, name) }
 }
 
 resource "aws_cloudwatch_log_group" "lambda" {
@@ -74,7 +83,7 @@ resource "aws_lambda_function" "this" {
 
   environment {
     # OPENSEARCH_URL, OPENSEARCH_AUTH, DEAD_LETTER_BUCKET, SLACK_WEBHOOK_SECRET_ARN, DASHBOARDS_URL, SLOW_LOG_STREAMS are wired in local.lambda_env_later (this file): name them in local.lambda_env_later_enabled when the binary reads them.
-    variables = merge(local.lambda_env, { for name in local.lambda_env_later_enabled : name => local.lambda_env_later[name] })
+    variables = local.forwarder_env
   }
 
   # Asynchronous invocations (the EventBridge rule) that fail end in the failure queue.

@@ -57,3 +57,18 @@ output "alarm_topic_arn" {
   description = "ARN of the created alarm topic, or null."
   value       = one(aws_sns_topic.alarms[*].arn)
 }
+
+output "audit_endpoint_url" {
+  description = "URL of the audit-records endpoint (POST /<node-name>, SigV4-signed for service lambda), or null when enable_audit_endpoint is false."
+  value       = one(aws_lambda_function_url.audit[*].function_url)
+}
+
+output "audit_function_name" {
+  description = "Name of the audit-records endpoint's function, or null when enable_audit_endpoint is false."
+  value       = one(aws_lambda_function.audit[*].function_name)
+}
+
+output "audit_role_arn" {
+  description = "ARN of the audit-records endpoint's role, or null when enable_audit_endpoint is false; admit it in the OpenSearch domain's access policy (opensearch-domain module's function_role_arns) and map it to an OpenSearch role."
+  value       = one(aws_iam_role.audit[*].arn)
+}

@@ -408,3 +408,51 @@ variable "alarm_period_seconds" {
     error_message = "alarm_period_seconds must be 60, 300, 900 or 3600."
   }
 }
+
+################################################################################
+# Audit-records endpoint (audit_endpoint.tf)
+################################################################################
+
+variable "enable_audit_endpoint" {
+  description = "Create the audit-records endpoint: a second function from the same zip behind a Lambda function URL with AWS_IAM auth, with its own role (no Kinesis, SQS or Slack permissions), log group and Errors alarm."
+  type        = bool
+  default     = false
+}
+
+variable "audit_endpoint_invoker_arns" {
+  description = "IAM principals allowed to call the audit endpoint's URL (lambda:InvokeFunctionUrl, AWS_IAM): IAM role or user ARNs, account root ARNs or 12-digit account ids. Ignored while enable_audit_endpoint is false."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for p in var.audit_endpoint_invoker_arns : can(regex("^([0-9]{12}|arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|(role|user)/[A-Za-z0-9+=,.@_/-]+))$", p))])
+    error_message = "Every audit_endpoint_invoker_arns entry must be a 12-digit account id or an IAM ARN (arn:<partition>:iam::<account>:root, :role/<name> or :user/<name>)."
+  }
+
+  validation {
+    condition     = length(distinct(var.audit_endpoint_invoker_arns)) == length(var.audit_endpoint_invoker_arns)
+    error_message = "audit_endpoint_invoker_arns must not repeat an entry."
+  }
+}
+
+variable "audit_memory_size" {
+  description = "Memory of the audit endpoint's function in MB."
+  type        = number
+  default     = 128
+
+  validation {
+    condition     = var.audit_memory_size >= 128 && var.audit_memory_size <= 10240 && floor(var.audit_memory_size) == var.audit_memory_size
+    error_message = "audit_memory_size must be a whole number of MB between 128 and 10240."
+  }
+}
+
+variable "audit_timeout" {
+  description = "Timeout of the audit endpoint's function in seconds (a function URL caller waits at most this long)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.audit_timeout >= 1 && var.audit_timeout <= 900 && floor(var.audit_timeout) == var.audit_timeout
+    error_message = "audit_timeout must be a whole number of seconds between 1 and 900."
+  }
+}

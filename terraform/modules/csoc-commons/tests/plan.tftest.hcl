@@ -62,7 +62,7 @@ run "defaults" {
   }
 
   assert {
-    condition     = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset(["COMMON_NAME", "INDEX_PREFIX", "THRESHOLD", "FIREHOSE_STREAM", "RUST_LOG", "OPENSEARCH_URL", "OPENSEARCH_AUTH", "DEAD_LETTER_BUCKET"])
+    condition     = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset(["COMMON_NAME", "INDEX_PREFIX", "THRESHOLD", "FIREHOSE_STREAM", "RUST_LOG", "OPENSEARCH_URL", "OPENSEARCH_AUTH", "DEAD_LETTER_BUCKET", "SLOW_LOG_STREAMS", "SLACK_WEBHOOK_SECRET_ARN", "DASHBOARDS_URL"])
     error_message = "the function's environment must hold exactly the names the binary reads (see src/config.rs)"
   }
 
@@ -127,8 +127,112 @@ run "defaults" {
   }
 
   assert {
-    condition     = length(data.aws_opensearch_domain.this) == 0
-    error_message = "the domain is not looked up while the function is not given its URL"
+    condition     = length(data.aws_opensearch_domain.this) == 1
+    error_message = "without opensearch_endpoint the domain is looked up by name (the function is given OPENSEARCH_URL)"
+  }
+
+  assert {
+    condition = (
+      length(aws_lambda_function.audit) == 0 &&
+      length(aws_lambda_function_url.audit) == 0 &&
+      length(aws_iam_role.audit) == 0 &&
+      length(aws_iam_role_policy.audit) == 0 &&
+      length(data.aws_iam_policy_document.audit) == 0 &&
+      length(aws_cloudwatch_log_group.audit) == 0 &&
+      length(aws_lambda_permission.audit_invoke_url) == 0 &&
+      length(aws_cloudwatch_metric_alarm.audit_errors) == 0
+    )
+    error_message = "the audit-records endpoint is off by default: none of its resources exist"
+  }
+
+  assert {
+    condition     = output.audit_endpoint_url == null && output.audit_function_name == null && output.audit_role_arn == null
+    error_message = "the audit outputs are null while the endpoint is off"
+  }
+}
+
+run "audit_endpoint" {
+  command = plan
+
+  providers = {
+    aws             = aws
+    aws.destination = aws.destination
+  }
+
+  variables {
+    enable_audit_endpoint       = true
+    audit_endpoint_invoker_arns = ["333333333333", "arn:aws:iam::444444444444:role/auditor"]
+  }
+
+  assert {
+    condition     = aws_lambda_function_url.audit[0].authorization_type == "AWS_IAM" && aws_lambda_function_url.audit[0].invoke_mode == "BUFFERED"
+    error_message = "the audit endpoint's URL must use AWS_IAM auth, buffered"
+  }
+
+  assert {
+    condition     = length(aws_lambda_function_url.audit[0].cors) == 0
+    error_message = "the audit endpoint's URL has no CORS (callers are services, not browsers)"
+  }
+
+  assert {
+    condition     = aws_lambda_function.audit[0].function_name == "testcommons-csoc-audit" && aws_iam_role.audit[0].name == "testcommons-csoc-audit"
+    error_message = "the audit function and its own role are named after the commons"
+  }
+
+  assert {
+    condition     = aws_lambda_function.audit[0].runtime == "provided.al2023" && aws_lambda_function.audit[0].handler == "bootstrap" && aws_lambda_function.audit[0].architectures == aws_lambda_function.this.architectures
+    error_message = "the audit function runs the forwarder's bootstrap on the same runtime and architecture"
+  }
+
+  assert {
+    condition     = aws_lambda_function.audit[0].memory_size == 128 && aws_lambda_function.audit[0].timeout == 30
+    error_message = "audit_memory_size must default to 128 and audit_timeout to 30"
+  }
+
+  assert {
+    condition     = toset(keys(aws_lambda_function.audit[0].environment[0].variables)) == toset(["COMMON_NAME", "INDEX_PREFIX", "FIREHOSE_STREAM", "RUST_LOG", "OPENSEARCH_URL", "OPENSEARCH_AUTH", "DEAD_LETTER_BUCKET"])
+    error_message = "the audit function gets the forwarder's environment without the alert-only names (THRESHOLD, SLOW_LOG_STREAMS, SLACK_WEBHOOK_SECRET_ARN, DASHBOARDS_URL)"
+  }
+
+  assert {
+    condition     = aws_lambda_function.audit[0].environment[0].variables["FIREHOSE_STREAM"] == aws_lambda_function.this.environment[0].variables["FIREHOSE_STREAM"]
+    error_message = "the audit function archives through the commons' delivery stream"
+  }
+
+  assert {
+    condition = alltrue([
+      for st in data.aws_iam_policy_document.audit[0].statement : alltrue([
+        for a in st.actions : !startswith(a, "kinesis:") && !startswith(a, "sqs:") && !startswith(a, "secretsmanager:")
+      ])
+    ])
+    error_message = "the audit role must have no Kinesis, SQS or Secrets Manager action"
+  }
+
+  assert {
+    condition     = contains(flatten([for st in data.aws_iam_policy_document.audit[0].statement : tolist(st.actions)]), "firehose:PutRecordBatch")
+    error_message = "the audit role must be able to archive through Firehose"
+  }
+
+  assert {
+    condition     = length(aws_lambda_permission.audit_invoke_url) == 2
+    error_message = "one invoke permission per audit_endpoint_invoker_arns entry"
+  }
+
+  assert {
+    condition = alltrue([
+      for p in aws_lambda_permission.audit_invoke_url : p.action == "lambda:InvokeFunctionUrl" && p.function_url_auth_type == "AWS_IAM"
+    ])
+    error_message = "invokers get lambda:InvokeFunctionUrl, only through the AWS_IAM function URL"
+  }
+
+  assert {
+    condition     = aws_lambda_permission.audit_invoke_url["333333333333"].principal == "333333333333"
+    error_message = "an account id is granted as such"
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.audit_errors) == 1
+    error_message = "the audit function's Errors alarm exists when the endpoint is on"
   }
 }
 
@@ -177,6 +281,34 @@ run "threshold_on_demand_and_options" {
   assert {
     condition     = aws_lambda_function.this.reserved_concurrent_executions == 5
     error_message = "reserved_concurrency must reach the function"
+  }
+}
+
+run "given_opensearch_endpoint" {
+  command = plan
+
+  providers = {
+    aws             = aws
+    aws.destination = aws.destination
+  }
+
+  variables {
+    opensearch_endpoint = "https://search-commons-logs-x.us-east-1.es.amazonaws.com"
+  }
+
+  assert {
+    condition     = length(data.aws_opensearch_domain.this) == 0
+    error_message = "a given opensearch_endpoint needs no domain lookup"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["OPENSEARCH_URL"] == "https://search-commons-logs-x.us-east-1.es.amazonaws.com"
+    error_message = "opensearch_endpoint must reach the function as OPENSEARCH_URL"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["DASHBOARDS_URL"] == "https://search-commons-logs-x.us-east-1.es.amazonaws.com/_dashboards"
+    error_message = "DASHBOARDS_URL defaults to <endpoint>/_dashboards"
   }
 }
 
@@ -253,4 +385,35 @@ run "rejects_foreign_csoc_account" {
   }
 
   expect_failures = [aws_kinesis_stream.this]
+}
+
+run "rejects_bad_audit_invoker" {
+  command = plan
+
+  providers = {
+    aws             = aws
+    aws.destination = aws.destination
+  }
+
+  variables {
+    enable_audit_endpoint       = true
+    audit_endpoint_invoker_arns = ["arn:aws:iam::12345:role/auditor"]
+  }
+
+  expect_failures = [var.audit_endpoint_invoker_arns]
+}
+
+run "rejects_audit_timeout_out_of_range" {
+  command = plan
+
+  providers = {
+    aws             = aws
+    aws.destination = aws.destination
+  }
+
+  variables {
+    audit_timeout = 901
+  }
+
+  expect_failures = [var.audit_timeout]
 }
