@@ -620,6 +620,68 @@ fn audit_url_violations(dir: &TfDir) -> Vec<String> {
     problems
 }
 
+/// AWS managed policies a role may have attached, with why each is least privilege.
+const ALLOWED_MANAGED_POLICIES: &[(&str, &str)] = &[(
+    "AWSXRayDaemonWriteAccess",
+    "X-Ray writes only (PutTraceSegments, PutTelemetryRecords, GetSampling*), which take no resource-level permissions",
+)];
+
+/// The allowed managed policy an `aws_iam_role_policy_attachment` attaches
+/// (`arn:${local.partition}:iam::aws:policy/<name>`), if it is one.
+fn allowed_managed_policy(body: &Body) -> Option<&'static str> {
+    let arn = show(attr(body, "policy_arn")?);
+    ALLOWED_MANAGED_POLICIES
+        .iter()
+        .map(|(name, _)| *name)
+        .find(|name| {
+            arn.trim_matches('"')
+                .ends_with(&format!(":iam::aws:policy/{name}"))
+        })
+}
+
+fn managed_policy_violations(dir: &TfDir) -> Vec<String> {
+    dir.blocks("resource")
+        .filter(|(_, b)| label(b, 0) == "aws_iam_role_policy_attachment")
+        .filter(|(_, b)| allowed_managed_policy(b.body()).is_none())
+        .map(|(file, b)| {
+            format!(
+                "{}/{file}: aws_iam_role_policy_attachment.{} attaches {}, not one of ALLOWED_MANAGED_POLICIES",
+                dir.rel,
+                label(b, 1),
+                attr(b.body(), "policy_arn").map_or_else(|| "nothing".to_owned(), show)
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn terraform_attaches_only_allowed_managed_policies() {
+    let problems: Vec<String> = load_all()
+        .iter()
+        .flat_map(managed_policy_violations)
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn terraform_managed_policy_check_detects_a_broad_policy() {
+    let dir = from_text(
+        r#"
+        resource "aws_iam_role_policy_attachment" "xray" {
+          role       = aws_iam_role.lambda.name
+          policy_arn = "arn:${local.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
+        }
+        resource "aws_iam_role_policy_attachment" "admin" {
+          role       = aws_iam_role.lambda.name
+          policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+        }
+        "#,
+    );
+    let problems = managed_policy_violations(&dir);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("AdministratorAccess"), "{problems:?}");
+}
+
 /// The actions of the policies attached to `aws_iam_role.audit` must avoid
 /// AUDIT_FORBIDDEN_ACTIONS; they must be `aws_iam_policy_document`s with literal actions.
 fn audit_policy_violations(dir: &TfDir) -> Vec<String> {
@@ -639,6 +701,9 @@ fn audit_policy_violations(dir: &TfDir) -> Vec<String> {
             continue;
         }
         let at = format!("{}/{file}: {ty}.{}", dir.rel, label(b, 1));
+        if ty == "aws_iam_role_policy_attachment" && allowed_managed_policy(b.body()).is_some() {
+            continue;
+        }
         match attr(b.body(), "policy").and_then(policy_document_name) {
             Some(name) => {
                 documents.insert(name);
@@ -1227,6 +1292,7 @@ const TAGGABLE: &[&str] = &[
 /// Resource types without `tags` (in provider 5.0). aws_lambda_event_source_mapping gained
 /// `tags` only in provider 5.70; move it to TAGGABLE when versions.tf requires >= 5.70.
 const NOT_TAGGABLE: &[&str] = &[
+    "aws_iam_role_policy_attachment",
     "aws_cloudwatch_event_target",
     "aws_cloudwatch_log_destination_policy",
     "aws_cloudwatch_log_resource_policy",

@@ -96,6 +96,14 @@ resource "aws_iam_role_policy" "audit" {
   policy = data.aws_iam_policy_document.audit[0].json
 }
 
+# As for the forwarder: X-Ray's write actions when tracing is Active.
+resource "aws_iam_role_policy_attachment" "audit_xray" {
+  count = var.enable_audit_endpoint && var.tracing_mode == "Active" ? 1 : 0
+
+  role       = aws_iam_role.audit[0].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
+}
+
 resource "aws_lambda_function" "audit" {
   #checkov:skip=CKV_AWS_117:Like the forwarder, the function reaches only AWS service endpoints (Firehose, S3, a public OpenSearch endpoint with SigV4); it needs no VPC, and putting it in one is a deployment choice outside this module.
   #checkov:skip=CKV_AWS_272:The zip is built by `make package` from this repository and deployed by path; AWS Signer code signing is not part of that pipeline.

@@ -116,3 +116,12 @@ resource "aws_iam_role_policy" "lambda" {
   role   = aws_iam_role.lambda.id
   policy = data.aws_iam_policy_document.lambda.json
 }
+
+# Active tracing sends segments to X-Ray, whose write actions take no resource-level
+# permissions: AWS's managed write-only policy, attached only when tracing is Active.
+resource "aws_iam_role_policy_attachment" "lambda_xray" {
+  count = var.tracing_mode == "Active" ? 1 : 0
+
+  role       = aws_iam_role.lambda.name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
+}

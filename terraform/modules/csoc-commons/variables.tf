@@ -120,7 +120,7 @@ variable "log_retention_days" {
 }
 
 variable "tracing_mode" {
-  description = "X-Ray tracing mode of the function."
+  description = "X-Ray tracing mode of the functions. Active attaches AWS's AWSXRayDaemonWriteAccess policy to their roles."
   type        = string
   default     = "PassThrough"
 

@@ -47,6 +47,11 @@ run "defaults" {
   }
 
   assert {
+    condition     = length(aws_iam_role_policy_attachment.lambda_xray) == 0
+    error_message = "PassThrough tracing needs no X-Ray permissions"
+  }
+
+  assert {
     condition     = aws_lambda_function.this.memory_size == 128 && aws_lambda_function.this.timeout == 300
     error_message = "memory_size must default to 128 and timeout to 300"
   }
@@ -251,6 +256,13 @@ run "threshold_on_demand_and_options" {
     enable_cloudtrail_events = true
     create_alarm_topic       = true
     reserved_concurrency     = 5
+    tracing_mode             = "Active"
+    enable_audit_endpoint    = true
+  }
+
+  assert {
+    condition     = length(aws_iam_role_policy_attachment.lambda_xray) == 1 && length(aws_iam_role_policy_attachment.audit_xray) == 1
+    error_message = "Active tracing must give both roles X-Ray's write actions"
   }
 
   assert {
