@@ -719,6 +719,38 @@ fn audit_policy_violations(dir: &TfDir) -> Vec<String> {
             dir.rel
         ));
     }
+    // Statements merged in from other documents count too.
+    let mut pending: Vec<String> = documents.iter().cloned().collect();
+    while let Some(name) = pending.pop() {
+        let Some((file, doc)) = dir
+            .blocks("data")
+            .find(|(_, b)| label(b, 0) == "aws_iam_policy_document" && label(b, 1) == name)
+        else {
+            continue;
+        };
+        for key in ["source_policy_documents", "override_policy_documents"] {
+            let Some(Expression::Array(sources)) = attr(doc.body(), key) else {
+                if attr(doc.body(), key).is_some() {
+                    problems.push(format!(
+                        "{}/{file}: data.aws_iam_policy_document.{name}: {key} must be a list of document references",
+                        dir.rel
+                    ));
+                }
+                continue;
+            };
+            for source in sources {
+                match policy_document_name(source) {
+                    Some(merged) if documents.insert(merged.clone()) => pending.push(merged),
+                    Some(_) => {}
+                    None => problems.push(format!(
+                        "{}/{file}: data.aws_iam_policy_document.{name}: {key} holds {}, which the check cannot read",
+                        dir.rel,
+                        show(source)
+                    )),
+                }
+            }
+        }
+    }
     for (file, doc) in dir
         .blocks("data")
         .filter(|(_, b)| label(b, 0) == "aws_iam_policy_document")
@@ -913,8 +945,16 @@ fn terraform_audit_role_has_no_stream_queue_or_secret_actions() {
 fn terraform_audit_policy_check_detects_kinesis_sqs_and_secrets() {
     let dir = from_text(
         r#"
+        data "aws_iam_policy_document" "shared" {
+          statement {
+            sid       = "Merged"
+            actions   = ["kinesis:DescribeStream"]
+            resources = ["arn:aws:kinesis:us-east-1:111111111111:stream/x"]
+          }
+        }
         data "aws_iam_policy_document" "audit" {
-          count = 1
+          count                   = 1
+          source_policy_documents = [data.aws_iam_policy_document.shared.json]
           statement {
             sid       = "Fine"
             actions   = ["firehose:PutRecordBatch"]
@@ -970,6 +1010,7 @@ fn terraform_audit_policy_check_detects_kinesis_sqs_and_secrets() {
         "allows Kinesis:ListShards",
         "allows sqs:SendMessage",
         "allows secretsmanager:GetSecretValue",
+        "data.aws_iam_policy_document.shared statement #1: allows kinesis:DescribeStream",
         "aws_iam_role_policy_attachment.audit_managed: attaches a policy the check cannot read",
     ] {
         assert!(problems.contains(want), "expected {want:?}: {problems}");

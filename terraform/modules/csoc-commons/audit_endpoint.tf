@@ -31,20 +31,12 @@ resource "aws_iam_role" "audit" {
   tags = local.tags
 }
 
-# What the forwarder's role has (iam_lambda.tf) minus ReadStream (Kinesis), SendFailures
-# (SQS) and ReadSlackWebhook (Secrets Manager).
+# The forwarder's delivery statements (iam_lambda.tf) and its own logs: no Kinesis, SQS or
+# Secrets Manager.
 data "aws_iam_policy_document" "audit" {
   count = var.enable_audit_endpoint ? 1 : 0
 
-  statement {
-    sid    = "UseCommonsKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [aws_kms_key.this.arn]
-  }
+  source_policy_documents = [data.aws_iam_policy_document.deliver.json]
 
   statement {
     sid    = "WriteOwnLogs"
@@ -54,37 +46,6 @@ data "aws_iam_policy_document" "audit" {
       "logs:PutLogEvents",
     ]
     resources = ["${aws_cloudwatch_log_group.audit[0].arn}:*"]
-  }
-
-  statement {
-    sid    = "ArchiveToFirehose"
-    effect = "Allow"
-    actions = [
-      "firehose:PutRecord",
-      "firehose:PutRecordBatch",
-    ]
-    resources = [aws_kinesis_firehose_delivery_stream.archive.arn]
-  }
-
-  statement {
-    sid       = "WriteDeadLetters"
-    effect    = "Allow"
-    actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.archive.arn}/dead-letter/*"]
-  }
-
-  statement {
-    sid    = "IndexIntoOpenSearch"
-    effect = "Allow"
-    actions = [
-      "es:ESHttpGet",
-      "es:ESHttpPost",
-      "es:ESHttpPut",
-    ]
-    resources = [
-      local.opensearch_domain_arn,
-      "${local.opensearch_domain_arn}/*",
-    ]
   }
 }
 

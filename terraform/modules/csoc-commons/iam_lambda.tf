@@ -28,21 +28,10 @@ resource "aws_iam_role" "lambda" {
   tags = local.tags
 }
 
-data "aws_iam_policy_document" "lambda" {
-  statement {
-    sid    = "ReadStream"
-    effect = "Allow"
-    actions = [
-      "kinesis:DescribeStream",
-      "kinesis:DescribeStreamSummary",
-      "kinesis:GetRecords",
-      "kinesis:GetShardIterator",
-      "kinesis:ListShards",
-      "kinesis:SubscribeToShard",
-    ]
-    resources = [aws_kinesis_stream.this.arn]
-  }
-
+# What both functions need to deliver documents (the forwarder here, the audit-records
+# endpoint in audit_endpoint.tf): the commons key, the Firehose archive, the dead letter,
+# the OpenSearch domain.
+data "aws_iam_policy_document" "deliver" {
   statement {
     sid    = "UseCommonsKey"
     effect = "Allow"
@@ -51,16 +40,6 @@ data "aws_iam_policy_document" "lambda" {
       "kms:GenerateDataKey",
     ]
     resources = [aws_kms_key.this.arn]
-  }
-
-  statement {
-    sid    = "WriteOwnLogs"
-    effect = "Allow"
-    actions = [
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-    ]
-    resources = ["${aws_cloudwatch_log_group.lambda.arn}:*"]
   }
 
   statement {
@@ -81,13 +60,6 @@ data "aws_iam_policy_document" "lambda" {
   }
 
   statement {
-    sid       = "ReadSlackWebhook"
-    effect    = "Allow"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [aws_secretsmanager_secret.slack_webhook.arn]
-  }
-
-  statement {
     sid    = "IndexIntoOpenSearch"
     effect = "Allow"
     actions = [
@@ -99,6 +71,41 @@ data "aws_iam_policy_document" "lambda" {
       local.opensearch_domain_arn,
       "${local.opensearch_domain_arn}/*",
     ]
+  }
+}
+
+data "aws_iam_policy_document" "lambda" {
+  source_policy_documents = [data.aws_iam_policy_document.deliver.json]
+
+  statement {
+    sid    = "ReadStream"
+    effect = "Allow"
+    actions = [
+      "kinesis:DescribeStream",
+      "kinesis:DescribeStreamSummary",
+      "kinesis:GetRecords",
+      "kinesis:GetShardIterator",
+      "kinesis:ListShards",
+      "kinesis:SubscribeToShard",
+    ]
+    resources = [aws_kinesis_stream.this.arn]
+  }
+
+  statement {
+    sid    = "WriteOwnLogs"
+    effect = "Allow"
+    actions = [
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+    ]
+    resources = ["${aws_cloudwatch_log_group.lambda.arn}:*"]
+  }
+
+  statement {
+    sid       = "ReadSlackWebhook"
+    effect    = "Allow"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.slack_webhook.arn]
   }
 
   # On-failure destination of the event source mapping and dead-letter queue of
