@@ -206,7 +206,7 @@ run "audit_endpoint" {
 
   assert {
     condition = alltrue([
-      for st in data.aws_iam_policy_document.audit[0].statement : alltrue([
+      for st in concat(data.aws_iam_policy_document.audit[0].statement, data.aws_iam_policy_document.deliver.statement) : alltrue([
         for a in st.actions : !startswith(a, "kinesis:") && !startswith(a, "sqs:") && !startswith(a, "secretsmanager:")
       ])
     ])
@@ -214,7 +214,12 @@ run "audit_endpoint" {
   }
 
   assert {
-    condition     = contains(flatten([for st in data.aws_iam_policy_document.audit[0].statement : tolist(st.actions)]), "firehose:PutRecordBatch")
+    condition     = data.aws_iam_policy_document.audit[0].source_policy_documents == tolist([data.aws_iam_policy_document.deliver.json])
+    error_message = "the audit role's statements are its own plus the shared delivery document only"
+  }
+
+  assert {
+    condition     = contains(flatten([for st in concat(data.aws_iam_policy_document.audit[0].statement, data.aws_iam_policy_document.deliver.statement) : tolist(st.actions)]), "firehose:PutRecordBatch")
     error_message = "the audit role must be able to archive through Firehose"
   }
 
