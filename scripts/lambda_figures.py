@@ -6,7 +6,9 @@ Usage (after `make tools` and `make package ARCH=x86_64`, on an x86_64 host):
     .venv/bin/python scripts/lambda_figures.py [target/lambda/csoc-forwarder/bootstrap.zip]
 
 The function's own EMF line gives `cold_start_ms` (process start to first batch handled)
-and `max_rss_kb` (VmHWM) for one Kinesis event of 100 records x 50 log events (~1 KB).
+and `max_rss_kb` (VmHWM) for one Kinesis event of 100 records x 50 log events (~1 KB),
+indexed into osmem-server and archived through moto's Firehose; `startup_ms` is the cold
+start less the batch's own `Duration` (process start to ready for the first event).
 """
 
 import base64
@@ -44,6 +46,22 @@ def wait_port(port, what, within=60):
     sys.exit(f"{what} did not listen on {port}")
 
 
+def start_osmem():
+    """osmem-server from the venv on a free port; its URL from its ready line."""
+    import osmem_server  # installed by `make tools` (requirements-test.txt)
+    proc = subprocess.Popen([osmem_server.resolve_binary(), "-addr", "127.0.0.1:0", "-no-stdin-watch",
+                             "-no-ja", "-parent-pid", str(os.getpid())],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in proc.stdout:
+        try:
+            url = json.loads(line).get("url")
+        except ValueError:
+            continue
+        if url:
+            return proc, url
+    sys.exit("osmem-server did not print its url")
+
+
 def record(i):
     events = []
     for j in range(50):
@@ -73,6 +91,8 @@ def main():
                                str(moto_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
         wait_port(moto_port, "moto")
+        osmem, osmem_url = start_osmem()
+        procs.append(osmem)
         endpoint = f"http://127.0.0.1:{moto_port}"
         kw = dict(endpoint_url=endpoint, region_name="us-east-1",
                   aws_access_key_id="test", aws_secret_access_key="test")
@@ -94,6 +114,7 @@ def main():
                "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
                "COMMON_NAME": "figures", "FIREHOSE_STREAM": "figures_firehose",
                "DEAD_LETTER_BUCKET": "figures-dead-letter", "OUT_DIR": os.path.join(work, "out"),
+               "OPENSEARCH_URL": osmem_url, "OPENSEARCH_AUTH": "none",
                "AWS_LAMBDA_RUNTIME_API": f"http://127.0.0.1:{rt_port}/.rt",
                "AWS_LAMBDA_FUNCTION_NAME": "_", "AWS_LAMBDA_FUNCTION_VERSION": "1",
                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}
@@ -121,9 +142,12 @@ def main():
             "zip_bytes": os.path.getsize(zip_path),
             "bootstrap_bytes": os.path.getsize(bootstrap),
             "event_bytes": len(event),
-            "records": m["Records"], "log_events": m["LogEvents"], "archived": m["Archived"],
+            "records": m["Records"], "log_events": m["LogEvents"], "indexed": m["Indexed"],
+            "archived": m["Archived"],
             "retried": m["Retried"], "duration_ms": m["Duration"],
-            "cold_start_ms": m.get("cold_start_ms"), "max_rss_kb": m.get("max_rss_kb"),
+            "cold_start_ms": m.get("cold_start_ms"),
+            "startup_ms": round(m["cold_start_ms"] - m["Duration"], 2) if m.get("cold_start_ms") else None,
+            "max_rss_kb": m.get("max_rss_kb"),
             "response": response,
         }, indent=1))
     finally:
