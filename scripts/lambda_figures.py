@@ -3,7 +3,8 @@
 under cargo-lambda's runtime API emulator, against moto, and the zip size.
 
 Usage (after `make tools` and `make package ARCH=x86_64`, on an x86_64 host):
-    .venv/bin/python scripts/lambda_figures.py [target/lambda/csoc-forwarder/bootstrap.zip]
+    .venv/bin/python scripts/lambda_figures.py [ZIP] [--records 100] [--events 50]
+(ZIP defaults to target/lambda/csoc-forwarder/bootstrap.zip.)
 
 The function's own EMF line gives `cold_start_ms` (process start to first batch handled)
 and `max_rss_kb` (VmHWM) for one Kinesis event of 100 records x 50 log events (~1 KB),
@@ -62,9 +63,9 @@ def start_osmem():
     sys.exit("osmem-server did not print its url")
 
 
-def record(i):
+def record(i, n_events=50):
     events = []
-    for j in range(50):
+    for j in range(n_events):
         msg = json.dumps({
             "remote_addr": f"10.0.{i % 250}.{j}", "time": "2018-03-08T14:42:27+00:00",
             "request": f"GET /api/v0/submission/program/project/{i}/{j} HTTP/1.1",
@@ -78,8 +79,13 @@ def record(i):
 
 
 def main():
-    zip_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-        ROOT, "target/lambda/csoc-forwarder/bootstrap.zip")
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("zip", nargs="?", default=os.path.join(ROOT, "target/lambda/csoc-forwarder/bootstrap.zip"))
+    parser.add_argument("--records", type=int, default=100, help="Kinesis records in the event")
+    parser.add_argument("--events", type=int, default=50, help="log events per record")
+    args = parser.parse_args()
+    zip_path = args.zip
     work = tempfile.mkdtemp(prefix="lambda-figures-")
     with zipfile.ZipFile(zip_path) as z:
         z.extract("bootstrap", work)
@@ -120,12 +126,12 @@ def main():
                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}
         event = json.dumps({"Records": [{
             "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "pk",
-                        "sequenceNumber": str(49590000 + i), "data": record(i),
+                        "sequenceNumber": str(49590000 + i), "data": record(i, args.events),
                         "approximateArrivalTimestamp": 1520520148.1},
             "eventSource": "aws:kinesis", "eventVersion": "1.0", "eventName": "aws:kinesis:record",
             "eventID": f"shardId-000000000000:{49590000 + i}", "awsRegion": "us-east-1",
             "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/figures"}
-            for i in range(100)]}).encode()
+            for i in range(args.records)]}).encode()
         procs.append(subprocess.Popen([bootstrap], env=env, cwd=work, stdout=log, stderr=log))
         req = urllib.request.Request(
             f"http://127.0.0.1:{rt_port}/2015-03-31/functions/_/invocations", data=event,
