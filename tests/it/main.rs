@@ -16,6 +16,7 @@ mod opensearch;
 mod opensearch_auth;
 mod opensearch_cluster;
 mod opensearch_faults;
+mod packaging;
 mod pipeline;
 mod serve;
 mod terraform_contract;
