@@ -245,3 +245,68 @@ impl<'de> Deserialize<'de> for Attributes {
         d.deserialize_map(AttributesVisitor)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Option<String> {
+        Datetime::parse(s).map(|d| d.0.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    }
+
+    #[test]
+    fn datetimes_in_iso_8601_forms() {
+        let want = Some("2026-11-22T08:15:30.123Z".to_owned());
+        assert_eq!(at("2026-11-22T08:15:30.123Z"), want);
+        assert_eq!(at("2026-11-22T09:15:30.123+01:00"), want);
+        assert_eq!(at("2026-11-22T09:15:30.123+0100"), want);
+        assert_eq!(at(" 2026-11-22T08:15:30.123 "), want, "no zone is UTC");
+        assert_eq!(at("2026-11-22 08:15:30.123"), want);
+        assert_eq!(
+            at("2026-11-22T08:15:30Z"),
+            Some("2026-11-22T08:15:30.000Z".to_owned())
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2026-11-22",
+            "10000-01-01T00:00:00Z",
+            "1764000000",
+        ] {
+            assert_eq!(at(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn refusals_name_the_field_and_the_record() {
+        let err = |body: &str| parse(body).expect_err("refused").error;
+        assert!(err(r#"{"messageType":"m","auditRecords":[{"attributes":{},"datetime":"2026-11-22T08:15:30Z","trackingId":"a"},{"attributes":{"a":[1]},"datetime":"x","trackingId":"b"}]}"#)
+            .starts_with("auditRecords[1].attributes.a: invalid type: sequence, expected a flat value"));
+        assert!(
+            err(r#"{"messageType":"m","auditRecords":[{"attributes":{"a":1,"a":2},"datetime":"2026-11-22T08:15:30Z","trackingId":"a"}]}"#)
+                .starts_with("auditRecords[0].attributes: attribute \"a\" appears twice")
+        );
+        assert!(err(r#"{"auditRecords":[]}"#).starts_with("body: missing field `messageType`"));
+        assert!(
+            err(r#"{"messageType":"","auditRecords":[]}"#)
+                .starts_with("messageType: must not be empty")
+        );
+        assert!(
+            err(r#"{"messageType":"m","auditRecords":[]} trailing"#)
+                .starts_with("body is not valid JSON: trailing characters")
+        );
+        let many: String = (0..=MAX_ATTRIBUTES)
+            .map(|i| format!("\"k{i}\":{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let body = format!(
+            r#"{{"messageType":"m","auditRecords":[{{"attributes":{{{many}}},"datetime":"2026-11-22T08:15:30Z","trackingId":"a"}}]}}"#
+        );
+        assert!(
+            err(&body).starts_with("auditRecords[0].attributes: more than 200 attributes"),
+            "{}",
+            err(&body)
+        );
+    }
+}
