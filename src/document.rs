@@ -314,7 +314,7 @@ impl Sanitized<'_> {
 
 impl Serialize for Sanitized<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut keys = OutputKeys::new(self.obj);
+        let mut keys = OutputKeys::new(self.obj.keys());
         let mut map = s.serialize_map(None)?;
         for (i, (key, value)) in self.obj.entries.iter().enumerate() {
             if self.budget.get() == 0 {
@@ -383,21 +383,22 @@ fn is_container(v: &Json<'_>) -> bool {
     matches!(v, Json::Object(_) | Json::Array(_))
 }
 
-/// Output key names for one object. Keys without `.` keep their names; a rewritten key
-/// (`.` → `_`) or the synthetic overflow key that would collide with another key gets a
-/// `_2`, `_3`, … suffix, so no field is lost.
-struct OutputKeys<'a> {
-    obj: &'a Object<'a>,
+/// Output key names for one object (its input keys are `keys`). Keys without `.` keep
+/// their names; a rewritten key (`.` → `_`) or the synthetic overflow key that would
+/// collide with another key gets a `_2`, `_3`, … suffix, so no field is lost. Audit-record
+/// attributes ([`crate::audit`]) are named by the same rule.
+pub(crate) struct OutputKeys<'a, K> {
+    keys: K,
     /// Names taken, computed only once a rewrite happens: most objects need none.
     taken: Option<Vec<Cow<'a, str>>>,
 }
 
-impl<'a> OutputKeys<'a> {
-    fn new(obj: &'a Object<'a>) -> Self {
-        Self { obj, taken: None }
+impl<'a, K: Iterator<Item = &'a str> + Clone> OutputKeys<'a, K> {
+    pub(crate) fn new(keys: K) -> Self {
+        Self { keys, taken: None }
     }
 
-    fn claim<'k>(&mut self, key: &'k str) -> Cow<'k, str> {
+    pub(crate) fn claim<'k>(&mut self, key: &'k str) -> Cow<'k, str> {
         if key.contains('.') {
             Cow::Owned(self.step_aside(key.replace('.', "_")))
         } else {
@@ -410,9 +411,9 @@ impl<'a> OutputKeys<'a> {
     }
 
     fn step_aside(&mut self, base: String) -> String {
-        let obj = self.obj;
+        let keys = &self.keys;
         let taken = self.taken.get_or_insert_with(|| {
-            obj.keys()
+            keys.clone()
                 .filter(|k| !k.contains('.'))
                 .map(Cow::Borrowed)
                 .collect()
@@ -489,7 +490,7 @@ impl<'a> Object<'a> {
             .map(|i| &self.entries[i].1)
     }
 
-    fn keys(&self) -> impl Iterator<Item = &str> {
+    fn keys(&self) -> impl Iterator<Item = &str> + Clone {
         self.entries.iter().map(|(k, _)| k.as_ref())
     }
 }

@@ -4,15 +4,12 @@
 //! under), so a retried post creates no duplicates. The same record always gives the
 //! same bytes: nothing here reads the clock.
 
-use std::borrow::Cow;
-use std::collections::HashSet;
-
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::record::{AuditRecord, Scalar};
-use crate::document::{Document, DocumentBuilder, DocumentError, document_id};
+use crate::document::{Document, DocumentBuilder, DocumentError, OutputKeys, document_id};
 use crate::timestamp::Rfc3339Millis;
 
 /// The `logGroup`-like namespace of audit-record ids, so they can never equal a log
@@ -95,32 +92,16 @@ struct AuditView<'a> {
 }
 
 /// Attribute names with `.` rewritten to `_` (a dot would make the index nest them),
-/// as in log messages: a rewritten name that is taken steps aside with `_2`, `_3`, ….
+/// by the rule of log messages ([`OutputKeys`]): a rewritten name that is taken steps
+/// aside with `_2`, `_3`, ….
 struct Attributes<'a>(&'a [(String, Scalar)]);
 
 impl Serialize for Attributes<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut taken: HashSet<Cow<'_, str>> = self
-            .0
-            .iter()
-            .filter(|(name, _)| !name.contains('.'))
-            .map(|(name, _)| Cow::Borrowed(name.as_str()))
-            .collect();
+        let mut keys = OutputKeys::new(self.0.iter().map(|(name, _)| name.as_str()));
         let mut map = s.serialize_map(Some(self.0.len()))?;
         for (name, value) in self.0 {
-            if !name.contains('.') {
-                map.serialize_entry(name, value)?;
-                continue;
-            }
-            let base = name.replace('.', "_");
-            let mut key = base.clone();
-            let mut n = 2;
-            while taken.contains(key.as_str()) {
-                key = format!("{base}_{n}");
-                n += 1;
-            }
-            map.serialize_entry(&key, value)?;
-            taken.insert(Cow::Owned(key));
+            map.serialize_entry(&keys.claim(name), value)?;
         }
         map.end()
     }

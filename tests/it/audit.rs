@@ -587,3 +587,22 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_dotted_attribute_name_that_is_taken_steps_aside() {
+    let (pipeline, dir) = local_pipeline();
+    let body = json!({"messageType": "m", "auditRecords": [{
+        "attributes": {"a.b": 1, "a_b": 2, "c.d": 3},
+        "datetime": "2026-11-22T08:15:30Z", "trackingId": "t"}]});
+    let event = function_url_event(
+        "POST",
+        "/n1",
+        Some(&serde_json::to_vec(&body).expect("json")),
+        AuditBody::Plain,
+    );
+    assert_eq!(url_response(&run(&pipeline, &event)).0, 201);
+    assert_eq!(
+        archived(dir.path())[0]["attributes"],
+        json!({"a_b_2": 1, "a_b": 2, "c_d": 3})
+    );
+}
