@@ -1,19 +1,18 @@
 //! Alerts: EventBridge input, the default rules on every fixture (hits and misses), bursts,
 //! slow responses (aggregation, redaction), rule files, and `process` on EventBridge files.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use csoc_forwarder::alerts::rules::RuleSet;
 use csoc_forwarder::alerts::slow::SlowCheck;
 use csoc_forwarder::alerts::{Alerter, MAX_MESSAGES};
-use csoc_forwarder::config::{self, Config};
 use csoc_forwarder::decode;
 use csoc_forwarder::document::{Document, document_id};
 use serde_json::Value;
 
 use crate::common::{
-    builder, envelope, files, fixture, fixture_path, kinesis_event, local_pipeline, run,
+    builder, config_from, envelope, files, fixture, fixture_path, kinesis_event, local_pipeline,
+    run,
 };
 
 /// Every `fixtures/eventbridge-*.json` name, sorted.
@@ -372,14 +371,6 @@ fn the_bundled_fixture_redacts_signed_urls() {
         !text.contains("c2VjcmV0") && !text.contains("eyJhbGciOi"),
         "{text}"
     );
-}
-
-fn config_from(pairs: &[(&str, &str)]) -> Result<Config, config::ConfigError> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Config::from_lookup(|k| map.get(k).cloned())
 }
 
 #[test]

@@ -11,7 +11,7 @@ use csoc_forwarder::sinks::{ItemOutcome, local};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use crate::common::osmem::{Osmem, request};
+use crate::common::osmem::Osmem;
 use crate::common::{
     AuditBody, ScriptedIndex, audit_body, builder, dead_letters, files, fixture,
     function_url_event, gzip, local_pipeline, pipeline_with, run, sinks_with_index, url_response,
@@ -429,13 +429,7 @@ async fn posting_the_same_records_twice_creates_no_duplicates_in_opensearch() {
     let inv = crate::opensearch::invocation(Duration::from_secs(60));
     let first = pipeline.handle(&event, &inv).await;
     let second = pipeline.handle(&event, &inv).await;
-    request(
-        &os.client(),
-        opensearch::http::Method::Post,
-        "_refresh",
-        None,
-    )
-    .await;
+    os.refresh().await;
     for report in [&first, &second] {
         let (status, body, _) = url_response(report);
         assert_eq!(status, 201, "{body}");
@@ -481,13 +475,7 @@ async fn an_attribute_type_conflict_goes_through_the_safe_form() {
     assert_eq!(url_response(&first).0, 201);
     assert_eq!(url_response(&second).0, 201, "{second:?}");
     assert_eq!(second.counts.safe_indexed, 1, "{second:?}");
-    request(
-        &os.client(),
-        opensearch::http::Method::Post,
-        "_refresh",
-        None,
-    )
-    .await;
+    os.refresh().await;
     let hits = os
         .search("csoc-logs-*", json!({"term": {"trackingId": "b"}}))
         .await;

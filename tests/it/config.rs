@@ -1,16 +1,8 @@
 //! Configuration: defaults, validation, and the README table against `ENV_VARS`.
 
-use std::collections::HashMap;
+use csoc_forwarder::config::ENV_VARS;
 
-use csoc_forwarder::config::{self, Config, ENV_VARS};
-
-fn from(pairs: &[(&str, &str)]) -> Result<Config, config::ConfigError> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Config::from_lookup(|k| map.get(k).cloned())
-}
+use crate::common::config_from as from;
 
 #[test]
 fn defaults_hold() {

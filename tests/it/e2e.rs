@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::common::lambda_emulator::LambdaEmulator;
 use crate::common::moto::{self, ACCOUNT, Moto, REGION};
-use crate::common::osmem::{self, Osmem};
+use crate::common::osmem::Osmem;
 use crate::common::{audit_body, gzip};
 
 const STREAM: &str = "csoc-e2e-stream";
@@ -340,13 +340,7 @@ fn forwards_from_cloudwatch_logs_through_kinesis_to_the_archive_and_the_dead_let
     }
     // Every document, the oversized one included, is in OpenSearch.
     let indexed = rt.block_on(async {
-        osmem::request(
-            &os.client(),
-            opensearch::http::Method::Post,
-            "_refresh",
-            None,
-        )
-        .await;
+        os.refresh().await;
         os.count("csoc-logs-*", None).await
     });
     assert_eq!(indexed, expected.len() as u64 + 1);
@@ -455,13 +449,7 @@ fn forwards_from_cloudwatch_logs_through_kinesis_to_the_archive_and_the_dead_let
     }
     // Indexed once too: the retried batch's `create`s answer 409 for what is there.
     let indexed_after = rt.block_on(async {
-        osmem::request(
-            &os.client(),
-            opensearch::http::Method::Post,
-            "_refresh",
-            None,
-        )
-        .await;
+        os.refresh().await;
         os.count("csoc-logs-*", None).await
     });
     assert_eq!(indexed_after, indexed + late_docs.len() as u64);
@@ -483,10 +471,9 @@ fn forwards_from_cloudwatch_logs_through_kinesis_to_the_archive_and_the_dead_let
     assert_eq!(
         status,
         201,
-        "{}\n--- function log ---\n{}\n--- watch log ---\n{}",
+        "{}\n{}",
         String::from_utf8_lossy(&body),
-        lambda.function_log(),
-        lambda.watch_log()
+        lambda.logs()
     );
     assert!(head.contains("content-type: application/json"), "{head}");
     let answer: Value = serde_json::from_slice(&body).expect("json");
@@ -508,10 +495,9 @@ fn forwards_from_cloudwatch_logs_through_kinesis_to_the_archive_and_the_dead_let
     assert_eq!(
         status,
         201,
-        "{}\n--- function log ---\n{}\n--- watch log ---\n{}",
+        "{}\n{}",
         String::from_utf8_lossy(&body),
-        lambda.function_log(),
-        lambda.watch_log()
+        lambda.logs()
     );
     let lines = archive_lines(&rt.block_on(moto::objects(&s3, ARCHIVE_BUCKET, "")));
     let audit_docs: Vec<Value> = lines
@@ -522,13 +508,7 @@ fn forwards_from_cloudwatch_logs_through_kinesis_to_the_archive_and_the_dead_let
     assert_eq!(audit_docs.len(), 5, "{audit_docs:?}");
     assert!(audit_docs.iter().all(|d| d["sourceIp"] == "127.0.0.1"));
     let indexed_audit = rt.block_on(async {
-        osmem::request(
-            &os.client(),
-            opensearch::http::Method::Post,
-            "_refresh",
-            None,
-        )
-        .await;
+        os.refresh().await;
         os.count(
             "csoc-logs-*",
             Some(json!({"terms": {"node": ["fence-node-1", "fence-node-2"]}})),

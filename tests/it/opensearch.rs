@@ -43,10 +43,6 @@ async fn handle(config: &Config, event: &[u8]) -> Report {
         .await
 }
 
-async fn refresh(os: &Osmem) {
-    request(&os.client(), Method::Post, "_refresh", None).await;
-}
-
 #[tokio::test]
 async fn every_fixture_document_is_indexed_and_searchable() {
     let os = Osmem::start();
@@ -59,7 +55,7 @@ async fn every_fixture_document_is_indexed_and_searchable() {
     assert_eq!(report.counts.dead_lettered, 0);
     assert_eq!(report.counts.retryable_failures, 0);
     assert_eq!(report.response, json!({"batchItemFailures": []}));
-    refresh(&os).await;
+    os.refresh().await;
 
     assert_eq!(os.count("csoc-logs-*", None).await, 15);
     let term = |field: &str, value: &str| json!({ "term": { field: value } });
@@ -128,10 +124,10 @@ async fn processing_the_same_event_twice_leaves_the_counts_unchanged() {
     let config = config_for(&os.url, dir.path(), &[]);
     let event = fixture("kinesis-mixed.json");
     let first = handle(&config, &event).await;
-    refresh(&os).await;
+    os.refresh().await;
     let count = os.count("csoc-logs-*", None).await;
     let second = handle(&config, &event).await;
-    refresh(&os).await;
+    os.refresh().await;
     assert_eq!(count, 15);
     assert_eq!(os.count("csoc-logs-*", None).await, count);
     // The second run's 409s count as indexed: nothing is retried or dead-lettered.
@@ -159,7 +155,7 @@ async fn a_field_type_conflict_goes_through_the_safe_form() {
     assert_eq!(report.counts.safe_indexed, 1, "{report:?}");
     assert_eq!(report.counts.dead_lettered, 0);
     assert_eq!(report.counts.retryable_failures, 0);
-    refresh(&os).await;
+    os.refresh().await;
     let hits = os
         .search(
             "csoc-logs-*",
@@ -179,7 +175,7 @@ async fn a_field_type_conflict_goes_through_the_safe_form() {
     assert_eq!(safe["owner"], "123456789012");
     // Processing it again: still two documents, and the safe one still counts.
     let again = handle(&config, &event).await;
-    refresh(&os).await;
+    os.refresh().await;
     assert_eq!(os.count("csoc-logs-*", None).await, 2);
     assert_eq!(again.counts.indexed, 2, "{again:?}");
 }
@@ -205,7 +201,7 @@ async fn the_total_fields_limit_goes_through_the_safe_form() {
     assert!(report.counts.safe_indexed >= 1, "{report:?}");
     assert_eq!(report.counts.dead_lettered, 0, "{report:?}");
     let safe = report.counts.safe_indexed;
-    refresh(&os).await;
+    os.refresh().await;
     let hits = os
         .search(
             "csoc-logs-*",
@@ -310,14 +306,13 @@ fn the_cli_indexes_into_the_cluster_when_opensearch_url_is_set() {
         .build()
         .expect("rt");
     rt.block_on(async {
-        refresh(&os).await;
+        os.refresh().await;
         assert_eq!(os.count("csoc-logs-*", None).await, 15);
     });
 }
 
 fn parse(pairs: &[(&str, &str)]) -> Result<Option<OpenSearchConfig>, config::ConfigError> {
-    let map: HashMap<&str, &str> = pairs.iter().copied().collect();
-    Config::from_lookup(|k| map.get(k).map(|v| (*v).to_owned())).map(|c| c.opensearch)
+    crate::common::config_from(pairs).map(|c| c.opensearch)
 }
 
 #[test]

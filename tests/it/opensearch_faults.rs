@@ -269,13 +269,7 @@ async fn item_429s_in_front_of_osmem_end_indexed_once() {
         .index(&docs, Deadline::after(Duration::from_secs(20)))
         .await;
     assert_eq!(count(&again, delivered), 30);
-    crate::common::osmem::request(
-        &os.client(),
-        opensearch::http::Method::Post,
-        "_refresh",
-        None,
-    )
-    .await;
+    os.refresh().await;
     assert_eq!(os.count("csoc-logs-*", None).await, 30);
 }
 

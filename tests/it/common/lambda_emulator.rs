@@ -68,6 +68,15 @@ impl LambdaEmulator {
         std::fs::read_to_string(self.dir.path().join("function.log")).unwrap_or_default()
     }
 
+    /// Both logs, labelled, for a failing assertion's message.
+    pub fn logs(&self) -> String {
+        format!(
+            "--- function log ---\n{}\n--- watch log ---\n{}",
+            self.function_log(),
+            self.watch_log()
+        )
+    }
+
     pub fn watch_log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("watch.log")).unwrap_or_default()
     }
@@ -97,10 +106,9 @@ impl LambdaEmulator {
         );
         assert!(
             status == 200,
-            "invoke answered {status}: {}\n--- function log ---\n{}\n--- watch log ---\n{}",
+            "invoke answered {status}: {}\n{}",
             String::from_utf8_lossy(&body),
-            self.function_log(),
-            self.watch_log()
+            self.logs()
         );
         serde_json::from_slice(&body).unwrap_or_else(|e| {
             panic!(

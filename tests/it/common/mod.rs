@@ -281,3 +281,11 @@ pub fn url_response(report: &Report) -> (u16, serde_json::Value, serde_json::Val
     let body = serde_json::from_str(r["body"].as_str().expect("body")).expect("JSON body");
     (status, body, r["headers"].clone())
 }
+
+/// The configuration `Config::from_lookup` reads from `pairs` alone (no environment).
+pub fn config_from(
+    pairs: &[(&str, &str)],
+) -> Result<csoc_forwarder::config::Config, csoc_forwarder::config::ConfigError> {
+    let map: std::collections::HashMap<&str, &str> = pairs.iter().copied().collect();
+    csoc_forwarder::config::Config::from_lookup(|k| map.get(k).map(|v| (*v).to_owned()))
+}

@@ -103,6 +103,11 @@ impl Osmem {
         OpenSearch::new(Transport::single_node(&self.url).expect("client"))
     }
 
+    /// Makes everything indexed so far searchable.
+    pub async fn refresh(&self) {
+        request(&self.client(), Method::Post, "_refresh", None).await;
+    }
+
     /// `_count` of documents matching `query` (match_all when `None`) over `index`.
     pub async fn count(&self, index: &str, query: Option<Value>) -> u64 {
         let body = match query {
