@@ -9,6 +9,7 @@
 //! - [`json`]: the borrowed JSON tree messages are parsed into.
 
 mod builder;
+mod fast;
 mod json;
 mod sanitize;
 
