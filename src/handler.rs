@@ -40,6 +40,8 @@ pub struct Pipeline {
     builder: DocumentBuilder,
     sinks: Sinks,
     alerts: Alerter,
+    /// The S3 client S3 Batch Operations tasks are read with, built on first use.
+    s3: tokio::sync::OnceCell<aws_sdk_s3::Client>,
 }
 
 impl Pipeline {
@@ -49,6 +51,24 @@ impl Pipeline {
             builder,
             sinks,
             alerts: Alerter::default(),
+            s3: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Uses `client` for the objects of S3 Batch Operations tasks (default: one built
+    /// from the shared AWS configuration on the first such event).
+    pub fn with_s3_client(self, client: aws_sdk_s3::Client) -> Self {
+        let _ = self.s3.set(client);
+        self
+    }
+
+    /// What `csoc-forwarder replay` writes to: this pipeline's builder and sinks.
+    pub fn replay_targets(&self) -> crate::replay::Targets<'_> {
+        crate::replay::Targets {
+            max_decompressed_bytes: self.max_decompressed_bytes,
+            builder: &self.builder,
+            sinks: &self.sinks,
+            alerter: &self.alerts,
         }
     }
 
@@ -71,7 +91,61 @@ impl Pipeline {
             Ok(Input::Kinesis(kinesis)) => self.handle_kinesis(&kinesis, inv).await,
             Ok(Input::EventBridge(ev)) => self.handle_eventbridge(&ev, event, inv).await,
             Ok(Input::FunctionUrl(req)) => self.handle_audit(&req, event, inv).await,
+            Ok(Input::S3Batch(batch)) => self.handle_s3_batch(&batch, inv).await,
             Err(err) => self.reject_event(event, err, inv).await,
+        }
+    }
+
+    /// S3 Batch Operations: each task's object (archive object or dead letter) is
+    /// replayed ([`crate::replay`]); the answer gives each task's result code.
+    async fn handle_s3_batch(
+        &self,
+        batch: &crate::replay::batch_operations::BatchEvent,
+        inv: &Invocation,
+    ) -> Report {
+        use crate::replay::batch_operations::ResultCode;
+        let s3 = self
+            .s3
+            .get_or_init(|| async {
+                crate::replay::source::S3Store::client(&crate::aws::sdk_config().await)
+            })
+            .await;
+        let (response, summary) = crate::replay::Replayer::batch(
+            self.replay_targets(),
+            s3,
+            batch,
+            inv.deadline,
+            SAFETY_MARGIN,
+        )
+        .await;
+        let temporary = response
+            .results
+            .iter()
+            .filter(|r| r.result_code == ResultCode::TemporaryFailure)
+            .count();
+        let counts = Counts {
+            records: batch.tasks.len(),
+            documents: summary.documents,
+            indexed: summary.indexed,
+            archived: summary.archived,
+            retryable_failures: temporary,
+            ..Counts::default()
+        };
+        info!(
+            job = %batch.job.id,
+            tasks = batch.tasks.len(),
+            documents = counts.documents,
+            indexed = counts.indexed,
+            archived = counts.archived,
+            still_failing = summary.still_failing,
+            temporary_failures = temporary,
+            "s3 batch operations tasks handled"
+        );
+        Report {
+            kind: "s3_batch",
+            counts,
+            response: serde_json::to_value(&response).unwrap_or_default(),
+            error: None,
         }
     }
 

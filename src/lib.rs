@@ -19,6 +19,7 @@ pub mod event;
 pub mod handler;
 pub mod lambda;
 pub mod metrics;
+pub mod replay;
 pub mod report;
 pub mod retry;
 pub mod serve;
