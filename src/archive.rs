@@ -23,9 +23,20 @@ pub const ID_FIELD: &str = "_id";
 /// Bytes [`encode_record`] adds to a document besides its id: `"_id":"",` and `\n`.
 const ID_OVERHEAD: usize = ID_FIELD.len() + 7;
 
-/// The size of the record for `doc` (before any truncation).
+/// The size of the record for `doc` (before any truncation); never less than it is (an
+/// id character that needs escaping is counted at its longest, `\u00XX`).
 pub fn record_len(doc: &Document) -> usize {
-    doc.source.len() + doc.id.len() + ID_OVERHEAD
+    let escapes = doc
+        .id
+        .bytes()
+        .filter(|b| matches!(b, b'"' | b'\\') || *b < 0x20)
+        .count();
+    let comma = usize::from(
+        doc.source
+            .strip_prefix('{')
+            .is_some_and(|rest| !rest.trim_start().starts_with('}')),
+    );
+    doc.source.len() + doc.id.len() + 5 * escapes + ID_OVERHEAD - 1 + comma
 }
 
 /// Appends the record bytes for one document: the document with `"_id":"<id>"` as its
@@ -209,16 +220,22 @@ mod tests {
 
     #[test]
     fn records_carry_the_id_first_and_give_back_the_indexed_bytes() {
-        for source in [r#"{"@timestamp":"2026-01-02T03:04:05.678Z","message":{"log":"a"}}"#, "{}"] {
+        for source in [
+            r#"{"@timestamp":"2026-01-02T03:04:05.678Z","message":{"log":"a"}}"#,
+            "{}",
+        ] {
             let d = doc("abc123", source);
             let mut out = Vec::new();
             encode_record(&mut out, &d);
-            assert_eq!(out.len(), record_len(&d));
+            assert_eq!(out.len(), record_len(&d), "{source}");
             let line = std::str::from_utf8(&out).expect("utf-8");
             assert!(line.starts_with(r#"{"_id":"abc123""#), "{line}");
             let value: serde_json::Value = serde_json::from_str(line).expect("JSON");
             assert_eq!(value[ID_FIELD], "abc123");
-            assert_eq!(split_id(line), Some(("abc123".to_owned(), source.to_owned())));
+            assert_eq!(
+                split_id(line),
+                Some(("abc123".to_owned(), source.to_owned()))
+            );
         }
     }
 
@@ -231,7 +248,10 @@ mod tests {
 
     #[test]
     fn truncated_records_carry_the_id_first_too() {
-        let d = doc("id-1", &format!(r#"{{"a":1,"message":{{"log":"{}"}}}}"#, "x".repeat(500)));
+        let d = doc(
+            "id-1",
+            &format!(r#"{{"a":1,"message":{{"log":"{}"}}}}"#, "x".repeat(500)),
+        );
         let r = record_with_limit(&d, 200);
         assert!(r.bytes.len() <= 200, "{}", r.bytes.len());
         let line = std::str::from_utf8(&r.bytes).expect("utf-8");

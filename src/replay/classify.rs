@@ -198,7 +198,8 @@ mod tests {
 
     #[tokio::test]
     async fn archive_objects_by_their_documents() {
-        let text = b"{\"_id\":\"x\",\"@timestamp\":\"2026-01-02T03:04:05.678Z\"}\n{\"_id\":\"y\"}\n";
+        let text =
+            b"{\"_id\":\"x\",\"@timestamp\":\"2026-01-02T03:04:05.678Z\"}\n{\"_id\":\"y\"}\n";
         match of(text).await {
             Content::Archive { first_line } => assert!(first_line.starts_with("{\"_id\":\"x\"")),
             other => panic!("{other:?}"),
@@ -215,9 +216,18 @@ mod tests {
         let text = format!("{}\nshort\n", "x".repeat(100));
         let mut reader = text.as_bytes();
         let mut buf = Vec::new();
-        assert_eq!(read_line(&mut reader, &mut buf, 10).await.expect("read"), Line::TooLong);
-        assert_eq!(read_line(&mut reader, &mut buf, 10).await.expect("read"), Line::Read);
+        assert_eq!(
+            read_line(&mut reader, &mut buf, 10).await.expect("read"),
+            Line::TooLong
+        );
+        assert_eq!(
+            read_line(&mut reader, &mut buf, 10).await.expect("read"),
+            Line::Read
+        );
         assert_eq!(buf, b"short");
-        assert_eq!(read_line(&mut reader, &mut buf, 10).await.expect("read"), Line::Eof);
+        assert_eq!(
+            read_line(&mut reader, &mut buf, 10).await.expect("read"),
+            Line::Eof
+        );
     }
 }

@@ -208,7 +208,9 @@ impl<'a> Replayer<'a> {
             if left == 0 {
                 break;
             }
-            let taken = self.run_location(location, &mut total, &progress, left).await;
+            let taken = self
+                .run_location(location, &mut total, &progress, left)
+                .await;
             left = left.saturating_sub(taken);
         }
         progress.finish(&total);
@@ -306,19 +308,29 @@ impl<'a> Replayer<'a> {
         let shown = store.display(key);
         let mut reader = match source::open(store, key).await {
             Ok(reader) => reader,
+            Err(err @ source::SourceError::Missing(_)) => {
+                warn!(object = %shown, "object skipped: it does not exist");
+                return ObjectOutcome::new(
+                    Summary {
+                        skipped: 1,
+                        ..Summary::default()
+                    },
+                    Verdict::Permanent(err.to_string()),
+                );
+            }
             Err(err) => {
                 warn!(object = %shown, error = %err, "object could not be read");
                 return retry_object(err.to_string());
             }
         };
-        let content =
-            match classify::classify(&mut reader, MAX_LINE_BYTES, self.letter_cap()).await {
-                Ok(content) => content,
-                Err(err) => {
-                    warn!(object = %shown, error = %err, "object could not be read");
-                    return retry_object(format!("{shown}: {err}"));
-                }
-            };
+        let content = match classify::classify(&mut reader, MAX_LINE_BYTES, self.letter_cap()).await
+        {
+            Ok(content) => content,
+            Err(err) => {
+                warn!(object = %shown, error = %err, "object could not be read");
+                return retry_object(format!("{shown}: {err}"));
+            }
+        };
         let dated = key_span(key).is_some();
         match content {
             Content::Empty => ObjectOutcome::new(
@@ -399,7 +411,10 @@ impl<'a> Replayer<'a> {
                 one_sink(&mut summary, outcomes, true)
             }
             Route::Archive => {
-                if docs.iter().any(|d| archive::record_len(d) > MAX_RECORD_BYTES) {
+                if docs
+                    .iter()
+                    .any(|d| archive::record_len(d) > MAX_RECORD_BYTES)
+                {
                     Verdict::Permanent(format!(
                         "the document is still over the Firehose record limit of {MAX_RECORD_BYTES} bytes (its truncated form is archived)"
                     ))
@@ -726,13 +741,16 @@ impl<'a> Replayer<'a> {
             return;
         }
         let outcomes = self.targets.sinks.index.index(batch, deadline).await;
-        for (doc, outcome) in batch.iter().zip(
-            outcomes
-                .into_iter()
-                .chain(std::iter::repeat(ItemOutcome::Retryable {
-                    reason: "the index gave no outcome".to_owned(),
-                })),
-        ) {
+        for (doc, outcome) in batch
+            .iter()
+            .zip(
+                outcomes
+                    .into_iter()
+                    .chain(std::iter::repeat(ItemOutcome::Retryable {
+                        reason: "the index gave no outcome".to_owned(),
+                    })),
+            )
+        {
             match outcome {
                 ItemOutcome::Delivered
                 | ItemOutcome::SafeDelivered { .. }
@@ -817,9 +835,12 @@ fn retry_object(reason: String) -> ObjectOutcome {
 
 /// Settles a one-sink replay (`opensearch` or `firehose` dead letter).
 fn one_sink(summary: &mut Summary, outcomes: Vec<ItemOutcome>, index: bool) -> Verdict {
-    let outcome = outcomes.into_iter().next().unwrap_or(ItemOutcome::Retryable {
-        reason: "the sink gave no outcome".to_owned(),
-    });
+    let outcome = outcomes
+        .into_iter()
+        .next()
+        .unwrap_or(ItemOutcome::Retryable {
+            reason: "the sink gave no outcome".to_owned(),
+        });
     match outcome {
         ItemOutcome::Delivered | ItemOutcome::SafeDelivered { .. } => {
             if index {
@@ -887,24 +908,24 @@ pub fn key_span(key: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
             .flatten()
     };
     for i in 0..dirs.len().saturating_sub(2) {
-        let (Some(y), Some(m), Some(d)) = (
-            num(dirs[i], 4),
-            num(dirs[i + 1], 2),
-            num(dirs[i + 2], 2),
-        ) else {
+        let (Some(y), Some(m), Some(d)) =
+            (num(dirs[i], 4), num(dirs[i + 1], 2), num(dirs[i + 2], 2))
+        else {
             continue;
         };
         let Some(day) = NaiveDate::from_ymd_opt(y as i32, m, d) else {
             continue;
         };
         let start = Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0)?);
-        return Some(match dirs.get(i + 3).and_then(|h| num(h, 2)).filter(|h| *h < 24) {
-            Some(h) => {
-                let from = start + chrono::Duration::hours(i64::from(h));
-                (from, from + chrono::Duration::hours(1))
-            }
-            None => (start, start + chrono::Duration::days(1)),
-        });
+        return Some(
+            match dirs.get(i + 3).and_then(|h| num(h, 2)).filter(|h| *h < 24) {
+                Some(h) => {
+                    let from = start + chrono::Duration::hours(i64::from(h));
+                    (from, from + chrono::Duration::hours(1))
+                }
+                None => (start, start + chrono::Duration::days(1)),
+            },
+        );
     }
     None
 }
@@ -960,7 +981,11 @@ impl Progress {
             bar.set_position(total.objects as u64);
             bar.set_message(format!(
                 "{} documents, {} indexed, {} archived, {} still failing, {} retryable",
-                total.documents, total.indexed, total.archived, total.still_failing, total.retryable
+                total.documents,
+                total.indexed,
+                total.archived,
+                total.still_failing,
+                total.retryable
             ));
             return;
         }

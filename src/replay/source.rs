@@ -37,6 +37,8 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{0}: no such object")]
+    Missing(String),
     #[error("location {0:?} is neither s3://bucket[/prefix] nor an existing file or directory")]
     Location(String),
 }
@@ -232,7 +234,10 @@ impl ObjectStore for S3Store {
             .key(key)
             .send()
             .await
-            .map_err(|e| self.error(key, e))?;
+            .map_err(|e| match e.as_service_error() {
+                Some(err) if err.is_no_such_key() => SourceError::Missing(self.display(key)),
+                _ => self.error(key, e),
+            })?;
         Ok(Box::pin(BufReader::new(object.body.into_async_read())))
     }
 
@@ -388,7 +393,10 @@ impl ObjectStore for LocalStore {
     async fn open_raw(&self, key: &str) -> Result<ObjectReader, SourceError> {
         let file = tokio::fs::File::open(self.path(key))
             .await
-            .map_err(|e| self.io(key, e))?;
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => SourceError::Missing(self.display(key)),
+                _ => self.io(key, e),
+            })?;
         Ok(Box::pin(BufReader::new(file)))
     }
 
@@ -427,7 +435,14 @@ mod tests {
     #[tokio::test]
     async fn local_keys_are_listed_in_s3_order_without_replayed_or_hidden_files() {
         let dir = tempfile::tempdir().expect("tempdir");
-        for key in ["b/2.json", "b/1.json", "a.json", "b-c.json", "replayed/x.json", ".t.tmp"] {
+        for key in [
+            "b/2.json",
+            "b/1.json",
+            "a.json",
+            "b-c.json",
+            "replayed/x.json",
+            ".t.tmp",
+        ] {
             let path = dir.path().join(key);
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
             std::fs::write(&path, b"{}").expect("write");
@@ -438,10 +453,16 @@ mod tests {
             ["a.json", "b-c.json", "b/1.json", "b/2.json"]
         );
         assert_eq!(all_keys(&store, "b/", None).await, ["b/1.json", "b/2.json"]);
-        assert_eq!(all_keys(&store, "", Some("b-c.json")).await, ["b/1.json", "b/2.json"]);
+        assert_eq!(
+            all_keys(&store, "", Some("b-c.json")).await,
+            ["b/1.json", "b/2.json"]
+        );
         store.move_replayed("b/1.json").await.expect("move");
         assert!(dir.path().join("replayed/b/1.json").is_file());
-        assert_eq!(all_keys(&store, "", None).await, ["a.json", "b-c.json", "b/2.json"]);
+        assert_eq!(
+            all_keys(&store, "", None).await,
+            ["a.json", "b-c.json", "b/2.json"]
+        );
     }
 
     #[tokio::test]
@@ -458,10 +479,20 @@ mod tests {
         std::fs::write(dir.path().join("y.json"), b"{\"c\":3}\n").expect("write");
         let store = LocalStore::new(dir.path());
         let mut text = String::new();
-        open(&store, "x.gz").await.expect("open").read_to_string(&mut text).await.expect("read");
+        open(&store, "x.gz")
+            .await
+            .expect("open")
+            .read_to_string(&mut text)
+            .await
+            .expect("read");
         assert_eq!(text, "{\"a\":1}\n{\"b\":2}\n");
         text.clear();
-        open(&store, "y.json").await.expect("open").read_to_string(&mut text).await.expect("read");
+        open(&store, "y.json")
+            .await
+            .expect("open")
+            .read_to_string(&mut text)
+            .await
+            .expect("read");
         assert_eq!(text, "{\"c\":3}\n");
     }
 }
