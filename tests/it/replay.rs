@@ -55,6 +55,7 @@ fn binary(args: &[&str], env: &[(String, String)]) -> Output {
     }
     cmd.env_remove("AWS_LAMBDA_RUNTIME_API")
         .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .args(args)
         .stdin(Stdio::null())
@@ -68,8 +69,24 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// stderr, without terminal colour codes.
 fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    let text = String::from_utf8_lossy(&out.stderr);
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ … final byte in @..~
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) && c != '[' {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
 }
 
 /// The one summary line on stdout, with exactly the summary keys.
@@ -752,7 +769,9 @@ async fn selection_by_source_and_date_path_and_deleting_replayed_letters() {
         ("2026-01-03", "kinesis-a"),
     ] {
         let at = format!("{day}T10:00:00.000Z").parse().expect("time");
-        let data = csoc_forwarder::decode::encode(&envelope("/g", source, &["m"]));
+        let message = format!("m {day}");
+        let stream = format!("{source}-{day}");
+        let data = csoc_forwarder::decode::encode(&envelope("/g", &stream, &[message.as_str()]));
         let letter =
             DeadLetter::from_base64(source, "old", at, data, Some(&format!("{source}-{day}")));
         let key = csoc_forwarder::sinks::s3_dead_letter::object_key(&letter);
