@@ -212,21 +212,22 @@ fn the_archive_rebuilds_an_empty_cluster_with_the_same_ids_and_a_second_replay_c
     let processed = binary(&args, &base(&first));
     assert_eq!(processed.status.code(), Some(0), "{}", stderr(&processed));
     let original = rt.block_on(ids(&first));
-    assert!(original.len() > 20, "{}", original.len());
+    assert!(original.len() >= 10, "{}", original.len());
 
+    // Every archived line carries the id it was indexed under (fixtures repeat some log
+    // events: the archive may hold a document more than once, the index never).
     let archived = rt.block_on(moto::objects(&s3, "archive", ""));
-    let lines: usize = archived
-        .iter()
-        .map(|(_, body)| body.iter().filter(|b| **b == b'\n').count())
-        .sum();
-    assert_eq!(lines, original.len(), "one archived line per document");
+    let mut lines = 0;
+    let mut archived_ids = BTreeSet::new();
     for (key, body) in &archived {
         for line in String::from_utf8(body.clone()).expect("utf-8").lines() {
             let (id, _) =
                 archive::split_id(line).unwrap_or_else(|| panic!("{key}: no _id: {line}"));
-            assert!(original.contains(&id), "{key}: {id} was not indexed");
+            archived_ids.insert(id);
+            lines += 1;
         }
     }
+    assert_eq!(archived_ids, original);
     // A gzip'd copy of one archive object (Firehose's GZIP compression) elsewhere.
     let (_, first_object) = &archived[0];
     let gz_lines = first_object.iter().filter(|b| **b == b'\n').count();
