@@ -33,12 +33,13 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use crate::alerts::Alerter;
-use crate::archive::{self, MAX_RECORD_BYTES, TRUNCATED_FIELD};
+use crate::sinks::firehose::archive::{self, MAX_RECORD_BYTES, TRUNCATED_FIELD};
 use crate::dead_letter::DeadLetter;
 use crate::decode::{self, Decoder, Envelope, GZIP_MAGIC};
 use crate::document::{Document, DocumentBuilder};
 use crate::event::{self, Input};
-use crate::sinks::{Deadline, ItemOutcome, Sinks};
+use crate::invocation::Deadline;
+use crate::sinks::{ItemOutcome, Sinks};
 use batch_operations::{BatchEvent, BatchResponse, ResultCode, TaskResult};
 use classify::{Content, Line, Route};
 use source::{Location, ObjectStore};

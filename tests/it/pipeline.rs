@@ -49,7 +49,7 @@ fn every_fixture_event_is_fully_handled_and_accounted() {
         .collect();
     let archive_docs: Vec<(String, String)> = archive
         .lines()
-        .map(|l| csoc_forwarder::archive::split_id(l).expect("an _id first"))
+        .map(|l| csoc_forwarder::sinks::firehose::archive::split_id(l).expect("an _id first"))
         .collect();
     assert_eq!(bulk_docs, archive_docs);
 }

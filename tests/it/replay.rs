@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use aws_sdk_s3::primitives::ByteStream;
-use csoc_forwarder::archive;
+use csoc_forwarder::sinks::firehose::archive;
 use csoc_forwarder::config;
 use csoc_forwarder::dead_letter::DeadLetter;
 use csoc_forwarder::document::Document;
