@@ -66,7 +66,7 @@ impl Pipeline {
             max_decompressed_bytes: self.max_decompressed_bytes,
             builder: &self.builder,
             sinks: &self.sinks,
-            alerter: &self.alerts,
+            pipeline: self,
         }
     }
 

@@ -20,8 +20,14 @@ impl Pipeline {
             .s3
             .get_or_init(|| async { S3Store::client(&crate::aws::sdk_config().await) })
             .await;
-        let (response, summary) =
-            Replayer::batch(self.replay_targets(), s3, batch, inv.deadline, SAFETY_MARGIN).await;
+        let (response, summary) = Replayer::batch(
+            self.replay_targets(),
+            s3,
+            batch,
+            inv.deadline,
+            SAFETY_MARGIN,
+        )
+        .await;
         let temporary = response
             .results
             .iter()

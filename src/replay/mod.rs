@@ -32,13 +32,13 @@ use futures::stream::{FuturesUnordered, StreamExt as _};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
-use crate::alerts::Alerter;
-use crate::sinks::firehose::archive::{self, MAX_RECORD_BYTES, TRUNCATED_FIELD};
 use crate::dead_letter::DeadLetter;
 use crate::decode::{self, Decoder, Envelope, GZIP_MAGIC};
 use crate::document::{Document, DocumentBuilder};
 use crate::event::{self, Input};
-use crate::invocation::Deadline;
+use crate::invocation::{Deadline, Invocation};
+use crate::pipeline::Pipeline;
+use crate::sinks::firehose::archive::{self, MAX_RECORD_BYTES, TRUNCATED_FIELD};
 use crate::sinks::{ItemOutcome, Sinks};
 use batch_operations::{BatchEvent, BatchResponse, ResultCode, TaskResult};
 use classify::{Content, Line, Route};
@@ -52,13 +52,14 @@ pub const MIN_LETTER_BYTES: usize = 16 * 1024 * 1024;
 const INDEX_BATCH_DOCS: usize = 500;
 const INDEX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
-/// What replay writes to: the pipeline's document builder and sinks.
+/// What replay writes to: the pipeline's document builder and sinks, and the pipeline
+/// itself for input that runs through it again.
 #[derive(Clone, Copy)]
 pub struct Targets<'a> {
     pub max_decompressed_bytes: usize,
     pub builder: &'a DocumentBuilder,
     pub sinks: &'a Sinks,
-    pub alerter: &'a Alerter,
+    pub pipeline: &'a Pipeline,
 }
 
 /// How to replay (the command's flags; S3 Batch Operations use the defaults).
@@ -425,7 +426,7 @@ impl<'a> Replayer<'a> {
                 }
             }
             Route::Pipeline => {
-                self.whole_pipeline(&mut summary, &docs, letter, deadline)
+                self.whole_pipeline(&mut summary, docs, letter, deadline)
                     .await
             }
         };
@@ -466,73 +467,37 @@ impl<'a> Replayer<'a> {
         }
     }
 
-    /// Index and archive (and alerts when asked) for the documents of dead-lettered
-    /// input, settled as the pipeline does: a document one sink refuses for good gets a
-    /// dead letter of its own (source `opensearch` or `firehose`), like `process` would
+    /// The documents of dead-lettered input through the pipeline's delivery again
+    /// (index, archive, alerts when asked): a document one sink refuses for good gets a
+    /// dead letter of its own (source `opensearch` or `firehose`), as `process` would
     /// have written, and the input's letter is done.
     async fn whole_pipeline(
         &self,
         summary: &mut Summary,
-        docs: &[Document],
+        docs: Vec<Document>,
         letter: &DeadLetter,
         deadline: Deadline,
     ) -> Verdict {
-        let sinks = self.targets.sinks;
-        let (indexed, archived) = tokio::join!(
-            sinks.index.index(docs, deadline),
-            sinks.archive.archive(docs, deadline),
-        );
-        let mut retry = None;
-        for (sink, outcomes) in [("opensearch", indexed), ("firehose", archived)] {
-            for (j, doc) in docs.iter().enumerate() {
-                let outcome = outcomes.get(j).cloned().unwrap_or(ItemOutcome::Retryable {
-                    reason: format!("{sink} gave no outcome for this document"),
-                });
-                let narrower = match outcome {
-                    ItemOutcome::Delivered | ItemOutcome::SafeDelivered { .. } => {
-                        if sink == "opensearch" {
-                            summary.indexed += 1;
-                        } else {
-                            summary.archived += 1;
-                        }
-                        None
-                    }
-                    ItemOutcome::Truncated { reason } => {
-                        summary.archived += 1;
-                        Some(reason)
-                    }
-                    ItemOutcome::Rejected { reason } => Some(reason),
-                    ItemOutcome::Retryable { reason } => {
-                        retry.get_or_insert(reason);
-                        None
-                    }
-                };
-                if let Some(reason) = narrower {
-                    let received = DateTime::parse_from_rfc3339(&letter.received_at)
-                        .map_or_else(|_| Utc::now(), |t| t.with_timezone(&Utc));
-                    let doc_letter = DeadLetter::from_bytes(
-                        sink,
-                        reason,
-                        received,
-                        doc.source.as_bytes(),
-                        Some(&doc.id),
-                    );
-                    if let Err(err) = sinks.dead_letter.put(&doc_letter).await {
-                        retry.get_or_insert(err.to_string());
-                    }
-                }
-            }
+        let inv = Invocation {
+            received_at: DateTime::parse_from_rfc3339(&letter.received_at)
+                .map_or_else(|_| Utc::now(), |t| t.with_timezone(&Utc)),
+            deadline,
+            source: letter.source.clone(),
+        };
+        let (counts, retry) = self
+            .targets
+            .pipeline
+            .redeliver(docs, &inv, self.options.alerts)
+            .await;
+        summary.indexed += counts.indexed;
+        summary.archived += counts.archived;
+        if retry {
+            Verdict::Retryable(
+                "a sink left documents for retry (or their dead letter failed)".to_owned(),
+            )
+        } else {
+            Verdict::Done
         }
-        if let Some(reason) = retry {
-            return Verdict::Retryable(reason);
-        }
-        if self.options.alerts {
-            self.targets
-                .alerter
-                .run(docs, sinks.alerts.as_ref(), deadline)
-                .await;
-        }
-        Verdict::Done
     }
 
     /// The one document an `opensearch` or `firehose` dead letter holds.

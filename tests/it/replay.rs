@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use aws_sdk_s3::primitives::ByteStream;
-use csoc_forwarder::sinks::firehose::archive;
 use csoc_forwarder::config;
 use csoc_forwarder::dead_letter::DeadLetter;
 use csoc_forwarder::document::Document;
 use csoc_forwarder::replay::source::{LocalStore, Location};
 use csoc_forwarder::replay::{Options, Replayer, Summary};
+use csoc_forwarder::sinks::firehose::archive;
 use csoc_forwarder::sinks::opensearch::OpenSearchIndex;
 use serde_json::{Value, json};
 
