@@ -189,6 +189,19 @@ mod tests {
     }
 
     #[test]
+    fn the_event_kind_is_detected_by_shape() {
+        let event = br#"{"invocationSchemaVersion":"1.0","invocationId":"i","job":{"id":"j"},
+            "tasks":[{"taskId":"t","s3Key":"k","s3VersionId":null,"s3BucketArn":"arn:aws:s3:::b"}]}"#;
+        match crate::event::parse(event) {
+            Ok(crate::event::Input::S3Batch(batch)) => assert_eq!(batch.tasks.len(), 1),
+            other => panic!("{other:?}"),
+        }
+        let err = crate::event::parse(br#"{"invocationSchemaVersion":"1.0","tasks":[{}]}"#)
+            .expect_err("malformed");
+        assert_eq!(err.kind(), crate::event::EventKind::S3Batch);
+    }
+
+    #[test]
     fn result_strings_are_capped_at_a_character_boundary() {
         let long = "é".repeat(MAX_RESULT_STRING);
         let cut = result_string(&long);
