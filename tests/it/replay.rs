@@ -828,3 +828,52 @@ async fn selection_by_source_and_date_path_and_deleting_replayed_letters() {
     assert_eq!(tree(&letters.path().join("replayed")).len(), 2);
     assert!(out.path().join("opensearch").is_dir());
 }
+
+#[tokio::test]
+async fn a_replayed_record_whose_document_the_index_refuses_leaves_a_narrower_letter() {
+    use csoc_forwarder::sinks::ItemOutcome;
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let index = crate::common::ScriptedIndex::new(|d: &Document| {
+        if d.source.contains("refuse me") {
+            ItemOutcome::Rejected {
+                reason: "mapper_parsing_exception".to_owned(),
+            }
+        } else {
+            ItemOutcome::Delivered
+        }
+    });
+    let pipeline = pipeline_with(sinks_with_index(dir.path(), index));
+    let letters = dir.path().join("letters");
+    std::fs::create_dir_all(&letters).expect("mkdir");
+    let letter = kinesis_letter("web", &["keep me", "refuse me"], "shardId-000000000000:1");
+    std::fs::write(
+        letters.join(letter.file_name()),
+        serde_json::to_vec_pretty(&letter).expect("json"),
+    )
+    .expect("write");
+    let location = Location {
+        store: Box::new(LocalStore::new(&letters)),
+        prefix: String::new(),
+        single: false,
+    };
+    let s = Replayer::new(pipeline.replay_targets(), Options::default())
+        .run(&[location])
+        .await;
+    assert_eq!(
+        s,
+        Summary {
+            objects: 1,
+            dead_letters: 1,
+            documents: 2,
+            indexed: 1,
+            archived: 2,
+            ..Summary::default()
+        }
+    );
+    // The record's letter is done; the refused document has a letter of its own.
+    assert_eq!(tree(&letters), [format!("replayed/{}", letter.file_name())]);
+    let new = crate::common::dead_letters(dir.path());
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_eq!(new[0].1["source"], "opensearch");
+    assert_eq!(new[0].1["error"], "mapper_parsing_exception");
+}
