@@ -278,7 +278,8 @@ impl<'a> Replayer<'a> {
                 through = order.pop_front().map(|(_, key, _)| key);
             }
             *total += &outcome.summary;
-            progress.object(total, through.map(|k| store.display(&k)));
+            // The key itself (not its display form): what `--resume-after` takes.
+            progress.object(total, through);
         }
         started
     }
