@@ -133,6 +133,10 @@ pub struct ReplayArgs {
     /// Delete a dead letter once replayed, instead of moving it under `replayed/`.
     #[arg(long)]
     pub delete_replayed: bool,
+    /// Time the sinks get for one object (retries included) before what is left of it
+    /// counts as retryable.
+    #[arg(long, value_name = "SECONDS", default_value_t = LOCAL_DEADLINE.as_secs(), value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub object_timeout: u64,
     /// Without a terminal: one progress log line every N objects.
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub progress_every: u64,
@@ -154,7 +158,7 @@ impl ReplayArgs {
             alerts: self.alerts,
             delete_replayed: self.delete_replayed,
             progress_every: usize::try_from(self.progress_every).unwrap_or(usize::MAX),
-            object_deadline: LOCAL_DEADLINE,
+            object_deadline: Duration::from_secs(self.object_timeout),
         }
     }
 }

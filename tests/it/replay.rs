@@ -884,3 +884,55 @@ async fn a_replayed_record_whose_document_the_index_refuses_leaves_a_narrower_le
     assert_eq!(new[0].1["source"], "opensearch");
     assert_eq!(new[0].1["error"], "mapper_parsing_exception");
 }
+
+#[test]
+fn usage_errors_exit_2_and_retryable_failures_exit_3() {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let env = pairs(&[("OUT_DIR", &dir.path().join("out").display().to_string())]);
+    for args in [
+        vec!["replay", "/no/such/dir"],
+        vec!["replay", "--since", "yesterday", "."],
+        vec![
+            "replay",
+            "--since",
+            "2026-02-01",
+            "--until",
+            "2026-01-01",
+            ".",
+        ],
+        vec!["replay", "--concurrency", "0", "."],
+        vec!["replay"],
+    ] {
+        let out = binary(&args, &env);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    // An archive object whose documents the index cannot take yet (an index that does
+    // not answer): left for retry, exit 3.
+    let objects = dir.path().join("objects");
+    std::fs::create_dir_all(&objects).expect("mkdir");
+    std::fs::write(
+        objects.join("part"),
+        archive_object(&fixture_documents("kinesis-syslog.json")),
+    )
+    .expect("write");
+    let mut env = env;
+    env.extend(pairs(&[
+        ("OPENSEARCH_URL", "http://127.0.0.1:9"),
+        ("OPENSEARCH_AUTH", "none"),
+        ("OPENSEARCH_TEMPLATE", "false"),
+        ("OPENSEARCH_TIMEOUT", "1"),
+    ]));
+    let out = binary(
+        &[
+            "replay",
+            "--object-timeout",
+            "2",
+            &objects.display().to_string(),
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let s = summary(&out);
+    assert_eq!((s.objects, s.retryable, s.indexed), (1, 1, 0), "{s:?}");
+}
