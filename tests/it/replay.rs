@@ -936,3 +936,50 @@ fn usage_errors_exit_2_and_retryable_failures_exit_3() {
     let s = summary(&out);
     assert_eq!((s.objects, s.retryable, s.indexed), (1, 1, 0), "{s:?}");
 }
+
+#[tokio::test]
+async fn a_whole_event_letter_runs_the_pipeline_again_with_alerts_only_when_asked() {
+    // An event dead-lettered as a whole (e.g. by an older release that did not know its
+    // shape): its records run through the whole pipeline again.
+    let event = fixture("kinesis-mixed.json");
+    let letter = DeadLetter::from_bytes(
+        "file-mixed",
+        "not understood then",
+        received_at(),
+        &event,
+        None,
+    );
+    for alerts in [false, true] {
+        let (pipeline, out) = local_pipeline();
+        let letters = out.path().join("letters");
+        std::fs::create_dir_all(&letters).expect("mkdir");
+        std::fs::write(
+            letters.join(letter.file_name()),
+            serde_json::to_vec(&letter).expect("json"),
+        )
+        .expect("write");
+        let location = Location {
+            store: Box::new(LocalStore::new(&letters)),
+            prefix: String::new(),
+            single: false,
+        };
+        let options = Options {
+            alerts,
+            ..Options::default()
+        };
+        let s = Replayer::new(pipeline.replay_targets(), options)
+            .run(&[location])
+            .await;
+        assert_eq!(
+            (s.dead_letters, s.documents, s.indexed, s.archived),
+            (1, 15, 15, 15),
+            "{s:?}"
+        );
+        let slack = crate::common::files(out.path(), "slack").len();
+        if alerts {
+            assert!(slack > 0, "--alerts runs the alert rules");
+        } else {
+            assert_eq!(slack, 0, "alerts are off by default");
+        }
+    }
+}
