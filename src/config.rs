@@ -44,6 +44,12 @@ pub const SLACK_WEBHOOK_SECRET_ARN: &str = "SLACK_WEBHOOK_SECRET_ARN";
 pub const SLACK_WEBHOOK_URL: &str = "SLACK_WEBHOOK_URL";
 pub const DASHBOARDS_URL: &str = "DASHBOARDS_URL";
 pub const ALERT_RULES: &str = "ALERT_RULES";
+pub const PROCESS_TIME_BUDGET: &str = "PROCESS_TIME_BUDGET";
+
+/// Default `PROCESS_TIME_BUDGET`, in seconds.
+pub const DEFAULT_PROCESS_TIME_BUDGET_SECS: u64 = 60;
+/// The smallest `PROCESS_TIME_BUDGET`: more than the handler's safety margin.
+pub const MIN_PROCESS_TIME_BUDGET_SECS: u64 = 5;
 
 /// Default `SLOW_LOG_STREAMS`.
 pub const DEFAULT_SLOW_LOG_STREAMS: &str = "revproxy,sheepdog,peregrine";
@@ -205,6 +211,12 @@ pub const ENV_VARS: &[EnvVar] = &[
         doc: "CloudTrail alert rules replacing the defaults: inline JSON, or the path of a JSON file (format in \"Slack alerts\"). Validated at start.",
         lambda: false,
     },
+    EnvVar {
+        name: PROCESS_TIME_BUDGET,
+        default: Some("60"),
+        doc: "`process` only: seconds each input file may take, retries included (at least 5); what is still failing then is left for retry (exit 3).",
+        lambda: false,
+    },
 ];
 
 /// The names the deployed Lambda function is given by Terraform.
@@ -258,6 +270,8 @@ pub struct Config {
     pub dashboards_url: Option<String>,
     /// The alert rules from `ALERT_RULES`, validated; `None` means the defaults.
     pub alert_rules: Option<crate::alerts::rules::RuleSet>,
+    /// `process` only: the time each input file gets (`PROCESS_TIME_BUDGET`).
+    pub process_time_budget: std::time::Duration,
 }
 
 impl Config {
@@ -350,6 +364,10 @@ impl Config {
                 .map(|v| parse_http_url(DASHBOARDS_URL, &v))
                 .transpose()?,
             alert_rules: get(ALERT_RULES).map(|v| read_rules(&v)).transpose()?,
+            process_time_budget: match get(PROCESS_TIME_BUDGET) {
+                Some(v) => parse_time_budget(&v)?,
+                None => std::time::Duration::from_secs(DEFAULT_PROCESS_TIME_BUDGET_SECS),
+            },
         };
         config.validate()?;
         Ok(config)
@@ -426,6 +444,23 @@ pub fn parse_threshold(v: &str) -> Result<f64, ConfigError> {
             name: THRESHOLD,
             value: v.to_owned(),
             reason: "a positive number of seconds".to_owned(),
+        }),
+    }
+}
+
+/// `PROCESS_TIME_BUDGET` / `--time-budget`: whole seconds, at least
+/// [`MIN_PROCESS_TIME_BUDGET_SECS`].
+pub fn parse_time_budget(v: &str) -> Result<std::time::Duration, ConfigError> {
+    match v.trim().parse::<u64>() {
+        Ok(n) if (MIN_PROCESS_TIME_BUDGET_SECS..=86_400).contains(&n) => {
+            Ok(std::time::Duration::from_secs(n))
+        }
+        _ => Err(ConfigError::Invalid {
+            name: PROCESS_TIME_BUDGET,
+            value: v.to_owned(),
+            reason: format!(
+                "a whole number of seconds from {MIN_PROCESS_TIME_BUDGET_SECS} to 86400"
+            ),
         }),
     }
 }
