@@ -5,7 +5,7 @@
 //! [`request`] reads the HTTP request (method, node, body), [`record`] the body's
 //! schema, [`document`] builds the documents and [`response`] writes the answer;
 //! [`redact`] takes the caller's credentials out of a refused request before it is
-//! kept. The handler ([`crate::handler`]) puts them in order and decides what is kept.
+//! kept. The pipeline ([`crate::pipeline`]) puts them in order and decides what is kept.
 
 pub mod document;
 pub mod record;
