@@ -52,10 +52,8 @@ impl Pipeline {
                 })
                 .collect()
         };
-        let (indexed, archived) = tokio::join!(
-            index,
-            self.sinks.archive.archive(&batch.docs, deadline),
-        );
+        let (indexed, archived) =
+            tokio::join!(index, self.sinks.archive.archive(&batch.docs, deadline),);
         self.settle(batch, indexed, SinkName::OpenSearch, inv).await;
         self.settle(batch, archived, SinkName::Firehose, inv).await;
         deadline

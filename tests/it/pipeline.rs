@@ -313,12 +313,20 @@ fn a_duplicate_id_with_different_content_is_archived_and_dead_lettered_not_dropp
     ));
     let report = run(&pipeline, &kinesis_event(&datas));
     let c = &report.counts;
-    assert_eq!((c.documents, c.archived), (3, 3), "every document is archived");
+    assert_eq!(
+        (c.documents, c.archived),
+        (3, 3),
+        "every document is archived"
+    );
     assert_eq!(c.indexed, 2, "the original and its identical repeat");
     assert_eq!(c.dead_lettered, 1, "the different one is kept");
     assert_eq!(c.retryable_failures, 0);
     let sent = index.seen.lock().expect("lock").clone();
-    assert_eq!(sent.len(), 2, "the clashing document is not sent to the index");
+    assert_eq!(
+        sent.len(),
+        2,
+        "the clashing document is not sent to the index"
+    );
     let letters = dead_letters(dir.path());
     assert_eq!(letters.len(), 1);
     let letter = &letters[0].1;
@@ -336,5 +344,9 @@ fn a_duplicate_id_with_different_content_is_archived_and_dead_lettered_not_dropp
         letter["raw"].as_str().expect("raw"),
     )
     .expect("b64");
-    assert!(String::from_utf8(raw).expect("utf8").contains("a different message"));
+    assert!(
+        String::from_utf8(raw)
+            .expect("utf8")
+            .contains("a different message")
+    );
 }
