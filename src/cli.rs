@@ -228,7 +228,6 @@ pub async fn process(args: &ProcessArgs, config: &Config, pipeline: &Pipeline) -
     // One clear error, before any file, when the cluster cannot be reached at all;
     // otherwise each file would retry until its time budget is spent.
     if let Err(err) = pipeline.index_reachable(REACHABLE_TIMEOUT).await {
-        error!(error = %err, "OpenSearch cannot be reached");
         eprintln!(
             "error: {err}\n  nothing was processed; check OPENSEARCH_URL and the network, then run again (exit {EXIT_RETRY}: the input is left for retry)"
         );

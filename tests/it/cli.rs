@@ -325,12 +325,19 @@ fn an_unreachable_cluster_is_one_clear_error_at_once() {
     let out = process_env(
         &[fixture_path("kinesis-mixed.json").to_str().expect("path")],
         dir.path(),
-        &[("OPENSEARCH_URL", &url), ("OPENSEARCH_TEMPLATE", "false")],
+        &[("OPENSEARCH_URL", &url)],
     );
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(errors.len(), 1, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("cannot reach the OpenSearch cluster")
+            .count(),
+        1,
+        "said once: {stderr}"
+    );
     assert!(
         errors[0].contains(&format!("cannot reach the OpenSearch cluster at {url}/")),
         "{stderr}"
