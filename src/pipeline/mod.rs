@@ -82,6 +82,12 @@ impl Pipeline {
         self
     }
 
+    /// Whether the index sink answers at all within `timeout` (see
+    /// [`crate::sinks::IndexSink::reachable`]).
+    pub async fn index_reachable(&self, timeout: Duration) -> Result<(), String> {
+        self.sinks.index.reachable(timeout).await
+    }
+
     /// Handles one event, whatever its kind. Never fails: what cannot be handled is
     /// dead-lettered, and what should be retried is in the response.
     pub async fn handle(&self, event: &[u8], inv: &Invocation) -> Report {

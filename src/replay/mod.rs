@@ -48,6 +48,8 @@ use source::{Location, ObjectStore};
 pub const MAX_LINE_BYTES: usize = MAX_RECORD_BYTES + 1024;
 /// The least a dead letter may be (its raw data is base64: a third larger than the input).
 pub const MIN_LETTER_BYTES: usize = 16 * 1024 * 1024;
+/// Time the sinks get for one object by default: Lambda's longest timeout, as `process`.
+pub const DEFAULT_OBJECT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// Archived documents sent to the index at a time.
 const INDEX_BATCH_DOCS: usize = 500;
 const INDEX_BATCH_BYTES: usize = 4 * 1024 * 1024;
@@ -100,7 +102,7 @@ impl Default for Options {
             alerts: false,
             delete_replayed: false,
             progress_every: 1000,
-            object_deadline: Duration::from_secs(15 * 60),
+            object_deadline: DEFAULT_OBJECT_TIMEOUT,
         }
     }
 }

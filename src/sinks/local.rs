@@ -5,11 +5,12 @@
 //! DIR/opensearch/*.ndjson          _bulk request bodies, exactly as they would be sent
 //! DIR/firehose/<stream>/*.ndjson   one document per line, one file per PutRecordBatch
 //! DIR/slack/*.json                 one webhook payload per file
-//! DIR/dead-letter/<source>-<UTC timestamp>-<id>.json
+//! DIR/dead-letter/<source>-<UTC timestamp>-<id>-<digest>.json
 //! ```
 //!
-//! File names derive from content (the first document id, a payload hash), so running
-//! the same input twice rewrites the same files instead of adding copies.
+//! File names derive from content (the first document id, a payload hash, the dead
+//! letter's digest), so running the same input twice rewrites the same files instead of
+//! adding copies, and two dead letters never share a file.
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,18 @@ pub fn sinks(dir: &Path, firehose_stream: &str) -> super::Sinks {
         dead_letter: Box::new(LocalDeadLetter::new(dir.join("dead-letter"))),
         alerts: Box::new(LocalAlerts::new(dir.join("slack"))),
     }
+}
+
+/// Checks that files can be written under `dir` (creating it when missing): once at
+/// start, so an unwritable directory is one clear error before any work.
+pub fn check_writable(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(format!(
+        ".csoc-forwarder-write-check-{}",
+        std::process::id()
+    ));
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
 }
 
 async fn write_file(sink: SinkName, dir: &Path, name: &str, bytes: &[u8]) -> Result<(), SinkError> {

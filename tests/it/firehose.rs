@@ -232,6 +232,14 @@ fn dead_letters_land_under_their_source_and_day() {
         let stored: DeadLetter = serde_json::from_slice(&objects[0].1).expect("json");
         assert_eq!(stored, letter);
 
+        // Ids that sanitise alike, in the same millisecond: one object each.
+        for id in ["a:b", "a/b", "a b"] {
+            let letter = DeadLetter::from_bytes("kinesis-s", "bad", at, b"x", Some(id));
+            sink.put(&letter).await.expect("put");
+        }
+        let objects = moto::objects(&s3, "dead-letters", "dead-letter/").await;
+        assert_eq!(objects.len(), 4, "one object per letter");
+
         let missing = S3DeadLetter::from_sdk_config(&sdk, "no-such-bucket");
         let err = missing.put(&letter).await.expect_err("missing bucket");
         assert!(err.to_string().contains("no-such-bucket"), "{err}");
