@@ -958,7 +958,7 @@ impl Progress {
             ));
             return;
         }
-        if total.objects > 0 && total.objects % self.every == 0 {
+        if total.objects > 0 && total.objects.is_multiple_of(self.every) {
             let secs = self.started.elapsed().as_secs_f64().max(1e-3);
             info!(
                 objects = total.objects,

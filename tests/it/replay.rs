@@ -385,7 +385,7 @@ async fn opensearch_dead_letters_are_indexed_once_the_fault_clears_and_go_nowher
     let faulty = Arc::new(AtomicBool::new(true));
     let on = Arc::clone(&faulty);
     let fault: ItemFault = Arc::new(move |id: &str, _| {
-        (on.load(Ordering::SeqCst) && id.as_bytes()[0] % 2 == 0).then_some(422)
+        (on.load(Ordering::SeqCst) && id.as_bytes()[0].is_multiple_of(2)).then_some(422)
     });
     let server = FaultServer::proxy(&os.url, move |_| Action::Handle(Some(Arc::clone(&fault))));
     let dir = tempfile::TempDir::new().expect("tempdir");
