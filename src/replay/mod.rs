@@ -242,6 +242,8 @@ impl<'a> Replayer<'a> {
         let mut order: VecDeque<(u64, String, bool)> = VecDeque::new();
         let mut seq = 0u64;
         let mut started = 0usize;
+        // The last key up to which every started key is finished.
+        let mut through: Option<String> = None;
         let mut listing = true;
         loop {
             while listing && inflight.len() < self.options.concurrency.max(1) && started < limit {
@@ -275,13 +277,12 @@ impl<'a> Replayer<'a> {
             if let Some(entry) = order.iter_mut().find(|(s, _, _)| *s == n) {
                 entry.2 = true;
             }
-            let mut through = None;
             while order.front().is_some_and(|(_, _, done)| *done) {
                 through = order.pop_front().map(|(_, key, _)| key);
             }
             *total += &outcome.summary;
             // The key itself (not its display form): what `--resume-after` takes.
-            progress.object(total, through);
+            progress.object(total, through.as_deref());
         }
         started
     }
@@ -945,7 +946,7 @@ impl Progress {
         }
     }
 
-    fn object(&self, total: &Summary, done_through: Option<String>) {
+    fn object(&self, total: &Summary, done_through: Option<&str>) {
         if let Some(bar) = &self.bar {
             bar.set_position(total.objects as u64);
             bar.set_message(format!(
@@ -969,7 +970,7 @@ impl Progress {
                 skipped = total.skipped,
                 retryable = total.retryable,
                 objects_per_sec = format!("{:.1}", total.objects as f64 / secs),
-                done_through = done_through.as_deref().unwrap_or(""),
+                done_through = done_through.unwrap_or(""),
                 "replay progress"
             );
         }
