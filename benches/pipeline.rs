@@ -6,8 +6,11 @@
 //! `_bulk` bodies (`bulk::chunk_ranges` + `encode_body`) and Firehose records
 //! (`archive::batch_ranges` + `encode_record`), all serialized.
 //!
-//! Also: the "base64 + gunzip + envelope parse only" rate, and the peak RSS of the real
-//! binary (`csoc-forwarder process`) on one 100-record event, as a child process.
+//! Also: the "base64 + gunzip + envelope parse only" rate, the peak RSS of the real
+//! binary (`csoc-forwarder process`) on one 100-record event, as a child process, and
+//! (issue #15) that binary's rate on the whole corpus as a process (alerts on, local
+//! sinks) against the decode-only rate, with start-up, alert evaluation, output writing
+//! and file reading measured apart.
 //!
 //! Run: `cargo bench --bench pipeline`. Options (after `--`):
 //!   --seconds S        time per repetition (default 1.5)
@@ -561,7 +564,9 @@ fn documents(builder: &DocumentBuilder, event_json: &[u8]) -> Vec<Document> {
     let mut decoder = Decoder::new(decode::DEFAULT_MAX_DECOMPRESSED_BYTES);
     let mut docs = Vec::new();
     for record in &event.records {
-        let env = decoder.decode(&record.kinesis.data).expect("corpus decodes");
+        let env = decoder
+            .decode(&record.kinesis.data)
+            .expect("corpus decodes");
         if !env.is_control_message() {
             for log_event in &env.log_events {
                 docs.push(builder.build(&env, log_event).expect("corpus builds"));

@@ -527,14 +527,23 @@ mod tests {
     fn canonical_messages_take_the_one_pass_path() {
         let l = Limits::default();
         assert_eq!(
-            one_pass(r#" {"a":1, "b.c":{"d.e":[true,null,-5,"x\n\"y\""]},"z":"é"} "#, l)
-                .as_deref(),
+            one_pass(
+                r#" {"a":1, "b.c":{"d.e":[true,null,-5,"x\n\"y\""]},"z":"é"} "#,
+                l
+            )
+            .as_deref(),
             Some(r#"{"a":1,"b_c":{"d_e":[true,null,-5,"x\n\"y\""]},"z":"é"}"#)
         );
         // Over the depth cap and CloudTrail's free-form fields: JSON text.
         assert_eq!(
-            one_pass(r#"{"a":{"b":{"c":"q\""}}}"#, Limits { max_depth: 2, max_fields: 9 })
-                .as_deref(),
+            one_pass(
+                r#"{"a":{"b":{"c":"q\""}}}"#,
+                Limits {
+                    max_depth: 2,
+                    max_fields: 9
+                }
+            )
+            .as_deref(),
             Some(r#"{"a":{"b":"{\"c\":\"q\\\"\"}"}}"#)
         );
         let trail = r#"{"eventName":"n","eventSource":"s","eventTime":"t","eventVersion":"1","requestParameters":{"x.y":1}}"#;
@@ -570,7 +579,13 @@ mod tests {
             assert_eq!(one_pass(text, l), None, "{text}");
         }
         assert_eq!(
-            one_pass(r#"{"a":1,"b":2}"#, Limits { max_depth: 8, max_fields: 1 }),
+            one_pass(
+                r#"{"a":1,"b":2}"#,
+                Limits {
+                    max_depth: 8,
+                    max_fields: 1
+                }
+            ),
             None
         );
     }

@@ -376,8 +376,9 @@ fn message_text(value: &Value, shape: u8) -> String {
         1 => serde_json::to_string_pretty(value).expect("json"),
         2 => reversed(value),
         3 => match compact.strip_prefix('{') {
-            Some(rest) if rest != "}" => format!("{{\"dup\":1,{rest}")
-                .replacen('}', ",\"dup\":2}", 1),
+            Some(rest) if rest != "}" => {
+                format!("{{\"dup\":1,{rest}").replacen('}', ",\"dup\":2}", 1)
+            }
             _ => compact,
         },
         4 => compact.replace('/', "\\/").replacen('a', "\\u0061", 2),
@@ -397,10 +398,7 @@ fn reversed(value: &Value) -> String {
                 .collect();
             format!("{{{}}}", entries.join(","))
         }
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(reversed).collect::<Vec<_>>().join(",")
-        ),
+        Value::Array(a) => format!("[{}]", a.iter().map(reversed).collect::<Vec<_>>().join(",")),
         v => v.to_string(),
     }
 }
