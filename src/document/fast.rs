@@ -250,9 +250,11 @@ impl<'m> Writer<'m> {
                 }
                 self.skip_ws();
                 let container = matches!(self.peek()?, b'{' | b'[');
-                if container && mode == Mode::Top && self.is_text_field(key)? {
-                    self.as_text(out, depth + 1)?;
-                } else if container && depth + 1 > self.limits.max_depth {
+                // A CloudTrail free-form field, or a container over the depth cap.
+                let text = container
+                    && ((mode == Mode::Top && self.is_text_field(key)?)
+                        || depth + 1 > self.limits.max_depth);
+                if text {
                     self.as_text(out, depth + 1)?;
                 } else {
                     self.value(out, depth + 1, Mode::Sanitized)?;
