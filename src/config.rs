@@ -36,6 +36,9 @@ pub const OPENSEARCH_GZIP: &str = "OPENSEARCH_GZIP";
 pub const OPENSEARCH_TIMEOUT: &str = "OPENSEARCH_TIMEOUT";
 pub const OPENSEARCH_TEMPLATE: &str = "OPENSEARCH_TEMPLATE";
 pub const OPENSEARCH_RETENTION_DAYS: &str = "OPENSEARCH_RETENTION_DAYS";
+pub const OPENSEARCH_FREEFORM: &str = "OPENSEARCH_FREEFORM";
+pub const SCRUB: &str = "SCRUB";
+pub const SCRUB_PATTERNS: &str = "SCRUB_PATTERNS";
 pub const ARCHIVE_SINK: &str = "ARCHIVE_SINK";
 pub const DEAD_LETTER_BUCKET: &str = "DEAD_LETTER_BUCKET";
 pub const METRICS_NAMESPACE: &str = "METRICS_NAMESPACE";
@@ -158,6 +161,24 @@ pub const ENV_VARS: &[EnvVar] = &[
         lambda: false,
     },
     EnvVar {
+        name: OPENSEARCH_FREEFORM,
+        default: Some("auto"),
+        doc: "How CloudTrail `requestParameters`, `responseElements`, `additionalEventData`, `serviceEventDetails` are mapped and stored: `flat_object` (OpenSearch 2.7+, objects kept), `text` (JSON text), or `auto`: `flat_object` unless the cluster refuses the type when the template is put (text without a template).",
+        lambda: false,
+    },
+    EnvVar {
+        name: SCRUB,
+        default: Some("on"),
+        doc: "`off` turns credential scrubbing off (see \"Credential scrubbing\").",
+        lambda: false,
+    },
+    EnvVar {
+        name: SCRUB_PATTERNS,
+        default: None,
+        doc: "More scrubbing patterns: a JSON object of names to regular expressions (a group named `secret` is what gets redacted, else the whole match). Validated at start.",
+        lambda: false,
+    },
+    EnvVar {
         name: ARCHIVE_SINK,
         default: Some("`firehose` in Lambda, `local` for `process`"),
         doc: "Where the archive goes: `firehose` (PutRecordBatch to `FIREHOSE_STREAM`) or `local` (files under `OUT_DIR`; refused in Lambda).",
@@ -258,6 +279,8 @@ pub struct Config {
     pub dashboards_url: Option<String>,
     /// The alert rules from `ALERT_RULES`, validated; `None` means the defaults.
     pub alert_rules: Option<crate::alerts::rules::RuleSet>,
+    /// Credential scrubbing (`SCRUB`, `SCRUB_PATTERNS`); `None`: off.
+    pub scrub: Option<crate::scrub::Scrubber>,
 }
 
 impl Config {
@@ -350,6 +373,7 @@ impl Config {
                 .map(|v| parse_http_url(DASHBOARDS_URL, &v))
                 .transpose()?,
             alert_rules: get(ALERT_RULES).map(|v| read_rules(&v)).transpose()?,
+            scrub: read_scrub(get(SCRUB), get(SCRUB_PATTERNS))?,
         };
         config.validate()?;
         Ok(config)
@@ -431,6 +455,41 @@ pub fn parse_threshold(v: &str) -> Result<f64, ConfigError> {
 }
 
 /// Comma-separated, trimmed, empty items dropped.
+/// `SCRUB` (on by default) and `SCRUB_PATTERNS` (compiled here, once).
+fn read_scrub(
+    on: Option<String>,
+    patterns: Option<String>,
+) -> Result<Option<crate::scrub::Scrubber>, ConfigError> {
+    let on = match on.map(|v| v.trim().to_ascii_lowercase()) {
+        None => true,
+        Some(v) if matches!(v.as_str(), "on" | "true" | "1" | "yes") => true,
+        Some(v) if matches!(v.as_str(), "off" | "false" | "0" | "no") => false,
+        Some(v) => {
+            return Err(ConfigError::Invalid {
+                name: SCRUB,
+                value: v,
+                reason: "on or off".to_owned(),
+            });
+        }
+    };
+    let invalid = |e: crate::scrub::ScrubError| ConfigError::Invalid {
+        name: SCRUB_PATTERNS,
+        // Patterns may describe secrets: name the problem, not the value.
+        value: "<patterns>".to_owned(),
+        reason: e.to_string(),
+    };
+    let extra = match patterns {
+        Some(text) => crate::scrub::Scrubber::parse_extra(&text).map_err(invalid)?,
+        None => Vec::new(),
+    };
+    if !on {
+        return Ok(None);
+    }
+    crate::scrub::Scrubber::with_extra(&extra)
+        .map(Some)
+        .map_err(invalid)
+}
+
 fn parse_list(v: &str) -> Vec<String> {
     v.split(',')
         .map(str::trim)

@@ -21,7 +21,9 @@ use crate::timestamp::{self, Rfc3339Millis};
 /// Default index prefix: documents go to `<prefix>-YYYY.MM.DD`.
 pub const DEFAULT_INDEX_PREFIX: &str = "csoc-logs";
 
-/// CloudTrail fields stored as JSON text so they cannot explode the index mapping.
+/// CloudTrail's free-form fields: stored as JSON text so they cannot explode the index
+/// mapping, or kept as objects where the index maps them as `flat_object`
+/// ([`DocumentBuilder::with_free_form_objects`]).
 pub const CLOUDTRAIL_TEXT_FIELDS: [&str; 4] = [
     "requestParameters",
     "responseElements",
@@ -79,6 +81,7 @@ pub struct DocumentBuilder {
     commons: String,
     index_prefix: String,
     limits: Limits,
+    free_form_objects: bool,
 }
 
 impl DocumentBuilder {
@@ -91,7 +94,16 @@ impl DocumentBuilder {
             commons: commons.into(),
             index_prefix: index_prefix.into(),
             limits,
+            free_form_objects: false,
         }
+    }
+
+    /// Keep CloudTrail's free-form fields as objects (the index maps them as
+    /// `flat_object`): their inner fields add nothing to the mapping, so they are not
+    /// counted against the field cap. Default: JSON text.
+    pub fn with_free_form_objects(mut self, objects: bool) -> Self {
+        self.free_form_objects = objects;
+        self
     }
 
     /// The commons name stored in every document.
@@ -129,7 +141,11 @@ impl DocumentBuilder {
                 depth: 1,
                 limits: self.limits,
                 budget: &budget,
-                cloudtrail: is_cloudtrail(obj),
+                cloudtrail: is_cloudtrail(obj).then_some(if self.free_form_objects {
+                    FreeForm::Objects
+                } else {
+                    FreeForm::Text
+                }),
             }),
             None => MessageView::Text(&event.message),
         };
@@ -291,14 +307,22 @@ impl Serialize for MessageView<'_> {
     }
 }
 
+/// How the free-form fields at the top of a CloudTrail event are written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FreeForm {
+    Text,
+    /// Objects outside the field budget (the index maps them as `flat_object`).
+    Objects,
+}
+
 /// A JSON object written with `.` → `_` in keys, depth and field caps, and (at the top of
-/// a CloudTrail event) the free-form fields as text.
+/// a CloudTrail event) the free-form fields as text or as uncounted objects.
 struct Sanitized<'a> {
     obj: &'a Object<'a>,
     depth: usize,
     limits: Limits,
     budget: &'a Cell<usize>,
-    cloudtrail: bool,
+    cloudtrail: Option<FreeForm>,
 }
 
 impl Sanitized<'_> {
@@ -326,12 +350,22 @@ impl Serialize for Sanitized<'_> {
             }
             self.budget.set(self.budget.get() - 1);
             let out_key = keys.claim(key);
-            if self.cloudtrail
-                && CLOUDTRAIL_TEXT_FIELDS.contains(&key.as_ref())
-                && is_container(value)
-            {
+            let free_form = self
+                .cloudtrail
+                .filter(|_| CLOUDTRAIL_TEXT_FIELDS.contains(&key.as_ref()) && is_container(value));
+            if free_form == Some(FreeForm::Text) {
                 let text = serde_json::to_string(value).map_err(serde::ser::Error::custom)?;
                 map.serialize_entry(&out_key, &text)?;
+            } else if free_form == Some(FreeForm::Objects) {
+                // A budget of its own: a flat_object adds one field to the mapping.
+                let unlimited = Cell::new(usize::MAX);
+                let child = SanitizedValue {
+                    value,
+                    depth: self.depth + 1,
+                    limits: self.limits,
+                    budget: &unlimited,
+                };
+                map.serialize_entry(&out_key, &child)?;
             } else {
                 map.serialize_entry(&out_key, &self.child(value))?;
             }
@@ -359,7 +393,7 @@ impl Serialize for SanitizedValue<'_> {
                 depth: self.depth,
                 limits: self.limits,
                 budget: self.budget,
-                cloudtrail: false,
+                cloudtrail: None,
             }
             .serialize(s),
             Json::Array(items) => {

@@ -2,6 +2,7 @@
 //!
 //! The Lambda runtime and `csoc-forwarder process` both call [`Pipeline::handle`].
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use aws_lambda_events::event::streams::{KinesisBatchItemFailure, KinesisEventResponse};
@@ -13,10 +14,11 @@ use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use crate::alerts::Alerter;
 use crate::audit::{self, Refusal};
 use crate::dead_letter::DeadLetter;
-use crate::decode::{Decoder, Envelope};
+use crate::decode::{Decoder, Envelope, LogEvent};
 use crate::document::{Document, DocumentBuilder};
 use crate::event::{self, EventBridgeEvent, EventError, Input, KinesisEvent};
 use crate::report::{Counts, Report};
+use crate::scrub::Scrubber;
 use crate::sinks::{AlertSink, Deadline, ItemOutcome, Sinks};
 
 /// Stop starting new work when less than this is left of the invocation, so the
@@ -40,6 +42,7 @@ pub struct Pipeline {
     builder: DocumentBuilder,
     sinks: Sinks,
     alerts: Alerter,
+    scrubber: Option<Scrubber>,
 }
 
 impl Pipeline {
@@ -49,6 +52,21 @@ impl Pipeline {
             builder,
             sinks,
             alerts: Alerter::default(),
+            scrubber: Some(Scrubber::built_in()),
+        }
+    }
+
+    /// Replaces credential scrubbing (default: the built-in patterns; `None`: off).
+    pub fn with_scrubber(mut self, scrubber: Option<Scrubber>) -> Self {
+        self.scrubber = scrubber;
+        self
+    }
+
+    /// The log event with credentials redacted, counted in `counts`.
+    fn scrub<'e>(&self, event: &'e LogEvent<'e>, counts: &mut Counts) -> Cow<'e, LogEvent<'e>> {
+        match &self.scrubber {
+            Some(s) => s.scrub_event(event, &mut counts.redacted),
+            None => Cow::Borrowed(event),
         }
     }
 
@@ -126,6 +144,7 @@ impl Pipeline {
                 Ok(env) => {
                     for log_event in &env.log_events {
                         batch.counts.log_events += 1;
+                        let log_event = &*self.scrub(log_event, &mut batch.counts);
                         match self.builder.build(&env, log_event) {
                             Ok(doc) => batch.push(doc, i),
                             Err(err) => {
@@ -198,7 +217,8 @@ impl Pipeline {
         let mut batch = Batch::new(1);
         batch.counts.records = 1;
         batch.counts.log_events = 1;
-        match self.builder.build(&env, &env.log_events[0]) {
+        let log_event = self.scrub(&env.log_events[0], &mut batch.counts);
+        match self.builder.build(&env, &log_event) {
             Ok(doc) => batch.push(doc, 0),
             Err(err) => {
                 let letter = DeadLetter::from_bytes(

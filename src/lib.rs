@@ -12,6 +12,7 @@ pub mod batching;
 pub mod bulk;
 pub mod cli;
 pub mod config;
+pub mod dashboards;
 pub mod dead_letter;
 pub mod decode;
 pub mod document;
@@ -21,6 +22,7 @@ pub mod lambda;
 pub mod metrics;
 pub mod report;
 pub mod retry;
+pub mod scrub;
 pub mod serve;
 pub mod sinks;
 pub mod timestamp;
@@ -70,12 +72,15 @@ pub async fn build_sinks(config: &Config) -> Result<Sinks, StartError> {
 
 /// The pipeline for `config` with [`build_sinks`].
 pub async fn pipeline(config: &Config) -> Result<Pipeline, StartError> {
-    Ok(Pipeline::new(
-        config.max_decompressed_bytes,
-        DocumentBuilder::new(&config.common_name, &config.index_prefix, Limits::default()),
-        build_sinks(config).await?,
+    let sinks = build_sinks(config).await?;
+    // Documents carry the CloudTrail free-form objects as the index maps them.
+    let builder = DocumentBuilder::new(&config.common_name, &config.index_prefix, Limits::default())
+        .with_free_form_objects(sinks.index.free_form() == sinks::opensearch::FreeForm::FlatObject);
+    Ok(
+        Pipeline::new(config.max_decompressed_bytes, builder, sinks)
+            .with_alerts(alerts::Alerter::from_config(config))
+            .with_scrubber(config.scrub.clone()),
     )
-    .with_alerts(alerts::Alerter::from_config(config)))
 }
 
 /// Why the pipeline could not be built at start.

@@ -73,6 +73,7 @@ fn main() -> ExitCode {
     let sinks = match &cli.command {
         Command::Process(args) => &args.sinks,
         Command::Serve(args) => &args.sinks,
+        Command::Dashboards(args) => return runtime.block_on(cli::dashboards(args)),
     };
     let config = match sinks.config() {
         Ok(config) => config,
@@ -91,5 +92,6 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Process(args) => runtime.block_on(cli::process(args, &config, &pipeline)),
         Command::Serve(args) => runtime.block_on(cli::serve(args, pipeline)),
+        Command::Dashboards(args) => runtime.block_on(cli::dashboards(args)),
     }
 }

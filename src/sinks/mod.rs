@@ -74,6 +74,12 @@ pub enum SinkError {
 #[async_trait]
 pub trait IndexSink: Send + Sync {
     async fn index(&self, docs: &[Document], deadline: Deadline) -> Vec<ItemOutcome>;
+
+    /// How the index maps the CloudTrail free-form objects, and so how documents must
+    /// carry them (decided once, at cold start). The local files keep the text form.
+    fn free_form(&self) -> opensearch::FreeForm {
+        opensearch::FreeForm::Text
+    }
 }
 
 /// The per-commons archive (Firehose → S3).

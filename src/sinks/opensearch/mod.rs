@@ -29,6 +29,7 @@ use tracing::{debug, warn};
 
 pub use client::ConnectError;
 pub use settings::{Auth, BasicSource, OpenSearchConfig};
+pub use template::{FreeForm, FreeFormChoice};
 
 use self::classify::{ItemClass, RequestClass};
 use super::{Deadline, IndexSink, ItemOutcome};
@@ -52,6 +53,7 @@ pub struct OpenSearchIndex {
     gzip: bool,
     timeout: Duration,
     backoff: Backoff,
+    free_form: FreeForm,
 }
 
 impl OpenSearchIndex {
@@ -63,6 +65,7 @@ impl OpenSearchIndex {
         index_prefix: &str,
     ) -> Result<Self, ConnectError> {
         let client = client::build_client(config).await?;
+        let mut free_form = template::fallback(config.free_form);
         if config.template {
             let serverless = matches!(
                 config.auth,
@@ -76,17 +79,24 @@ impl OpenSearchIndex {
                 index_prefix,
                 config.retention_days,
                 serverless,
+                config.free_form,
                 TEMPLATE_TIMEOUT,
             );
-            if tokio::time::timeout(TEMPLATE_BUDGET, install)
-                .await
-                .is_err()
-            {
-                warn!("index template and retention policy not put in time: going on without");
+            match tokio::time::timeout(TEMPLATE_BUDGET, install).await {
+                Ok(installed) => free_form = installed.free_form,
+                Err(_) => warn!(
+                    "index template and retention policy not put in time: going on without"
+                ),
             }
         }
-        tracing::info!(url = %config.display_url(), gzip = config.gzip, "indexing into OpenSearch");
-        Ok(Self::with_client(client, config))
+        tracing::info!(url = %config.display_url(), gzip = config.gzip, ?free_form, "indexing into OpenSearch");
+        Ok(Self::with_client(client, config).with_free_form(free_form))
+    }
+
+    /// Documents for this sink carry the CloudTrail free-form objects in `form`.
+    pub fn with_free_form(mut self, form: FreeForm) -> Self {
+        self.free_form = form;
+        self
     }
 
     /// The sink on an already built client (no template).
@@ -98,6 +108,7 @@ impl OpenSearchIndex {
             gzip: config.gzip,
             timeout: config.timeout,
             backoff: BACKOFF,
+            free_form: template::fallback(config.free_form),
         }
     }
 
@@ -307,6 +318,10 @@ fn settle(
 
 #[async_trait]
 impl IndexSink for OpenSearchIndex {
+    fn free_form(&self) -> FreeForm {
+        self.free_form
+    }
+
     async fn index(&self, docs: &[Document], deadline: Deadline) -> Vec<ItemOutcome> {
         let mut outcomes: Vec<Option<ItemOutcome>> = vec![None; docs.len()];
         let mut items: Vec<Pending> = (0..docs.len())

@@ -10,7 +10,7 @@ use opensearch::http::Url;
 use crate::bulk;
 use crate::config::{
     ConfigError, OPENSEARCH_AUTH, OPENSEARCH_BULK_MAX_BYTES, OPENSEARCH_BULK_MAX_DOCS,
-    OPENSEARCH_GZIP, OPENSEARCH_PASSWORD, OPENSEARCH_RETENTION_DAYS, OPENSEARCH_SECRET_ID,
+    OPENSEARCH_FREEFORM, OPENSEARCH_GZIP, OPENSEARCH_PASSWORD, OPENSEARCH_RETENTION_DAYS, OPENSEARCH_SECRET_ID,
     OPENSEARCH_TEMPLATE, OPENSEARCH_TIMEOUT, OPENSEARCH_URL, OPENSEARCH_USERNAME,
 };
 
@@ -74,6 +74,8 @@ pub struct OpenSearchConfig {
     pub template: bool,
     /// ISM retention in days; 0 puts no policy.
     pub retention_days: u32,
+    /// How the CloudTrail free-form objects are mapped (`OPENSEARCH_FREEFORM`).
+    pub free_form: super::template::FreeFormChoice,
 }
 
 impl OpenSearchConfig {
@@ -121,6 +123,7 @@ impl OpenSearchConfig {
                 DEFAULT_RETENTION_DAYS as usize,
                 0..=36_500,
             )? as u32,
+            free_form: parse_free_form(get)?,
         }))
     }
 
@@ -130,6 +133,24 @@ impl OpenSearchConfig {
         let _ = url.set_username("");
         let _ = url.set_password(None);
         url.to_string()
+    }
+}
+
+/// `OPENSEARCH_FREEFORM`: `auto` (default), `flat_object` or `text`.
+fn parse_free_form(
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<super::template::FreeFormChoice, ConfigError> {
+    use super::template::{FreeForm, FreeFormChoice};
+    match get(OPENSEARCH_FREEFORM).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(FreeFormChoice::Auto),
+        Some(v) if v == "auto" => Ok(FreeFormChoice::Auto),
+        Some(v) if v == "flat_object" => Ok(FreeFormChoice::Fixed(FreeForm::FlatObject)),
+        Some(v) if v == "text" => Ok(FreeFormChoice::Fixed(FreeForm::Text)),
+        Some(v) => Err(invalid(
+            OPENSEARCH_FREEFORM,
+            &v,
+            "one of auto, flat_object, text",
+        )),
     }
 }
 
