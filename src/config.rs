@@ -157,8 +157,8 @@ pub const ENV_VARS: &[EnvVar] = &[
     EnvVar {
         name: OPENSEARCH_RETENTION_DAYS,
         default: Some("90"),
-        doc: "Days an index is kept (ISM policy, where the cluster supports it); `0` puts no policy.",
-        lambda: false,
+        doc: "Days an index is kept (ISM policy for `<INDEX_PREFIX>-*`, where the cluster supports it; overrides the shared `csoc-logs-*` policy for a longer prefix); `0` puts no policy.",
+        lambda: true,
     },
     EnvVar {
         name: OPENSEARCH_FREEFORM,

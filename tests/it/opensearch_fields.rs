@@ -155,7 +155,8 @@ async fn term_queries_on_the_exact_fields_and_their_aliases_find_the_fixtures() 
     );
     assert_eq!(
         count("message.additionalEventData.MFAUsed".into(), json!("No")).await,
-        1
+        2,
+        "the root sign-in of the mixed fixture and the failed one"
     );
 
     // The applied template and the index mapping hold the aliases and the types.
