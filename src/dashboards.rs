@@ -56,7 +56,10 @@ pub fn parse(ndjson: &str) -> Result<Vec<Value>, DashboardsError> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            let parse = |reason: String| DashboardsError::Parse { line: i + 1, reason };
+            let parse = |reason: String| DashboardsError::Parse {
+                line: i + 1,
+                reason,
+            };
             let v: Value = serde_json::from_str(l).map_err(|e| parse(e.to_string()))?;
             for key in ["id", "type", "attributes"] {
                 if v.get(key).is_none() {
@@ -134,9 +137,7 @@ pub fn fields_used(objects: &[Value]) -> Result<BTreeSet<FieldUse>, DashboardsEr
 pub fn kql_fields(query: &str) -> Vec<String> {
     // A constant pattern: it compiles.
     let re = Regex::new(r"([A-Za-z_@][A-Za-z0-9_.@]*)\s*(?::|>=|<=|>|<)").expect("regex");
-    re.captures_iter(query)
-        .map(|c| c[1].to_owned())
-        .collect()
+    re.captures_iter(query).map(|c| c[1].to_owned()).collect()
 }
 
 /// The multipart/form-data body carrying `ndjson` as the `file` field, and its
@@ -176,7 +177,8 @@ pub async fn install(config: &OpenSearchConfig, ndjson: &str) -> Result<Imported
     let mut headers = HeaderMap::with_capacity(2);
     headers.insert(
         CONTENT_TYPE,
-        HeaderValue::from_str(&content_type).map_err(|e| DashboardsError::Transport(e.to_string()))?,
+        HeaderValue::from_str(&content_type)
+            .map_err(|e| DashboardsError::Transport(e.to_string()))?,
     );
     headers.insert(
         HeaderName::from_static("osd-xsrf"),
@@ -237,7 +239,12 @@ mod tests {
         // Every reference points at an object in the file.
         let ids: BTreeSet<(String, String)> = objects
             .iter()
-            .map(|o| (o["type"].as_str().unwrap().to_owned(), o["id"].as_str().unwrap().to_owned()))
+            .map(|o| {
+                (
+                    o["type"].as_str().unwrap().to_owned(),
+                    o["id"].as_str().unwrap().to_owned(),
+                )
+            })
             .collect();
         for o in &objects {
             for r in o["references"].as_array().expect("references") {
@@ -259,14 +266,19 @@ mod tests {
         assert!(used.len() > 20, "{used:?}");
         for form in [FreeForm::FlatObject, FreeForm::Text] {
             let mapped: std::collections::HashMap<String, String> =
-                mapped_fields(&index_template("csoc-logs", form)).into_iter().collect();
+                mapped_fields(&index_template("csoc-logs", form))
+                    .into_iter()
+                    .collect();
             for u in &used {
-                let kind = mapped
-                    .get(&u.field)
-                    .unwrap_or_else(|| panic!("{} uses {}, not in the template", u.object, u.field));
+                let kind = mapped.get(&u.field).unwrap_or_else(|| {
+                    panic!("{} uses {}, not in the template", u.object, u.field)
+                });
                 if u.aggregated {
                     assert!(
-                        matches!(kind.as_str(), "keyword" | "date" | "float" | "long" | "boolean" | "alias"),
+                        matches!(
+                            kind.as_str(),
+                            "keyword" | "date" | "float" | "long" | "boolean" | "alias"
+                        ),
                         "{} aggregates {} ({kind})",
                         u.object,
                         u.field
@@ -284,8 +296,14 @@ mod tests {
     #[test]
     fn kql_field_names() {
         assert_eq!(
-            kql_fields("message.eventSource:* and not message.errorMessage:* or message.http_response_time >= 1"),
-            ["message.eventSource", "message.errorMessage", "message.http_response_time"]
+            kql_fields(
+                "message.eventSource:* and not message.errorMessage:* or message.http_response_time >= 1"
+            ),
+            [
+                "message.eventSource",
+                "message.errorMessage",
+                "message.http_response_time"
+            ]
         );
     }
 

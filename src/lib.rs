@@ -74,13 +74,14 @@ pub async fn build_sinks(config: &Config) -> Result<Sinks, StartError> {
 pub async fn pipeline(config: &Config) -> Result<Pipeline, StartError> {
     let sinks = build_sinks(config).await?;
     // Documents carry the CloudTrail free-form objects as the index maps them.
-    let builder = DocumentBuilder::new(&config.common_name, &config.index_prefix, Limits::default())
-        .with_free_form_objects(sinks.index.free_form() == sinks::opensearch::FreeForm::FlatObject);
-    Ok(
-        Pipeline::new(config.max_decompressed_bytes, builder, sinks)
-            .with_alerts(alerts::Alerter::from_config(config))
-            .with_scrubber(config.scrub.clone()),
-    )
+    let builder =
+        DocumentBuilder::new(&config.common_name, &config.index_prefix, Limits::default())
+            .with_free_form_objects(
+                sinks.index.free_form() == sinks::opensearch::FreeForm::FlatObject,
+            );
+    Ok(Pipeline::new(config.max_decompressed_bytes, builder, sinks)
+        .with_alerts(alerts::Alerter::from_config(config))
+        .with_scrubber(config.scrub.clone()))
 }
 
 /// Why the pipeline could not be built at start.

@@ -19,15 +19,24 @@
 //! Deterministic and idempotent: the same text always gives the same result, and a value
 //! already `REDACTED` is neither changed nor counted again. Only values are replaced, never
 //! JSON structure: the value patterns stop at `"` and `\`, so a JSON message stays valid
-//! JSON. One [`RegexSet`] pass tells which patterns occur at all; a message without any
-//! (almost all of them) is not copied. CloudTrail events go through the same patterns:
-//! what AWS already redacts (`HIDDEN_DUE_TO_SECURITY_REASONS`, the secret key it never
-//! logs) matches none of them, so it is left as it is.
+//! JSON.
+//!
+//! The hot path stays cheap: the message is lower-cased (ASCII) into a reused buffer and
+//! searched once (a SIMD literal search) for the few words the built-in patterns need
+//! (`token`, `signature`, `authorization`, `bearer`, `eyj`, …); a pattern's regex runs only
+//! when one of its words is there, so almost every message is neither searched by a
+//! regex nor copied; and the built-in patterns find their secret in the match without
+//! capture groups (a DFA search only). Patterns added by `SCRUB_PATTERNS` run on every
+//! message. The keywords match ASCII case-insensitively (`(?i-u:…)`), as the lower-cased
+//! search sees them. CloudTrail events go through the same patterns: what AWS already redacts
+//! (`HIDDEN_DUE_TO_SECURITY_REASONS`, the secret key it never logs) matches none of them,
+//! so it is left as it is.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use thiserror::Error;
 
 use crate::decode::LogEvent;
@@ -42,25 +51,72 @@ pub type Redactions = BTreeMap<String, usize>;
 pub const BUILT_IN: &[(&str, &str)] = &[
     (
         "query_param",
-        r#"(?i)(?:[?&;]|\\u0026)(?:token|access_token|id_token|refresh_token|auth_token|signature|x-amz-signature|x-amz-credential|x-amz-security-token|password|passwd|secret|client_secret|api_key|apikey)=(?P<secret>[^&\s"'\\#<>]+)"#,
+        r#"(?:[?&;]|\\u0026)(?i-u:token|access_token|id_token|refresh_token|auth_token|signature|x-amz-signature|x-amz-credential|x-amz-security-token|password|passwd|secret|client_secret|api_key|apikey)=(?P<secret>[^&\s"'\\#<>]+)"#,
     ),
     (
         "authorization",
-        r#"(?i)\bauthorization["']?\s*[:=]\s*["']?(?:(?:bearer|basic|token|digest)\s+)?(?P<secret>[^\s"'\\,;]{8,})"#,
+        r#"(?-u:\b)(?i-u:authorization)["']?\s*[:=]\s*["']?(?:(?i-u:bearer|basic|token|digest|negotiate)\s+)?(?P<secret>[^\s"'\\,;]{8,})"#,
     ),
     (
         "bearer",
-        r"(?i)\bbearer\s+(?P<secret>[A-Za-z0-9\-._~+/]{16,}=*)",
+        r"(?-u:\b)(?i-u:bearer)\s+(?P<secret>[A-Za-z0-9\-._~+/]{16,}=*)",
     ),
     (
         "aws_secret_access_key",
-        r#"(?i)(?:aws_?)?secret_?access_?key["']?\s*[:=]\s*["']?(?P<secret>[A-Za-z0-9/+]{40})"#,
+        r#"(?i-u:(?:aws_?)?secret_?access_?key)["']?\s*[:=]\s*["']?(?P<secret>[A-Za-z0-9/+]{40})"#,
     ),
     (
         "jwt",
-        r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
+        r"(?-u:\b)eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
     ),
 ];
+
+/// Where the secret is in a match of the built-in pattern of the same index (the
+/// `secret` group, found without running a capture engine; a test holds them together).
+const BUILT_IN_SPLITS: [Split; 5] = [
+    Split::AfterFirst(b'='),
+    Split::AfterSeparator,
+    Split::AfterSeparator,
+    Split::Last(40),
+    Split::Whole,
+];
+
+/// For each built-in pattern (same index), lower-case words one of which every match
+/// contains (a test holds them together).
+const BUILT_IN_WORDS: [&[&str]; 5] = [
+    &[
+        "token",
+        "signature",
+        "credential",
+        "passw",
+        "secret",
+        "api_key",
+        "apikey",
+    ],
+    &["authorization"],
+    &["bearer"],
+    &["secret"],
+    &["eyj"],
+];
+
+/// The distinct words of [`BUILT_IN_WORDS`], each searched once per message.
+const WORDS: &[&str] = &[
+    "token",
+    "signature",
+    "credential",
+    "passw",
+    "secret",
+    "api_key",
+    "apikey",
+    "authorization",
+    "bearer",
+    "eyj",
+];
+
+thread_local! {
+    /// The lower-cased message, reused.
+    static LOWER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ScrubError {
@@ -72,27 +128,47 @@ pub enum ScrubError {
     BadPattern { name: String, reason: String },
 }
 
+/// Which part of a match is the secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Split {
+    /// The whole match.
+    Whole,
+    /// The capture group of this index (added patterns with a `secret` group).
+    Group(usize),
+    /// After the first occurrence of this byte.
+    AfterFirst(u8),
+    /// After the last whitespace or quote, else after the first `:` or `=`.
+    AfterSeparator,
+    /// The last this many bytes.
+    Last(usize),
+}
+
 #[derive(Debug, Clone)]
 struct Pattern {
     name: String,
     regex: Regex,
-    /// Index of the `secret` group, when the pattern has one.
-    secret: Option<usize>,
+    split: Split,
+    /// Bits of the [`WORDS`] one of which a match needs; `None` (an added pattern): run
+    /// on every message.
+    words: Option<u32>,
 }
 
 /// The compiled patterns, built once at start.
 #[derive(Debug, Clone)]
 pub struct Scrubber {
     patterns: Vec<Pattern>,
-    set: RegexSet,
+    /// The [`WORDS`] as one literal search.
+    words: regex::bytes::Regex,
 }
 
 impl PartialEq for Scrubber {
     fn eq(&self, other: &Self) -> bool {
         self.patterns.len() == other.patterns.len()
-            && self.patterns.iter().zip(&other.patterns).all(|(a, b)| {
-                a.name == b.name && a.regex.as_str() == b.regex.as_str()
-            })
+            && self
+                .patterns
+                .iter()
+                .zip(&other.patterns)
+                .all(|(a, b)| a.name == b.name && a.regex.as_str() == b.regex.as_str())
     }
 }
 
@@ -112,8 +188,18 @@ impl Scrubber {
     /// The built-in patterns, then `extra` (name, regex) in the order given.
     pub fn with_extra(extra: &[(String, String)]) -> Result<Self, ScrubError> {
         let mut patterns = Vec::with_capacity(BUILT_IN.len() + extra.len());
-        for (name, source) in BUILT_IN {
-            patterns.push(compile(name, source)?);
+        for (((name, source), words), split) in
+            BUILT_IN.iter().zip(BUILT_IN_WORDS).zip(BUILT_IN_SPLITS)
+        {
+            let mut pattern = compile(name, source)?;
+            pattern.split = split;
+            pattern.words = Some(
+                words
+                    .iter()
+                    .filter_map(|w| WORDS.iter().position(|x| x == w))
+                    .fold(0, |bits, i| bits | 1 << i),
+            );
+            patterns.push(pattern);
         }
         for (name, source) in extra {
             let ok = !name.is_empty()
@@ -125,13 +211,12 @@ impl Scrubber {
             }
             patterns.push(compile(name, source)?);
         }
-        let set = RegexSet::new(patterns.iter().map(|p| p.regex.as_str())).map_err(|e| {
-            ScrubError::BadPattern {
-                name: "(all)".to_owned(),
+        let words =
+            regex::bytes::Regex::new(&WORDS.join("|")).map_err(|e| ScrubError::BadPattern {
+                name: "(words)".to_owned(),
                 reason: e.to_string(),
-            }
-        })?;
-        Ok(Self { patterns, set })
+            })?;
+        Ok(Self { patterns, words })
     }
 
     /// `SCRUB_PATTERNS`: a JSON object of names to regular expressions.
@@ -148,21 +233,42 @@ impl Scrubber {
 
     /// Whether any pattern occurs in `text`.
     pub fn matches(&self, text: &str) -> bool {
-        self.set.is_match(text)
+        let words = self.words_in(text);
+        self.patterns
+            .iter()
+            .any(|p| p.may_match(words) && p.regex.is_match(text))
+    }
+
+    /// Bits of the [`WORDS`] in `text`, in any ASCII case.
+    fn words_in(&self, text: &str) -> u32 {
+        LOWER.with(|lower| {
+            let mut lower = lower.borrow_mut();
+            lower.clear();
+            lower.extend_from_slice(text.as_bytes());
+            lower.make_ascii_lowercase();
+            let mut bits = 0;
+            let mut at = 0;
+            // Restarting one byte after each found word: overlapping words count too.
+            while let Some(m) = self.words.find_at(&lower, at) {
+                if let Some(i) = WORDS.iter().position(|w| w.as_bytes() == m.as_bytes()) {
+                    bits |= 1 << i;
+                }
+                at = m.start() + 1;
+            }
+            bits
+        })
     }
 
     /// `text` with every credential-like value replaced by [`REDACTED`]; each
     /// replacement is counted under its pattern's name in `counts`.
     pub fn scrub<'a>(&self, text: &'a str, counts: &mut Redactions) -> Cow<'a, str> {
-        let hits = self.set.matches(text);
-        if !hits.matched_any() {
-            return Cow::Borrowed(text);
-        }
+        let words = self.words_in(text);
         let mut current = Cow::Borrowed(text);
-        for i in hits.iter() {
-            let pattern = &self.patterns[i];
-            let (next, n) = pattern.apply(&current);
-            if n > 0 {
+        for pattern in &self.patterns {
+            if !pattern.may_match(words) {
+                continue;
+            }
+            if let Some((next, n)) = pattern.apply(&current) {
                 *counts.entry(pattern.name.clone()).or_default() += n;
                 current = Cow::Owned(next);
             }
@@ -197,38 +303,78 @@ fn compile(name: &str, source: &str) -> Result<Pattern, ScrubError> {
     if regex.is_match("") {
         return Err(bad("matches the empty text".to_owned()));
     }
-    let secret = regex
+    let split = regex
         .capture_names()
-        .position(|n| n == Some("secret"));
+        .position(|n| n == Some("secret"))
+        .map_or(Split::Whole, Split::Group);
     Ok(Pattern {
         name: name.to_owned(),
         regex,
-        secret,
+        split,
+        words: None,
     })
 }
 
 impl Pattern {
-    /// `text` with this pattern's values replaced, and how many were.
-    fn apply(&self, text: &str) -> (String, usize) {
-        let mut out = String::with_capacity(text.len());
+    fn may_match(&self, words: u32) -> bool {
+        self.words.is_none_or(|bits| bits & words != 0)
+    }
+
+    /// The secret's byte range in `text` for each match, in order.
+    fn secrets(&self, text: &str) -> Vec<std::ops::Range<usize>> {
+        if let Split::Group(g) = self.split {
+            return self
+                .regex
+                .captures_iter(text)
+                .filter_map(|c| c.get(g).map(|m| m.range()))
+                .collect();
+        }
+        self.regex
+            .find_iter(text)
+            .map(|m| {
+                let b = m.as_str().as_bytes();
+                let from = match self.split {
+                    Split::AfterFirst(sep) => b.iter().position(|&c| c == sep).map_or(0, |i| i + 1),
+                    Split::AfterSeparator => b
+                        .iter()
+                        .rposition(|&c| c.is_ascii_whitespace() || c == b'"' || c == b'\'')
+                        .or_else(|| b.iter().position(|&c| c == b':' || c == b'='))
+                        .map_or(0, |i| i + 1),
+                    Split::Last(n) => b.len().saturating_sub(n),
+                    Split::Whole | Split::Group(_) => 0,
+                };
+                m.start() + from..m.end()
+            })
+            .collect()
+    }
+
+    /// `text` with this pattern's values replaced, and how many were; `None` when none
+    /// was (nothing is copied then).
+    fn apply(&self, text: &str) -> Option<(String, usize)> {
+        let mut out = String::new();
         let mut last = 0;
         let mut n = 0;
-        for caps in self.regex.captures_iter(text) {
-            let span = match self.secret {
-                Some(g) => caps.get(g),
-                None => caps.get(0),
+        for span in self.secrets(text) {
+            // The built-in splits land on ASCII bytes, so on character boundaries.
+            let Some(secret) = text.get(span.clone()) else {
+                continue;
             };
-            let Some(span) = span else { continue };
-            if span.as_str() == REDACTED || span.start() < last {
+            if secret == REDACTED || span.start < last {
                 continue;
             }
-            out.push_str(&text[last..span.start()]);
+            if n == 0 {
+                out.reserve(text.len());
+            }
+            out.push_str(&text[last..span.start]);
             out.push_str(REDACTED);
-            last = span.end();
+            last = span.end;
             n += 1;
         }
+        if n == 0 {
+            return None;
+        }
         out.push_str(&text[last..]);
-        (out, n)
+        Some((out, n))
     }
 }
 
@@ -318,9 +464,92 @@ mod tests {
             "commit 0123456789abcdef0123456789abcdef01234567",
             "authorization: ok",
         ] {
-            assert!(matches!(s.scrub(text, &mut counts), Cow::Borrowed(_)), "{text}");
+            assert!(
+                matches!(s.scrub(text, &mut counts), Cow::Borrowed(_)),
+                "{text}"
+            );
         }
         assert!(counts.is_empty(), "{counts:?}");
+    }
+
+    /// Every text a built-in pattern matches holds one of its words (lower-cased), and
+    /// the keywords match in any ASCII case.
+    #[test]
+    fn the_words_never_hide_a_match() {
+        let s = Scrubber::built_in();
+        let names = [
+            "token",
+            "access_token",
+            "Id_Token",
+            "refresh_token",
+            "auth_token",
+            "signature",
+            "X-Amz-Signature",
+            "x-amz-credential",
+            "X-AMZ-SECURITY-TOKEN",
+            "password",
+            "passwd",
+            "secret",
+            "client_secret",
+            "api_key",
+            "APIKEY",
+        ];
+        let mut texts: Vec<String> = names
+            .iter()
+            .flat_map(|n| {
+                [
+                    format!("/a?{n}=v"),
+                    format!("x\\u0026{n}=v"),
+                    format!(";{n}=v"),
+                ]
+            })
+            .collect();
+        texts.extend(
+            [
+                "Authorization: Basic dXNlcjpwYXNz",
+                "AUTHORIZATION=\"tokenvalue123\"",
+                r#"{"Authorization":"Bearer abc.def.ghi-longer"}"#,
+                "authorization:abc:def12345",
+                "Authorization: Negotiate abc",
+                "authorization = 'Digest user=\"u\", response=\"abcdef0123\"'",
+                "Bearer\tabcdefghijklmnopqrstuvwxyz==",
+                "BEARER abcdefghijklmnopqrstu",
+                "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "SecretAccessKey:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "secretaccess_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.x",
+            ]
+            .map(str::to_owned),
+        );
+        for (pattern, words) in s.patterns.iter().zip(BUILT_IN_WORDS) {
+            let matched: Vec<&String> =
+                texts.iter().filter(|t| pattern.regex.is_match(t)).collect();
+            assert!(!matched.is_empty(), "{}: no sample", pattern.name);
+            for t in matched {
+                let lower = t.to_ascii_lowercase();
+                assert!(
+                    words.iter().any(|w| lower.contains(w)),
+                    "{} matches {t} without its words",
+                    pattern.name
+                );
+                assert!(pattern.may_match(s.words_in(t)), "{}: {t}", pattern.name);
+            }
+        }
+        // The splits find what the `secret` groups capture.
+        for (i, pattern) in s.patterns.iter().enumerate() {
+            let by_group = Regex::new(BUILT_IN[i].1).expect("compiles");
+            let g = by_group.capture_names().position(|n| n == Some("secret"));
+            for t in &texts {
+                let expected: Vec<_> = by_group
+                    .captures_iter(t)
+                    .map(|c| c.get(g.unwrap_or(0)).expect("group").range())
+                    .collect();
+                assert_eq!(pattern.secrets(t), expected, "{}: {t}", pattern.name);
+            }
+        }
+        // A Kelvin sign is not a k: the keywords fold ASCII only, as the words do.
+        assert!(!s.matches("/a?to\u{212A}en=v"));
+        assert!(s.matches("/a?toKen=v"));
     }
 
     #[test]

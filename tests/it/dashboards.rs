@@ -56,7 +56,9 @@ fn assert_import(seen: &Seen, base_path: &str) {
         .split_once("\r\n\r\n")
         .expect("part headers");
     assert!(
-        head.contains(r#"Content-Disposition: form-data; name="file"; filename="csoc-overview.ndjson""#),
+        head.contains(
+            r#"Content-Disposition: form-data; name="file"; filename="csoc-overview.ndjson""#
+        ),
         "{head}"
     );
     let file = rest
@@ -135,7 +137,10 @@ fn a_refused_or_partial_import_fails_and_says_why() {
     let out = install(&["--url", &server.url, "--auth", "none"], &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("HTTP 403") && stderr.contains("no permissions"), "{stderr}");
+    assert!(
+        stderr.contains("HTTP 403") && stderr.contains("no permissions"),
+        "{stderr}"
+    );
     assert!(out.stdout.is_empty());
 
     let server = FaultServer::memory(|_| {
@@ -159,13 +164,18 @@ fn install_needs_a_url_and_valid_objects() {
     let dir = tempfile::TempDir::new().expect("tempdir");
     let bad = dir.path().join("bad.ndjson");
     std::fs::write(&bad, "{\"id\":\"x\"}\n").expect("write");
-    let out = install(
-        &["--url", &server.url, "--auth", "none", "--file"],
-        &[],
-    );
+    let out = install(&["--url", &server.url, "--auth", "none", "--file"], &[]);
     assert_eq!(out.status.code(), Some(2), "--file needs a value");
     let out = Command::new(env!("CARGO_BIN_EXE_csoc-forwarder"))
-        .args(["dashboards", "install", "--auth", "none", "--url", &server.url, "--file"])
+        .args([
+            "dashboards",
+            "install",
+            "--auth",
+            "none",
+            "--url",
+            &server.url,
+            "--file",
+        ])
         .arg(&bad)
         .env_clear()
         .output()

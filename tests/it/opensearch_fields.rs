@@ -70,26 +70,46 @@ async fn term_queries_on_the_exact_fields_and_their_aliases_find_the_fixtures() 
     for (field, value, alias) in [
         ("eventName", json!("CreateSpace"), Some("event_name")),
         ("eventName", json!("ConsoleLogin"), Some("event_name")),
-        ("eventSource", json!("sagemaker.amazonaws.com"), Some("event_source")),
+        (
+            "eventSource",
+            json!("sagemaker.amazonaws.com"),
+            Some("event_source"),
+        ),
         ("awsRegion", json!("us-east-1"), Some("aws_region")),
-        ("sourceIPAddress", json!("10.1.2.3"), Some("source_ip_address")),
+        (
+            "sourceIPAddress",
+            json!("10.1.2.3"),
+            Some("source_ip_address"),
+        ),
         ("userAgent", json!("aws-cli/2.15.0"), Some("user_agent")),
         ("errorCode", json!("AccessDenied"), Some("error_code")),
         ("eventType", json!("AwsConsoleSignIn"), Some("event_type")),
         ("recipientAccountId", json!("123456789012"), None),
-        ("userIdentity.type", json!("AssumedRole"), Some("user_identity.type")),
+        (
+            "userIdentity.type",
+            json!("AssumedRole"),
+            Some("user_identity.type"),
+        ),
         (
             "userIdentity.arn",
             json!("arn:aws:iam::123456789012:user/alice"),
             Some("user_identity.arn"),
         ),
-        ("userIdentity.accountId", json!("123456789012"), Some("user_identity.accountId")),
+        (
+            "userIdentity.accountId",
+            json!("123456789012"),
+            Some("user_identity.accountId"),
+        ),
         (
             "userIdentity.principalId",
             json!("AIDAJ45Q7YFFAREXAMPLE"),
             Some("user_identity.principalId"),
         ),
-        ("userIdentity.userName", json!("alice"), Some("user_identity.userName")),
+        (
+            "userIdentity.userName",
+            json!("alice"),
+            Some("user_identity.userName"),
+        ),
         (
             "userIdentity.sessionContext.sessionIssuer.type",
             json!("Role"),
@@ -121,11 +141,18 @@ async fn term_queries_on_the_exact_fields_and_their_aliases_find_the_fixtures() 
         assert!(n > 0, "term {path}: {value} found nothing");
         if let Some(alias) = alias {
             let alias = format!("aws.cloudtrail.{alias}");
-            assert_eq!(count(alias.clone(), value.clone()).await, n, "alias {alias}");
+            assert_eq!(
+                count(alias.clone(), value.clone()).await,
+                n,
+                "alias {alias}"
+            );
         }
     }
     // Exact: a part of a value finds nothing (the fields are not analysed).
-    assert_eq!(count("message.eventName".into(), json!("createspace")).await, 0);
+    assert_eq!(
+        count("message.eventName".into(), json!("createspace")).await,
+        0
+    );
     assert_eq!(count("message.userAgent".into(), json!("aws")).await, 0);
     // The time of the event is a date.
     let n = os
@@ -144,7 +171,10 @@ async fn term_queries_on_the_exact_fields_and_their_aliases_find_the_fixtures() 
         )
         .await;
     assert!(!hits.is_empty());
-    assert!(hits.iter().all(|h| h["message"]["requestParameters"]["bucketName"] == "commons-data"));
+    assert!(
+        hits.iter()
+            .all(|h| h["message"]["requestParameters"]["bucketName"] == "commons-data")
+    );
     assert_eq!(
         count(
             "message.requestParameters.spaceSettings.appType".into(),
@@ -163,9 +193,11 @@ async fn term_queries_on_the_exact_fields_and_their_aliases_find_the_fixtures() 
     let stored = request(&os.client(), Method::Get, "_index_template/csoc-logs", None).await;
     let applied = &stored["index_templates"][0]["index_template"];
     assert_eq!(applied["priority"], 100, "{stored}");
-    let ct = &applied["template"]["mappings"]["properties"]["aws"]["properties"]["cloudtrail"]
-        ["properties"];
-    assert_eq!(ct["event_name"], json!({"type": "alias", "path": "message.eventName"}));
+    let ct = &applied["template"]["mappings"]["properties"]["aws"]["properties"]["cloudtrail"]["properties"];
+    assert_eq!(
+        ct["event_name"],
+        json!({"type": "alias", "path": "message.eventName"})
+    );
     let mapping = request(
         &os.client(),
         Method::Get,
@@ -178,8 +210,8 @@ async fn term_queries_on_the_exact_fields_and_their_aliases_find_the_fixtures() 
     assert_eq!(message["eventName"]["type"], "keyword", "{mapping}");
     assert_eq!(message["requestParameters"]["type"], "flat_object");
     assert_eq!(
-        props["aws"]["properties"]["cloudtrail"]["properties"]["user_identity"]["properties"]
-            ["arn"]["path"],
+        props["aws"]["properties"]["cloudtrail"]["properties"]["user_identity"]["properties"]["arn"]
+            ["path"],
         "message.userIdentity.arn"
     );
     // Terms aggregation on an alias (what a Security Analytics detector or a
@@ -240,7 +272,8 @@ async fn a_cluster_without_flat_object_gets_the_text_form() {
         None,
     )
     .await;
-    let message = &mapping["csoc-logs-2018.03.08"]["mappings"]["properties"]["message"]["properties"];
+    let message =
+        &mapping["csoc-logs-2018.03.08"]["mappings"]["properties"]["message"]["properties"];
     assert_eq!(message["requestParameters"]["type"], "text", "{mapping}");
     assert_eq!(message["eventName"]["type"], "keyword");
     // Documents carry the objects as JSON text, still searchable as text.
@@ -286,11 +319,22 @@ async fn the_form_can_be_chosen_and_a_refused_document_still_gets_the_safe_form(
         )
         .await;
     assert_eq!(safe.len(), 1, "{safe:?}");
-    assert!(safe[0]["message"]["log"].as_str().expect("log").contains("perhaps"));
+    assert!(
+        safe[0]["message"]["log"]
+            .as_str()
+            .expect("log")
+            .contains("perhaps")
+    );
     let fine = os
-        .search("csoc-logs-*", json!({"term": {"message.eventName": "CreateSpace"}}))
+        .search(
+            "csoc-logs-*",
+            json!({"term": {"message.eventName": "CreateSpace"}}),
+        )
         .await;
-    assert!(fine[0]["message"]["requestParameters"].is_string(), "text form chosen");
+    assert!(
+        fine[0]["message"]["requestParameters"].is_string(),
+        "text form chosen"
+    );
 }
 
 /// A per-commons prefix (`csoc-logs-<commons>`) has its own template and retention, at a
@@ -325,7 +369,10 @@ async fn a_per_commons_prefix_overrides_the_shared_template_and_retention() {
             .clone()
     };
     assert_eq!(priority("csoc-logs"), 100);
-    assert_eq!(priority("csoc-logs-qa"), json!(template::priority("csoc-logs-qa")));
+    assert_eq!(
+        priority("csoc-logs-qa"),
+        json!(template::priority("csoc-logs-qa"))
+    );
     // The per-commons index got the full template (its own, the higher priority).
     let mapping = request(
         &os.client(),
@@ -335,8 +382,8 @@ async fn a_per_commons_prefix_overrides_the_shared_template_and_retention() {
     )
     .await;
     assert_eq!(
-        mapping["csoc-logs-qa-2018.03.08"]["mappings"]["properties"]["message"]["properties"]
-            ["eventName"]["type"],
+        mapping["csoc-logs-qa-2018.03.08"]["mappings"]["properties"]["message"]["properties"]["eventName"]
+            ["type"],
         "keyword",
         "{mapping}"
     );
@@ -391,7 +438,10 @@ async fn the_per_commons_retention_policy_outranks_the_shared_one() {
     assert_eq!(policies.len(), 2, "{policies:?}");
     let (shared_path, shared) = &policies[0];
     let (qa_path, qa) = &policies[1];
-    assert!(shared_path.ends_with("/csoc-logs-retention"), "{shared_path}");
+    assert!(
+        shared_path.ends_with("/csoc-logs-retention"),
+        "{shared_path}"
+    );
     assert!(qa_path.ends_with("/csoc-logs-qa-retention"), "{qa_path}");
     let ism = |p: &Value| p["policy"]["ism_template"][0].clone();
     assert_eq!(ism(shared)["index_patterns"], json!(["csoc-logs-*"]));

@@ -121,7 +121,10 @@ fn tokens_in_query_strings_and_referers_reach_neither_the_index_nor_the_archive(
         let (plain_report, plain) = run(&event, &[("SCRUB", "off")]);
         assert_eq!(report.counts.documents, plain_report.counts.documents);
         assert_eq!(report.counts.indexed, report.counts.documents, "{report:?}");
-        assert_eq!(report.counts.archived, report.counts.documents, "{report:?}");
+        assert_eq!(
+            report.counts.archived, report.counts.documents,
+            "{report:?}"
+        );
         assert!(!files["opensearch"].is_empty() && !files["firehose"].is_empty());
         let mut planted = 0;
         for secret in SECRETS {
@@ -146,10 +149,7 @@ fn tokens_in_query_strings_and_referers_reach_neither_the_index_nor_the_archive(
     let (report, files) = run(&slow_event(), &[]);
     assert_eq!(
         report.counts.redacted,
-        Redactions::from([
-            ("jwt".to_owned(), 1),
-            ("query_param".to_owned(), 6),
-        ])
+        Redactions::from([("jwt".to_owned(), 1), ("query_param".to_owned(), 6),])
     );
     // The rest of each request is kept.
     assert!(files["opensearch"].contains(
@@ -169,7 +169,10 @@ fn scrubbing_is_deterministic_and_extra_patterns_count_under_their_names() {
     assert_eq!(first["opensearch"], second["opensearch"]);
     let (report, files) = run(
         &slow_event(),
-        &[("SCRUB_PATTERNS", r#"{"user_param":"[?&]user=(?P<secret>[^&\\s\"]+)"}"#)],
+        &[(
+            "SCRUB_PATTERNS",
+            r#"{"user_param":"[?&]user=(?P<secret>[^&\\s\"]+)"}"#,
+        )],
     );
     assert_eq!(report.counts.redacted["user_param"], 1);
     assert!(files["opensearch"].contains("/login?user=REDACTED&password=REDACTED"));
@@ -184,7 +187,11 @@ fn cloudtrail_events_are_left_as_aws_wrote_them() {
     let event = fixture("kinesis-cloudtrail.json");
     let (report, files) = run(&event, &[]);
     let (_, plain) = run(&event, &[("SCRUB", "off")]);
-    assert!(report.counts.redacted.is_empty(), "{:?}", report.counts.redacted);
+    assert!(
+        report.counts.redacted.is_empty(),
+        "{:?}",
+        report.counts.redacted
+    );
     assert_eq!(files["opensearch"], plain["opensearch"]);
 }
 

@@ -84,9 +84,9 @@ impl OpenSearchIndex {
             );
             match tokio::time::timeout(TEMPLATE_BUDGET, install).await {
                 Ok(installed) => free_form = installed.free_form,
-                Err(_) => warn!(
-                    "index template and retention policy not put in time: going on without"
-                ),
+                Err(_) => {
+                    warn!("index template and retention policy not put in time: going on without")
+                }
             }
         }
         tracing::info!(url = %config.display_url(), gzip = config.gzip, ?free_form, "indexing into OpenSearch");

@@ -96,7 +96,11 @@ pub fn mapped_fields(template: &Value) -> Vec<(String, String)> {
         }
     }
     let mut out = Vec::new();
-    walk("", &template["template"]["mappings"]["properties"], &mut out);
+    walk(
+        "",
+        &template["template"]["mappings"]["properties"],
+        &mut out,
+    );
     out
 }
 
@@ -149,31 +153,52 @@ pub async fn install(
         FreeFormChoice::Auto => FreeForm::FlatObject,
         FreeFormChoice::Fixed(form) => form,
     };
-    let mut put = send_json(client, Method::Put, &path, &index_template(prefix, first), timeout)
-        .await
-        .map(|(status, body)| (status, body, first));
+    let mut put = send_json(
+        client,
+        Method::Put,
+        &path,
+        &index_template(prefix, first),
+        timeout,
+    )
+    .await
+    .map(|(status, body)| (status, body, first));
     if choice == FreeFormChoice::Auto
         && let Ok((400, body, _)) = &put
         && String::from_utf8_lossy(body).contains("flat_object")
     {
         info!(template = %name, "the cluster has no flat_object type: CloudTrail free-form objects are mapped and stored as text");
-        put = send_json(client, Method::Put, &path, &index_template(prefix, FreeForm::Text), timeout)
-            .await
-            .map(|(status, body)| (status, body, FreeForm::Text));
+        put = send_json(
+            client,
+            Method::Put,
+            &path,
+            &index_template(prefix, FreeForm::Text),
+            timeout,
+        )
+        .await
+        .map(|(status, body)| (status, body, FreeForm::Text));
     }
     let installed = match put {
         Ok((200..=299, _, form)) => {
             info!(template = %name, free_form = ?form, "index template put");
-            Installed { template: true, free_form: form }
+            Installed {
+                template: true,
+                free_form: form,
+            }
         }
         Ok((status, body, _)) => {
             warn!(template = %name, status, body = %brief(&body), "index template not put: documents are indexed with dynamic mappings");
-            Installed { template: false, free_form: FreeForm::Text }
+            Installed {
+                template: false,
+                free_form: FreeForm::Text,
+            }
         }
         Err(err) => {
             // Unreachable: do not spend the cold start on the policy too.
             warn!(template = %name, error = %err, "index template not put (cluster unreachable): documents are indexed with dynamic mappings");
-            return Installed { template: false, free_form: fallback(choice) };
+            return Installed {
+                template: false,
+                free_form: fallback(choice),
+            };
         }
     };
     if days == 0 {
@@ -399,7 +424,9 @@ mod tests {
         assert!(aliases.len() >= 30, "{aliases:?}");
         for (alias, path) in &aliases {
             assert!(alias.starts_with("aws.cloudtrail."), "{alias}");
-            let target = fields.get(path).unwrap_or_else(|| panic!("{alias} → {path}"));
+            let target = fields
+                .get(path)
+                .unwrap_or_else(|| panic!("{alias} → {path}"));
             assert_ne!(target, "alias", "{alias} → {path}");
         }
     }
@@ -413,7 +440,10 @@ mod tests {
                 format!("{prefix}.{name}")
             };
             if spec["type"] == "alias" {
-                out.push((path.clone(), spec["path"].as_str().expect("path").to_owned()));
+                out.push((
+                    path.clone(),
+                    spec["path"].as_str().expect("path").to_owned(),
+                ));
             }
             out.extend(collect_aliases(&spec["properties"], &path));
         }
