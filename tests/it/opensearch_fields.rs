@@ -32,7 +32,9 @@ fn cloudtrail_record(messages: &[&str]) -> Vec<u8> {
 }
 
 async fn handle(config: &csoc_forwarder::config::Config, event: &[u8]) -> Report {
-    let pipeline = csoc_forwarder::pipeline(config).await.expect("pipeline");
+    let pipeline = csoc_forwarder::startup::pipeline(config)
+        .await
+        .expect("pipeline");
     pipeline
         .handle(event, &invocation(Duration::from_secs(60)))
         .await
@@ -422,7 +424,9 @@ async fn the_per_commons_retention_policy_outranks_the_shared_one() {
         ],
     ] {
         let config = config_for(&server.url, dir.path(), &extra);
-        csoc_forwarder::pipeline(&config).await.expect("pipeline");
+        csoc_forwarder::startup::pipeline(&config)
+            .await
+            .expect("pipeline");
     }
     let policies: Vec<(String, Value)> = server
         .seen()

@@ -83,7 +83,9 @@ fn run(event: &[u8], extra: &[(&str, &str)]) -> (Report, BTreeMap<&'static str, 
         .build()
         .expect("runtime")
         .block_on(async {
-            let pipeline = csoc_forwarder::pipeline(&config).await.expect("pipeline");
+            let pipeline = csoc_forwarder::startup::pipeline(&config)
+                .await
+                .expect("pipeline");
             pipeline.handle(event, &invocation()).await
         });
     let files = ["opensearch", "firehose", "slack", "dead-letter"]

@@ -29,27 +29,7 @@ pub const INDEX_TEMPLATE: &str = include_str!("../../../opensearch/index-templat
 /// `opensearch/retention-policy.json`, for `csoc-logs-*` and 90 days.
 pub const RETENTION_POLICY: &str = include_str!("../../../opensearch/retention-policy.json");
 
-/// How the CloudTrail free-form objects are mapped (and so stored in documents).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FreeForm {
-    /// `flat_object` (OpenSearch 2.7+): documents keep the objects, and
-    /// `message.requestParameters.bucketName: prod-*` works.
-    FlatObject,
-    /// `text`: documents carry the objects as JSON text (any cluster, and the local files).
-    #[default]
-    Text,
-}
-
-/// The configured choice (`OPENSEARCH_FREEFORM`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FreeFormChoice {
-    /// `flat_object` where the cluster takes it, else text (decided at cold start).
-    #[default]
-    Auto,
-    /// Always this form (the template is put in it; with `OPENSEARCH_TEMPLATE=false`,
-    /// say which form the template applied by hand has).
-    Fixed(FreeForm),
-}
+pub use crate::config::{FreeForm, FreeFormChoice};
 
 /// Template (and ISM template) priority for `<prefix>-*`: 100 for the shipped
 /// `csoc-logs`, one more per character of a longer prefix. Overlapping patterns
