@@ -59,6 +59,28 @@ impl Pipeline {
         deadline
     }
 
+    /// Delivers the documents rebuilt from one dead-lettered input (`csoc-forwarder
+    /// replay`): to the index and the archive, settled as for any source (a document a
+    /// sink refuses for good gets a dead letter of its own), then the alerts when
+    /// `alerts`. The counts, and whether something is left for retry.
+    pub async fn redeliver(
+        &self,
+        docs: Vec<Document>,
+        inv: &Invocation,
+        alerts: bool,
+    ) -> (Counts, bool) {
+        let mut batch = Batch::new(1);
+        for doc in docs {
+            batch.push(doc, 0);
+        }
+        let deadline = self.deliver(&mut batch, inv).await;
+        if alerts && batch.first_failed().is_none() {
+            self.alert(&mut batch, deadline).await;
+        }
+        let retry = batch.first_failed().is_some();
+        (batch.counts, retry)
+    }
+
     /// Slack alerts on the documents of the records that are done (records left for
     /// retry alert when they are handled). Best effort: never changes the response.
     pub(super) async fn alert(&self, batch: &mut Batch, deadline: Deadline) {

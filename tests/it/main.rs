@@ -21,6 +21,7 @@ mod opensearch_faults;
 mod opensearch_fields;
 mod packaging;
 mod pipeline;
+mod replay;
 mod scrub;
 mod serve;
 mod terraform_contract;
