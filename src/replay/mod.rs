@@ -1017,4 +1017,32 @@ mod tests {
         assert_eq!(key_span("2026/13/02/x"), None);
         assert!(parse_time("yesterday").is_err());
     }
+
+    #[test]
+    fn replayed_log_events_are_scrubbed_as_the_pipeline_scrubs_them() {
+        use std::borrow::Cow;
+        let env = Envelope {
+            message_type: Cow::Borrowed("DATA_MESSAGE"),
+            owner: Cow::Borrowed("123456789012"),
+            log_group: Cow::Borrowed("g"),
+            log_stream: Cow::Borrowed("s"),
+            subscription_filters: vec![],
+            log_events: vec![crate::decode::LogEvent {
+                id: Cow::Borrowed("1"),
+                timestamp: 1_520_520_148_130,
+                message: Cow::Borrowed(r#"{"http_request":"/a?token=SECRET1&b=2"}"#),
+            }],
+        };
+        let builder = DocumentBuilder::new("c", "csoc-logs", crate::document::Limits::default());
+        let scrubber = crate::scrub::Scrubber::built_in();
+        let docs = envelope_documents(&builder, Some(&scrubber), &env).expect("documents");
+        assert!(
+            docs[0].source.contains("/a?token=REDACTED&b=2"),
+            "{}",
+            docs[0].source
+        );
+        let plain = envelope_documents(&builder, None, &env).expect("documents");
+        assert!(plain[0].source.contains("SECRET1"));
+        assert_eq!(docs[0].id, plain[0].id, "the same id either way");
+    }
 }
