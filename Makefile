@@ -93,6 +93,11 @@ fuzz: ## Fuzz the decoder and the audit-records reader with cargo-fuzz (not in C
 dashboards: ## Regenerate opensearch/dashboards/csoc-overview.ndjson from scripts/make_dashboards.py (deterministic)
 	python3 scripts/make_dashboards.py
 
+.PHONY: dashboard-picture
+dashboard-picture: tools ## Draw docs/csoc-overview.svg: the overview dashboard's aggregations over the fixtures (osmem-server)
+	$(CARGO) build --locked --bin csoc-forwarder
+	python3 scripts/dashboard_picture.py
+
 .PHONY: fixtures
 fixtures: ## Regenerate fixtures/ (deterministic)
 	python3 scripts/make_fixtures.py
