@@ -10,7 +10,7 @@ use serde_json::Number;
 
 use super::fast::{self, Field};
 use super::json::{Json, Object};
-use super::sanitize::Sanitized;
+use super::sanitize::{FreeForm, Sanitized};
 use super::{CLOUDTRAIL_MARKERS, Document, DocumentError, Limits, document_id};
 use crate::decode::{Envelope, LogEvent};
 use crate::timestamp::{self, Rfc3339Millis};
@@ -21,6 +21,7 @@ pub struct DocumentBuilder {
     commons: String,
     index_prefix: String,
     limits: Limits,
+    free_form_objects: bool,
 }
 
 impl DocumentBuilder {
@@ -33,7 +34,16 @@ impl DocumentBuilder {
             commons: commons.into(),
             index_prefix: index_prefix.into(),
             limits,
+            free_form_objects: false,
         }
+    }
+
+    /// Keep CloudTrail's free-form fields as objects (the index maps them as
+    /// `flat_object`): their inner fields add nothing to the mapping, so they are not
+    /// counted against the field cap. Default: JSON text.
+    pub fn with_free_form_objects(mut self, objects: bool) -> Self {
+        self.free_form_objects = objects;
+        self
     }
 
     /// The commons name stored in every document.
@@ -79,7 +89,14 @@ impl DocumentBuilder {
         // (`fast`), else through the sorted tree; any other message as `{"log": text}`.
         let mut message = Vec::with_capacity(event.message.len() + event.message.len() / 8 + 16);
         let fields = one_pass
-            .then(|| fast::write_message(&event.message, self.limits, &mut message))
+            .then(|| {
+                fast::write_message(
+                    &event.message,
+                    self.limits,
+                    self.free_form_objects,
+                    &mut message,
+                )
+            })
             .flatten();
         let found = match fields {
             Some(fields) => time_in_fields(
@@ -176,7 +193,11 @@ impl DocumentBuilder {
             depth: 1,
             limits: self.limits,
             budget: &budget,
-            cloudtrail: is_cloudtrail(&obj),
+            cloudtrail: is_cloudtrail(&obj).then_some(if self.free_form_objects {
+                FreeForm::Objects
+            } else {
+                FreeForm::Text
+            }),
         };
         serde_json::to_writer(&mut *out, &view).map_err(serialize)?;
         Ok(found)

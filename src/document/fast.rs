@@ -22,7 +22,8 @@
 //! - anything that is not valid JSON, or trailing text.
 //!
 //! It writes, like the tree path, containers deeper than the depth cap and the CloudTrail
-//! text fields as JSON text. `tests/it/documents.rs` holds both paths to the same bytes on
+//! free-form fields as JSON text (or, with free-form objects on, those fields as
+//! objects outside the field cap). `tests/it/documents.rs` holds both paths to the same bytes on
 //! generated messages (proptest), and the snapshots hold both to the fixtures.
 
 use serde_json::Number;
@@ -86,15 +87,19 @@ impl<'m> TimeFields<'m> {
 
 /// Writes the sanitized message object to `out` in one pass, or returns `None` (with
 /// `out` holding partial output the caller discards) when the tree path must do it.
+/// `free_form_objects`: CloudTrail's free-form fields kept as objects outside the field
+/// cap (`DocumentBuilder::with_free_form_objects`) instead of JSON text.
 pub(super) fn write_message<'m>(
     message: &'m str,
     limits: Limits,
+    free_form_objects: bool,
     out: &mut Vec<u8>,
 ) -> Option<TimeFields<'m>> {
     let mut w = Writer {
         src: message.as_bytes(),
         pos: 0,
         limits,
+        free_form_objects,
         fields: 0,
         keys: Vec::new(),
         scratch: Vec::new(),
@@ -128,6 +133,7 @@ struct Writer<'m> {
     src: &'m [u8],
     pos: usize,
     limits: Limits,
+    free_form_objects: bool,
     /// Keys counted against the field cap so far.
     fields: usize,
     /// Output spans of the keys of the objects being written (a stack).
@@ -250,12 +256,19 @@ impl<'m> Writer<'m> {
                 }
                 self.skip_ws();
                 let container = matches!(self.peek()?, b'{' | b'[');
-                // A CloudTrail free-form field, or a container over the depth cap.
-                let text = container
-                    && ((mode == Mode::Top && self.is_text_field(key)?)
-                        || depth + 1 > self.limits.max_depth);
-                if text {
+                // A CloudTrail free-form field as text, or a container over the depth
+                // cap as text; a free-form field kept as an object is not counted
+                // against the field cap (as the tree path gives it a budget of its own).
+                let free_form = container && mode == Mode::Top && self.is_text_field(key)?;
+                if (free_form && !self.free_form_objects)
+                    || (container && depth + 1 > self.limits.max_depth)
+                {
                     self.as_text(out, depth + 1)?;
+                } else if free_form {
+                    let (fields, cap) = (self.fields, self.limits.max_fields);
+                    self.limits.max_fields = usize::MAX;
+                    self.value(out, depth + 1, Mode::Sanitized)?;
+                    (self.fields, self.limits.max_fields) = (fields, cap);
                 } else {
                     self.value(out, depth + 1, Mode::Sanitized)?;
                 }
@@ -499,7 +512,7 @@ mod tests {
 
     fn one_pass(text: &str, limits: Limits) -> Option<String> {
         let mut out = Vec::new();
-        write_message(text, limits, &mut out).map(|_| String::from_utf8(out).unwrap())
+        write_message(text, limits, false, &mut out).map(|_| String::from_utf8(out).unwrap())
     }
 
     #[test]

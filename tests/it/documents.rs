@@ -414,9 +414,11 @@ proptest! {
         shape in 0u8..7,
         max_depth in 1usize..6,
         max_fields in 1usize..40,
+        free_form_objects in any::<bool>(),
     ) {
         let text = message_text(&value, shape);
-        let b = DocumentBuilder::new("c", "p", Limits { max_depth, max_fields });
+        let b = DocumentBuilder::new("c", "p", Limits { max_depth, max_fields })
+            .with_free_form_objects(free_form_objects);
         let env = envelope("g", "s", &[&text]);
         let ev = &env.log_events[0];
         let fast = b.build(&env, ev);
