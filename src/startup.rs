@@ -53,7 +53,8 @@ pub async fn pipeline(config: &Config) -> Result<Pipeline, StartError> {
         DocumentBuilder::new(&config.common_name, &config.index_prefix, Limits::default()),
         build_sinks(config).await?,
     )
-    .with_alerts(alerts::Alerter::from_config(config)))
+    .with_alerts(alerts::Alerter::from_config(config))
+    .with_chunk_bytes(config.delivery_chunk_bytes))
 }
 
 /// Why the pipeline could not be built at start.

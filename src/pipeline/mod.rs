@@ -13,12 +13,16 @@ mod delivery;
 mod eventbridge;
 mod function_url;
 mod kinesis;
+mod pace;
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tracing::warn;
 
+use self::pace::Pace;
 use crate::alerts::Alerter;
+use crate::config::DEFAULT_DELIVERY_CHUNK_BYTES;
 use crate::dead_letter::DeadLetter;
 use crate::document::DocumentBuilder;
 use crate::event::{self, EventError, Input};
@@ -26,8 +30,8 @@ use crate::invocation::Invocation;
 use crate::report::{Counts, Report};
 use crate::sinks::{AlertSink, Sinks};
 
-/// Stop starting new work when less than this is left of the invocation, so the
-/// function answers (with what is left for retry) instead of timing out mid-batch.
+/// The sinks stop this long before the invocation's deadline, so the function answers
+/// (with what is left for retry) instead of timing out mid-batch.
 pub const SAFETY_MARGIN: Duration = Duration::from_secs(3);
 
 /// Everything that is built once per cold start.
@@ -36,6 +40,10 @@ pub struct Pipeline {
     builder: DocumentBuilder,
     sinks: Sinks,
     alerts: Alerter,
+    /// Bytes of documents delivered at once (`DELIVERY_CHUNK_BYTES`).
+    chunk_bytes: usize,
+    /// How long records and deliveries take; learnt across invocations.
+    pace: Mutex<Pace>,
 }
 
 impl Pipeline {
@@ -45,7 +53,15 @@ impl Pipeline {
             builder,
             sinks,
             alerts: Alerter::default(),
+            chunk_bytes: DEFAULT_DELIVERY_CHUNK_BYTES,
+            pace: Mutex::new(Pace::default()),
         }
+    }
+
+    /// Replaces the delivery chunk size (default `DELIVERY_CHUNK_BYTES`' default).
+    pub fn with_chunk_bytes(mut self, bytes: usize) -> Self {
+        self.chunk_bytes = bytes.max(1);
+        self
     }
 
     /// Replaces the alerting configuration (default: the default rules, no slow check).
