@@ -108,12 +108,7 @@ impl Alerter {
         }
         let (head, event) = cloudtrail_event(doc)?;
         let rules: Vec<usize> = rules::matching(&self.rules, &event)
-            .filter_map(|rule| {
-                self.rules
-                    .rules
-                    .iter()
-                    .position(|r| std::ptr::eq(r, rule))
-            })
+            .filter_map(|rule| self.rules.rules.iter().position(|r| std::ptr::eq(r, rule)))
             .collect();
         if rules.is_empty() {
             return None;
@@ -140,10 +135,8 @@ impl Alerter {
     /// The webhook payloads for `docs`: CloudTrail alerts by severity, then slow
     /// responses; identical ones once; at most [`MAX_MESSAGES`].
     pub fn evaluate<'d>(&self, docs: impl IntoIterator<Item = &'d Document>) -> Vec<Value> {
-        let candidates: Vec<Candidate> = docs
-            .into_iter()
-            .filter_map(|d| self.candidate(d))
-            .collect();
+        let candidates: Vec<Candidate> =
+            docs.into_iter().filter_map(|d| self.candidate(d)).collect();
         self.payloads(&candidates)
     }
 

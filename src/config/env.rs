@@ -50,7 +50,8 @@ pub const MAX_MAX_DECOMPRESSED_BYTES: usize = 64 * 1024 * 1024;
 /// Default `DELIVERY_CHUNK_BYTES`: 4 MiB of documents are flushed to the sinks at once.
 pub const DEFAULT_DELIVERY_CHUNK_BYTES: usize = 4 * 1024 * 1024;
 /// The range `DELIVERY_CHUNK_BYTES` may take: 64 KiB to 32 MiB.
-pub const DELIVERY_CHUNK_BYTES_RANGE: std::ops::RangeInclusive<usize> = 64 * 1024..=32 * 1024 * 1024;
+pub const DELIVERY_CHUNK_BYTES_RANGE: std::ops::RangeInclusive<usize> =
+    64 * 1024..=32 * 1024 * 1024;
 /// Default `METRICS_NAMESPACE`.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "CSOC/Forwarder";
 /// Default `SLOW_LOG_STREAMS`.

@@ -284,7 +284,9 @@ fn parse_bytes(v: &str) -> Result<usize, ConfigError> {
         _ => Err(ConfigError::Invalid {
             name: MAX_DECOMPRESSED_BYTES,
             value: v.to_owned(),
-            reason: format!("a whole number of bytes, at least 1024 and at most {MAX_MAX_DECOMPRESSED_BYTES}"),
+            reason: format!(
+                "a whole number of bytes, at least 1024 and at most {MAX_MAX_DECOMPRESSED_BYTES}"
+            ),
         }),
     }
 }

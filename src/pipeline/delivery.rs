@@ -197,12 +197,10 @@ impl Pipeline {
                 ItemOutcome::Truncated { reason } => {
                     info!(sink = sink.as_str(), id = %batch.docs[j].id, reason, "document archived truncated");
                     batch.counts.archived += 1;
-                    self.dead_letter_document(batch, j, sink, reason, inv)
-                        .await;
+                    self.dead_letter_document(batch, j, sink, reason, inv).await;
                 }
                 ItemOutcome::Rejected { reason } => {
-                    self.dead_letter_document(batch, j, sink, reason, inv)
-                        .await;
+                    self.dead_letter_document(batch, j, sink, reason, inv).await;
                 }
             }
         }

@@ -40,6 +40,15 @@ impl Pipeline {
                 );
                 break;
             }
+            if batch.pending_bytes() > 0 && answer_by.remaining() < pace.next_record() + pace.flush
+            {
+                // Not enough time to deliver what waits together with another record:
+                // settle the records built so far first (a record boundary).
+                pace.observe_flush(self.flush(&mut batch, inv).await);
+                if batch.first_failed().is_some() {
+                    break;
+                }
+            }
             if i > 0 && answer_by.remaining() < pace.next_record() {
                 warn!(
                     record = i,

@@ -18,5 +18,6 @@ mod opensearch_cluster;
 mod opensearch_faults;
 mod packaging;
 mod pipeline;
+mod progress;
 mod serve;
 mod terraform_contract;
