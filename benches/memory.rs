@@ -104,6 +104,8 @@ fn main() {
 }
 
 /// Runs `csoc-forwarder process` on `event`: its own peak RSS in MB, and seconds taken.
+// The child is reaped by `wait4`, which also gives its own rusage (`Child::wait` cannot).
+#[allow(clippy::zombie_processes)]
 fn run(event: &Path, out: &Path, chunk_bytes: Option<&str>) -> (f64, f64) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_csoc-forwarder"));
     cmd.arg("process")
@@ -284,8 +286,10 @@ fn control_event() -> Vec<u8> {
             message: Cow::Borrowed("CWL CONTROL MESSAGE: Checking health of destination."),
         }],
     };
-    serde_json::to_vec(&json!({ "Records": [kinesis_record(0, decode::encode(&env), 1_795_932_000_000)] }))
-        .expect("event")
+    serde_json::to_vec(
+        &json!({ "Records": [kinesis_record(0, decode::encode(&env), 1_795_932_000_000)] }),
+    )
+    .expect("event")
 }
 
 /// xorshift64*: deterministic and fast; not for secrets.
