@@ -4,6 +4,8 @@
 //! documents are freed before more are built. Alerting keeps only small candidates of
 //! the delivered documents and runs once the records that are done are known.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasher as _, RandomState};
 use std::time::{Duration, Instant};
 
 use tracing::{info, warn};
@@ -20,6 +22,9 @@ use super::{Pipeline, SAFETY_MARGIN};
 /// Alert candidates one batch keeps at most; past this they are counted and dropped
 /// (alerts then understate a burst). A candidate is a few hundred bytes.
 pub(super) const MAX_ALERT_CANDIDATES: usize = 10_000;
+
+/// Distinct document ids one batch remembers to find clashing ones: about 3 MB.
+const MAX_TRACKED_IDS: usize = 100_000;
 
 /// Time left for the dead letter after the sinks' deadline, so the answer still comes
 /// before the invocation's deadline.
@@ -48,6 +53,11 @@ pub(super) struct Batch {
     /// alerts for this source.
     candidates: Option<Vec<(usize, Candidate)>>,
     dropped_candidates: usize,
+    /// A hash of each id indexed so far in this batch and a hash of its content, to find
+    /// a later document with the same id but other content (at most
+    /// [`MAX_TRACKED_IDS`]).
+    indexed_ids: HashMap<u64, u64>,
+    hasher: RandomState,
 }
 
 impl Batch {
@@ -61,6 +71,8 @@ impl Batch {
             counts: Counts::default(),
             candidates: alerts.then(Vec::new),
             dropped_candidates: 0,
+            indexed_ids: HashMap::new(),
+            hasher: RandomState::new(),
         }
     }
 
@@ -95,7 +107,35 @@ impl Batch {
     pub(super) fn first_failed(&self) -> Option<usize> {
         self.first_failed
     }
+
+    /// For each waiting document, whether an earlier document of the batch (in this
+    /// chunk or an earlier one) has its id with different content; `None` when there is
+    /// no such clash (nearly always). Identical repeats are not clashes: the index keeps
+    /// one, which is right. Memory stays bounded: past [`MAX_TRACKED_IDS`] distinct ids,
+    /// new ones are not remembered (a clash with them goes unnoticed).
+    fn clashing_ids(&mut self) -> Option<Vec<bool>> {
+        let mut clashes: Option<Vec<bool>> = None;
+        for (j, doc) in self.docs.iter().enumerate() {
+            let key = self.hasher.hash_one(&doc.id);
+            let content = self.hasher.hash_one((&doc.id, &doc.source));
+            match self.indexed_ids.get(&key) {
+                Some(seen) if *seen != content => {
+                    clashes.get_or_insert_with(|| vec![false; self.docs.len()])[j] = true;
+                }
+                Some(_) => {}
+                None if self.indexed_ids.len() < MAX_TRACKED_IDS => {
+                    self.indexed_ids.insert(key, content);
+                }
+                None => {}
+            }
+        }
+        clashes
+    }
 }
+
+/// Why a document with the id of an earlier, different document of its batch is not
+/// indexed.
+pub(crate) const DUPLICATE_ID: &str = "duplicate id: an earlier log event of this batch with the same owner, log group, log stream and event id, but different content, is indexed under this id; this one is archived and kept here instead of being dropped by the index";
 
 fn doc_bytes(doc: &Document) -> usize {
     doc.source.len() + doc.id.len() + doc.index.len()
@@ -111,10 +151,39 @@ impl Pipeline {
             return started.elapsed();
         }
         let deadline = answer_by(inv);
-        let (indexed, archived) = tokio::join!(
-            self.sinks.index.index(&batch.docs, deadline),
-            self.sinks.archive.archive(&batch.docs, deadline),
-        );
+        // A document whose id an earlier document of the batch has, with different
+        // content (two log events with the same owner, group, stream and event id), is
+        // not sent to the index, where the 409 of `create` would drop it silently: it is
+        // archived and dead-lettered (source `opensearch`) with [`DUPLICATE_ID`].
+        let clashes = batch.clashing_ids();
+        let docs = &batch.docs;
+        let index = async {
+            let Some(clashes) = &clashes else {
+                return self.sinks.index.index(docs, deadline).await;
+            };
+            let kept: Vec<Document> = docs
+                .iter()
+                .zip(clashes)
+                .filter(|(_, clash)| !**clash)
+                .map(|(d, _)| d.clone())
+                .collect();
+            let mut outcomes = self.sinks.index.index(&kept, deadline).await.into_iter();
+            clashes
+                .iter()
+                .map(|clash| {
+                    if *clash {
+                        ItemOutcome::Rejected {
+                            reason: DUPLICATE_ID.to_owned(),
+                        }
+                    } else {
+                        outcomes.next().unwrap_or(ItemOutcome::Retryable {
+                            reason: "the index gave no outcome for this document".to_owned(),
+                        })
+                    }
+                })
+                .collect()
+        };
+        let (indexed, archived) = tokio::join!(index, self.sinks.archive.archive(docs, deadline));
         self.settle(batch, indexed, SinkName::OpenSearch, inv).await;
         self.settle(batch, archived, SinkName::Firehose, inv).await;
         if let Some(candidates) = &mut batch.candidates {
@@ -133,6 +202,28 @@ impl Pipeline {
         batch.doc_record.clear();
         batch.bytes = 0;
         started.elapsed()
+    }
+
+    /// Delivers the documents rebuilt from one dead-lettered input (`csoc-forwarder
+    /// replay`): to the index and the archive, settled as for any source (a document a
+    /// sink refuses for good gets a dead letter of its own), then the alerts when
+    /// `alerts`. The counts, and whether something is left for retry.
+    pub async fn redeliver(
+        &self,
+        docs: Vec<Document>,
+        inv: &Invocation,
+        alerts: bool,
+    ) -> (Counts, bool) {
+        let mut batch = Batch::new(alerts);
+        for doc in docs {
+            batch.push(doc, 0);
+        }
+        self.flush(&mut batch, inv).await;
+        if alerts && batch.first_failed().is_none() {
+            self.alert(&mut batch, inv).await;
+        }
+        let retry = batch.first_failed().is_some();
+        (batch.counts, retry)
     }
 
     /// Slack alerts on the documents of the records that are done (records left for

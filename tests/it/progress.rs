@@ -33,9 +33,10 @@ const MESSAGE_BYTES: usize = 1900;
 const TIMEOUT: Duration = Duration::from_secs(8);
 const SLOW_BULK: Duration = Duration::from_secs(3);
 
-/// `n` records of `events` log events each; every message is unique.
-fn records(n: usize, events: usize, message_bytes: usize) -> Vec<String> {
-    (0..n)
+/// `n` records of `events` log events each, the first numbered `first`; every message
+/// (and every log event id, by log stream) is unique.
+fn records(first: usize, n: usize, events: usize, message_bytes: usize) -> Vec<String> {
+    (first..first + n)
         .map(|r| {
             let messages: Vec<String> = (0..events)
                 .map(|e| format!("record {r} event {e} {}", "x".repeat(message_bytes)))
@@ -100,7 +101,7 @@ fn slow_records_make_progress_every_invocation_and_answer_before_the_deadline() 
     );
     let mut lambda = LambdaEmulator::start_with_timeout(&env, TIMEOUT);
 
-    let datas = records(RECORDS, EVENTS_PER_RECORD, MESSAGE_BYTES);
+    let datas = records(0, RECORDS, EVENTS_PER_RECORD, MESSAGE_BYTES);
     let all = kinesis_event(&datas);
     let event: Value = serde_json::from_slice(&all).expect("event");
     let all_records = event["Records"].as_array().expect("records").clone();
@@ -218,9 +219,9 @@ fn run_slow(
 #[test]
 fn a_first_record_that_cannot_be_handled_in_a_whole_invocation_is_dead_lettered() {
     // Record 0: about 1 MB of documents, 16 chunks of 400 ms; the invocation has 1.5 s.
-    let datas = records(1, 500, MESSAGE_BYTES);
+    let datas = records(0, 1, 500, MESSAGE_BYTES);
     let mut all = datas.clone();
-    all.extend(records(1, 2, 100));
+    all.extend(records(1, 1, 2, 100));
     let event = kinesis_event(&all);
     let usable = Duration::from_millis(1500);
     let (report, took, dir) = run_slow(&event, usable);
@@ -250,8 +251,8 @@ fn a_first_record_that_cannot_be_handled_in_a_whole_invocation_is_dead_lettered(
 #[test]
 fn a_later_record_out_of_time_is_left_for_retry_not_dead_lettered() {
     // Record 0 small; record 1 as large as above: it is retried, first, next time.
-    let mut all = records(1, 2, 100);
-    all.extend(records(1, 500, MESSAGE_BYTES));
+    let mut all = records(0, 1, 2, 100);
+    all.extend(records(1, 1, 500, MESSAGE_BYTES));
     let event = kinesis_event(&all);
     let usable = Duration::from_millis(1500);
     let (report, took, dir) = run_slow(&event, usable);
