@@ -95,7 +95,9 @@ impl Batch {
         let keep = self.doc_record.partition_point(|r| *r < record);
         for doc in self.docs.drain(keep..) {
             self.bytes -= doc_bytes(&doc);
+            // Counted again when the record is handled.
             self.counts.documents -= 1;
+            self.counts.log_events -= 1;
         }
         self.doc_record.truncate(keep);
     }
