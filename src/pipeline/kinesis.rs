@@ -30,6 +30,9 @@ impl Pipeline {
         let mut decoder = Decoder::new(self.max_decompressed_bytes);
         let answer_by = answer_by(inv);
         let mut pace = *self.pace.lock().unwrap_or_else(|e| e.into_inner());
+        // The first record is always started and given at least half the time, whatever
+        // the estimates say (they may remember a slow spell of the sinks).
+        let first_record_reserve = answer_by.remaining() / 2;
 
         'records: for (i, record) in records.iter().enumerate() {
             if let Some(failed) = batch.first_failed() {
@@ -76,7 +79,12 @@ impl Pipeline {
                 Ok(env) if env.is_control_message() => batch.counts.control_messages += 1,
                 Ok(env) => {
                     for log_event in &env.log_events {
-                        if answer_by.remaining() < pace.flush {
+                        let reserve = if i == 0 {
+                            pace.flush.min(first_record_reserve)
+                        } else {
+                            pace.flush
+                        };
+                        if answer_by.remaining() < reserve {
                             // Out of time inside the record: what is built of it is
                             // dropped, and the record retried or (the first) dead-lettered.
                             batch.drop_from(i);
