@@ -92,6 +92,7 @@ impl Pipeline {
                             break 'records;
                         }
                         batch.counts.log_events += 1;
+                        let log_event = &*self.scrub(log_event, &mut batch.counts);
                         match self.builder.build(&env, log_event) {
                             Ok(doc) => batch.push(doc, i),
                             Err(err) => {

@@ -17,6 +17,7 @@ mod kinesis;
 mod pace;
 mod s3_batch;
 
+use std::borrow::Cow;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -26,10 +27,12 @@ use self::pace::Pace;
 use crate::alerts::Alerter;
 use crate::config::DEFAULT_DELIVERY_CHUNK_BYTES;
 use crate::dead_letter::DeadLetter;
+use crate::decode::LogEvent;
 use crate::document::DocumentBuilder;
 use crate::event::{self, EventError, Input};
 use crate::invocation::Invocation;
 use crate::report::{Counts, Report};
+use crate::scrub::Scrubber;
 use crate::sinks::{AlertSink, Sinks};
 
 /// The sinks stop this long before the invocation's deadline, so the function answers
@@ -46,6 +49,7 @@ pub struct Pipeline {
     chunk_bytes: usize,
     /// How long records and deliveries take; learnt across invocations.
     pace: Mutex<Pace>,
+    scrubber: Option<Scrubber>,
     /// The S3 client S3 Batch Operations tasks are read with, built on first use.
     s3: tokio::sync::OnceCell<aws_sdk_s3::Client>,
 }
@@ -59,7 +63,23 @@ impl Pipeline {
             alerts: Alerter::default(),
             chunk_bytes: DEFAULT_DELIVERY_CHUNK_BYTES,
             pace: Mutex::new(Pace::default()),
+            scrubber: Some(Scrubber::built_in()),
             s3: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Replaces credential scrubbing (default: the built-in patterns; `None`: off).
+    pub fn with_scrubber(mut self, scrubber: Option<Scrubber>) -> Self {
+        self.scrubber = scrubber;
+        self
+    }
+
+    /// The log event with credentials redacted (before its document is built), counted
+    /// in `counts`.
+    fn scrub<'e>(&self, event: &'e LogEvent<'e>, counts: &mut Counts) -> Cow<'e, LogEvent<'e>> {
+        match &self.scrubber {
+            Some(s) => s.scrub_event(event, &mut counts.redacted),
+            None => Cow::Borrowed(event),
         }
     }
 
@@ -75,6 +95,7 @@ impl Pipeline {
         crate::replay::Targets {
             max_decompressed_bytes: self.max_decompressed_bytes,
             builder: &self.builder,
+            scrubber: self.scrubber.as_ref(),
             sinks: &self.sinks,
             pipeline: self,
         }
