@@ -55,7 +55,8 @@ pub async fn pipeline(config: &Config) -> Result<Pipeline, StartError> {
             .with_free_form_objects(sinks.index.free_form() == crate::config::FreeForm::FlatObject);
     Ok(Pipeline::new(config.max_decompressed_bytes, builder, sinks)
         .with_alerts(alerts::Alerter::from_config(config))
-        .with_scrubber(config.scrub.clone()))
+        .with_scrubber(config.scrub.clone())
+        .with_chunk_bytes(config.delivery_chunk_bytes))
 }
 
 /// Why the pipeline could not be built at start.

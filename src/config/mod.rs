@@ -45,6 +45,8 @@ pub struct Config {
     /// Seconds; `None` turns the slow-response check off.
     pub threshold: Option<f64>,
     pub max_decompressed_bytes: usize,
+    /// Bytes of documents delivered to the sinks at once (a Kinesis batch streams).
+    pub delivery_chunk_bytes: usize,
     pub firehose_stream: String,
     pub out_dir: PathBuf,
     /// The cluster to index into; `None` (no `OPENSEARCH_URL`) keeps the local file sink.
@@ -125,6 +127,10 @@ impl Config {
             max_decompressed_bytes: match get(MAX_DECOMPRESSED_BYTES) {
                 Some(v) => parse_bytes(&v)?,
                 None => DEFAULT_MAX_DECOMPRESSED_BYTES,
+            },
+            delivery_chunk_bytes: match get(DELIVERY_CHUNK_BYTES) {
+                Some(v) => parse_chunk_bytes(&v)?,
+                None => DEFAULT_DELIVERY_CHUNK_BYTES,
             },
             out_dir: get(OUT_DIR).map_or_else(|| PathBuf::from("./out"), PathBuf::from),
             opensearch: OpenSearchConfig::from_lookup(&get)?,
@@ -335,11 +341,29 @@ fn read_rules(v: &str) -> Result<alert_rules::RuleSet, ConfigError> {
 
 fn parse_bytes(v: &str) -> Result<usize, ConfigError> {
     match v.trim().parse::<usize>() {
-        Ok(n) if n >= 1024 => Ok(n),
+        Ok(n) if (1024..=MAX_MAX_DECOMPRESSED_BYTES).contains(&n) => Ok(n),
         _ => Err(ConfigError::Invalid {
             name: MAX_DECOMPRESSED_BYTES,
             value: v.to_owned(),
-            reason: "a whole number of bytes, at least 1024".to_owned(),
+            reason: format!(
+                "a whole number of bytes, at least 1024 and at most {MAX_MAX_DECOMPRESSED_BYTES}"
+            ),
+        }),
+    }
+}
+
+fn parse_chunk_bytes(v: &str) -> Result<usize, ConfigError> {
+    let range = DELIVERY_CHUNK_BYTES_RANGE;
+    match v.trim().parse::<usize>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(ConfigError::Invalid {
+            name: DELIVERY_CHUNK_BYTES,
+            value: v.to_owned(),
+            reason: format!(
+                "a whole number of bytes from {} to {}",
+                range.start(),
+                range.end()
+            ),
         }),
     }
 }

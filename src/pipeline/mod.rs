@@ -14,14 +14,18 @@ mod delivery;
 mod eventbridge;
 mod function_url;
 mod kinesis;
+mod pace;
 mod s3_batch;
 
 use std::borrow::Cow;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tracing::warn;
 
+use self::pace::Pace;
 use crate::alerts::Alerter;
+use crate::config::DEFAULT_DELIVERY_CHUNK_BYTES;
 use crate::dead_letter::DeadLetter;
 use crate::decode::LogEvent;
 use crate::document::DocumentBuilder;
@@ -31,8 +35,8 @@ use crate::report::{Counts, Report};
 use crate::scrub::Scrubber;
 use crate::sinks::{AlertSink, Sinks};
 
-/// Stop starting new work when less than this is left of the invocation, so the
-/// function answers (with what is left for retry) instead of timing out mid-batch.
+/// The sinks stop this long before the invocation's deadline, so the function answers
+/// (with what is left for retry) instead of timing out mid-batch.
 pub const SAFETY_MARGIN: Duration = Duration::from_secs(3);
 
 /// Everything that is built once per cold start.
@@ -41,6 +45,10 @@ pub struct Pipeline {
     builder: DocumentBuilder,
     sinks: Sinks,
     alerts: Alerter,
+    /// Bytes of documents delivered at once (`DELIVERY_CHUNK_BYTES`).
+    chunk_bytes: usize,
+    /// How long records and deliveries take; learnt across invocations.
+    pace: Mutex<Pace>,
     scrubber: Option<Scrubber>,
     /// The S3 client S3 Batch Operations tasks are read with, built on first use.
     s3: tokio::sync::OnceCell<aws_sdk_s3::Client>,
@@ -53,6 +61,8 @@ impl Pipeline {
             builder,
             sinks,
             alerts: Alerter::default(),
+            chunk_bytes: DEFAULT_DELIVERY_CHUNK_BYTES,
+            pace: Mutex::new(Pace::default()),
             scrubber: Some(Scrubber::built_in()),
             s3: tokio::sync::OnceCell::new(),
         }
@@ -89,6 +99,12 @@ impl Pipeline {
             sinks: &self.sinks,
             pipeline: self,
         }
+    }
+
+    /// Replaces the delivery chunk size (default `DELIVERY_CHUNK_BYTES`' default).
+    pub fn with_chunk_bytes(mut self, bytes: usize) -> Self {
+        self.chunk_bytes = bytes.max(1);
+        self
     }
 
     /// Replaces the alerting configuration (default: the default rules, no slow check).

@@ -21,6 +21,7 @@ mod opensearch_faults;
 mod opensearch_fields;
 mod packaging;
 mod pipeline;
+mod progress;
 mod replay;
 mod scrub;
 mod serve;

@@ -35,7 +35,7 @@ use self::classify::{ItemClass, RequestClass};
 use super::{IndexSink, ItemOutcome};
 use crate::document::Document;
 use crate::invocation::Deadline;
-use crate::retry::Backoff;
+use crate::retry::{self, Backoff};
 
 /// The retry schedule: up to 100 ms before the first retry, doubling to 5 s.
 pub const BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
@@ -327,41 +327,41 @@ impl IndexSink for OpenSearchIndex {
 
     async fn index(&self, docs: &[Document], deadline: Deadline) -> Vec<ItemOutcome> {
         let mut outcomes: Vec<Option<ItemOutcome>> = vec![None; docs.len()];
-        let mut items: Vec<Pending> = (0..docs.len())
+        let items: Vec<Pending> = (0..docs.len())
             .map(|idx| Pending {
                 idx,
                 safe: None,
                 last_error: String::new(),
             })
             .collect();
-        let mut attempt = 0u32;
-        while !items.is_empty() {
+        let mut retry = self.backoff.retrying(items, u32::MAX, deadline);
+        while let Some((items, _)) = retry.next_round() {
             let mut next = Round::default();
             self.round(docs, items, deadline, &mut outcomes, &mut next)
                 .await;
-            items = next.items;
-            if items.is_empty() {
-                break;
-            }
-            if next.backoff {
-                attempt += 1;
-                if !self.backoff.wait(attempt, deadline).await {
-                    warn!(
-                        docs = items.len(),
-                        attempts = attempt,
-                        "OpenSearch still failing at the deadline: left for retry"
-                    );
-                    for p in items {
-                        outcomes[p.idx] = Some(ItemOutcome::Retryable {
-                            reason: format!(
-                                "still failing at the deadline ({} retries): {}",
-                                attempt - 1,
-                                p.last_error
-                            ),
-                        });
-                    }
-                    break;
-                }
+            retry
+                .settle(retry::Round {
+                    back_off: next.backoff,
+                    ..retry::Round::retry(next.items)
+                })
+                .await;
+        }
+        let finished = retry.finish();
+        if !finished.left.is_empty() {
+            let attempt = finished.backoffs;
+            warn!(
+                docs = finished.left.len(),
+                attempts = attempt,
+                "OpenSearch still failing at the deadline: left for retry"
+            );
+            for p in finished.left {
+                outcomes[p.idx] = Some(ItemOutcome::Retryable {
+                    reason: format!(
+                        "still failing at the deadline ({} retries): {}",
+                        attempt.saturating_sub(1),
+                        p.last_error
+                    ),
+                });
             }
         }
         outcomes
