@@ -2,6 +2,8 @@
 //! `csoc-forwarder serve`: the audit-records endpoint over HTTP ([`crate::serve`]).
 //!
 //! stdout gets one JSON summary line per file; human logs go to stderr.
+//! `csoc-forwarder rules check|test`: tooling for Sigma rule authors ([`rules`]).
+//!
 //! Exit codes: 0 every record handled (dead-lettered counts as handled); 2 usage error,
 //! unreadable file or an input that is not an event; 3 some records are left for retry.
 
@@ -9,6 +11,8 @@ use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+
+pub mod rules;
 
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
@@ -45,6 +49,9 @@ pub enum Command {
     /// Serve the audit-records endpoint (POST /{node-name}) over plain HTTP on the same
     /// handler and sinks as `process`.
     Serve(ServeArgs),
+    /// Check Sigma alert rules, or test them on event files.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
 }
 
 /// What `process` and `serve` share: where the local sinks write and the deployment.
@@ -59,17 +66,23 @@ pub struct SinkArgs {
     /// Slow-response alert threshold in seconds [env: THRESHOLD]
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub threshold: Option<String>,
+    /// Sigma rules replacing the built-in ones: a file, or a directory searched
+    /// recursively for .yml/.yaml [env: ALERT_RULES]
+    #[arg(long, value_name = "PATH")]
+    pub rules: Option<PathBuf>,
 }
 
 impl SinkArgs {
     /// The configuration: flags over the environment, validated the same way.
     pub fn config(&self) -> Result<Config, ConfigError> {
         let out = self.out.as_ref().map(|p| p.display().to_string());
+        let rules = self.rules.as_ref().map(|p| p.display().to_string());
         Config::from_lookup(|name| {
             let flag = match name {
                 config::OUT_DIR => out.clone(),
                 config::COMMON_NAME => self.common_name.clone(),
                 config::THRESHOLD => self.threshold.clone(),
+                config::ALERT_RULES => rules.clone(),
                 _ => None,
             };
             flag.or_else(|| std::env::var(name).ok())

@@ -44,6 +44,7 @@ pub const SLACK_WEBHOOK_SECRET_ARN: &str = "SLACK_WEBHOOK_SECRET_ARN";
 pub const SLACK_WEBHOOK_URL: &str = "SLACK_WEBHOOK_URL";
 pub const DASHBOARDS_URL: &str = "DASHBOARDS_URL";
 pub const ALERT_RULES: &str = "ALERT_RULES";
+pub const SUPPRESSION_TABLE: &str = "SUPPRESSION_TABLE";
 
 /// Default `SLOW_LOG_STREAMS`.
 pub const DEFAULT_SLOW_LOG_STREAMS: &str = "revproxy,sheepdog,peregrine";
@@ -202,8 +203,14 @@ pub const ENV_VARS: &[EnvVar] = &[
     EnvVar {
         name: ALERT_RULES,
         default: None,
-        doc: "CloudTrail alert rules replacing the defaults: inline JSON, or the path of a JSON file (format in \"Slack alerts\"). Validated at start.",
+        doc: "Sigma rules replacing the built-in ones: a rule file, or a directory searched recursively for `.yml`/`.yaml` (see \"Slack alerts\"). A rule that cannot be used stops the start.",
         lambda: false,
+    },
+    EnvVar {
+        name: SUPPRESSION_TABLE,
+        default: None,
+        doc: "DynamoDB table where alert fingerprints are claimed, so the commons' invocations post an alert once per window; unset, suppression is per run.",
+        lambda: true,
     },
 ];
 
@@ -256,8 +263,11 @@ pub struct Config {
     pub slack_webhook_url: Option<crate::sinks::slack::WebhookUrl>,
     /// Without a trailing `/`.
     pub dashboards_url: Option<String>,
-    /// The alert rules from `ALERT_RULES`, validated; `None` means the defaults.
-    pub alert_rules: Option<crate::alerts::rules::RuleSet>,
+    /// Where the Sigma rules are (`ALERT_RULES`); `None` means the built-in rules.
+    /// Loaded (and refused) when alerting is built, not here.
+    pub alert_rules: Option<Vec<PathBuf>>,
+    /// The DynamoDB suppression table; `None`: suppression per run.
+    pub suppression_table: Option<String>,
 }
 
 impl Config {
@@ -349,7 +359,8 @@ impl Config {
             dashboards_url: get(DASHBOARDS_URL)
                 .map(|v| parse_http_url(DASHBOARDS_URL, &v))
                 .transpose()?,
-            alert_rules: get(ALERT_RULES).map(|v| read_rules(&v)).transpose()?,
+            alert_rules: get(ALERT_RULES).map(|v| vec![PathBuf::from(v.trim())]),
+            suppression_table: get(SUPPRESSION_TABLE).map(|v| v.trim().to_owned()),
         };
         config.validate()?;
         Ok(config)
@@ -394,6 +405,17 @@ impl Config {
                 }),
             "1 to 255 characters: letters, digits, `.`, `-`, `_`, `/`, `#`, `:` and spaces",
         )?;
+        if let Some(table) = &self.suppression_table {
+            check(
+                SUPPRESSION_TABLE,
+                table,
+                (3..=255).contains(&table.len())
+                    && table
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')),
+                "a DynamoDB table name: 3 to 255 characters, letters, digits, `_`, `-` and `.`",
+            )?;
+        }
         if let Some(t) = self.threshold {
             check(
                 THRESHOLD,
@@ -446,27 +468,6 @@ fn parse_http_url(name: &'static str, v: &str) -> Result<String, ConfigError> {
         && !v.contains(char::is_whitespace);
     check(name, v, ok, "an http:// or https:// URL")?;
     Ok(v.trim_end_matches('/').to_owned())
-}
-
-/// `ALERT_RULES`: inline JSON (starts with `{`) or a file path; validated here.
-fn read_rules(v: &str) -> Result<crate::alerts::rules::RuleSet, ConfigError> {
-    let v = v.trim();
-    let invalid = |value: &str, reason: String| ConfigError::Invalid {
-        name: ALERT_RULES,
-        value: value.to_owned(),
-        reason,
-    };
-    let text = if v.starts_with('{') {
-        v.to_owned()
-    } else {
-        std::fs::read_to_string(v).map_err(|e| invalid(v, format!("cannot read the file: {e}")))?
-    };
-    let shown = if v.starts_with('{') {
-        "<inline JSON>"
-    } else {
-        v
-    };
-    crate::alerts::rules::RuleSet::parse(&text).map_err(|e| invalid(shown, e.to_string()))
 }
 
 fn parse_bytes(v: &str) -> Result<usize, ConfigError> {

@@ -73,6 +73,7 @@ fn main() -> ExitCode {
     let sinks = match &cli.command {
         Command::Process(args) => &args.sinks,
         Command::Serve(args) => &args.sinks,
+        Command::Rules(cmd) => return cli::rules::run(cmd),
     };
     let config = match sinks.config() {
         Ok(config) => config,
@@ -91,5 +92,6 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Process(args) => runtime.block_on(cli::process(args, &config, &pipeline)),
         Command::Serve(args) => runtime.block_on(cli::serve(args, pipeline)),
+        Command::Rules(cmd) => cli::rules::run(cmd),
     }
 }

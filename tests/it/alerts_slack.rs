@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use csoc_forwarder::alerts::Alerter;
-use csoc_forwarder::alerts::rules::RuleSet;
+use csoc_forwarder::alerts::sigma::RuleSet;
 use csoc_forwarder::alerts::slow::SlowCheck;
 use csoc_forwarder::sinks::slack::{self, SlackWebhook, WebhookUrl};
 use csoc_forwarder::sinks::{AlertSink, Deadline, local};
@@ -192,7 +192,7 @@ fn alerting_pipeline(hook: &FakeWebhook) -> (csoc_forwarder::handler::Pipeline, 
                 threshold: 1.0,
                 streams: vec!["revproxy".into()],
             }),
-            RuleSet::default(),
+            RuleSet::builtin(),
             None,
         ))
         .with_alert_sink(Box::new(sink(

@@ -18,5 +18,8 @@ mod opensearch_cluster;
 mod opensearch_faults;
 mod packaging;
 mod pipeline;
+mod rules_cli;
 mod serve;
+mod sigma;
+mod suppression;
 mod terraform_contract;

@@ -34,6 +34,7 @@ locals {
     SLACK_WEBHOOK_SECRET_ARN = aws_secretsmanager_secret.slack_webhook.arn
     DASHBOARDS_URL           = var.dashboards_url != null ? var.dashboards_url : "${local.opensearch_url}/_dashboards"
     SLOW_LOG_STREAMS         = join(",", var.slow_log_streams)
+    SUPPRESSION_TABLE        = var.enable_alert_suppression ? aws_dynamodb_table.suppression[0].name : ""
   }
   lambda_env_later_enabled = [
     "OPENSEARCH_URL",
@@ -42,6 +43,7 @@ locals {
     "SLOW_LOG_STREAMS",
     "SLACK_WEBHOOK_SECRET_ARN",
     "DASHBOARDS_URL",
+    "SUPPRESSION_TABLE",
   ]
 
   # The forwarder's environment: the names above with their values.
@@ -50,7 +52,7 @@ locals {
   # The audit-records endpoint (audit_endpoint.tf) runs the same binary with the forwarder's
   # environment minus the names only the slow-response and Slack alerts read: a name added
   # above reaches both functions unless it is listed here.
-  audit_env_excluded = ["THRESHOLD", "SLOW_LOG_STREAMS", "SLACK_WEBHOOK_SECRET_ARN", "DASHBOARDS_URL"]
+  audit_env_excluded = ["THRESHOLD", "SLOW_LOG_STREAMS", "SLACK_WEBHOOK_SECRET_ARN", "DASHBOARDS_URL", "SUPPRESSION_TABLE"]
   audit_env          = { for name, value in local.forwarder_env : name => value if !contains(local.audit_env_excluded, name) }
 }
 
@@ -100,5 +102,6 @@ resource "aws_lambda_function" "this" {
   depends_on = [
     aws_cloudwatch_log_group.lambda,
     aws_iam_role_policy.lambda,
+    aws_iam_role_policy.suppression,
   ]
 }

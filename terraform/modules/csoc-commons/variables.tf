@@ -456,3 +456,13 @@ variable "audit_timeout" {
     error_message = "audit_timeout must be a whole number of seconds between 1 and 900."
   }
 }
+
+################################################################################
+# Alert suppression (suppression.tf)
+################################################################################
+
+variable "enable_alert_suppression" {
+  description = "Create the DynamoDB table where the forwarder's invocations claim alert fingerprints, so an alert posts once per window (30 minutes, or the rule's suppression_window) across invocations. Off: suppression is per invocation."
+  type        = bool
+  default     = true
+}
