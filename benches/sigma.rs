@@ -31,11 +31,31 @@ impl Rng {
     }
 }
 
-const SOURCES: &[&str] = &["ec2", "iam", "s3", "kms", "sts", "cloudtrail", "lambda", "logs"];
+const SOURCES: &[&str] = &[
+    "ec2",
+    "iam",
+    "s3",
+    "kms",
+    "sts",
+    "cloudtrail",
+    "lambda",
+    "logs",
+];
 const NAMES: &[&str] = &[
-    "DescribeInstances", "RunInstances", "TerminateInstances", "AuthorizeSecurityGroupIngress",
-    "CreateAccessKey", "AttachRolePolicy", "GetObject", "PutBucketPolicy", "AssumeRole",
-    "Decrypt", "ScheduleKeyDeletion", "ListBuckets", "PutLogEvents", "StopLogging",
+    "DescribeInstances",
+    "RunInstances",
+    "TerminateInstances",
+    "AuthorizeSecurityGroupIngress",
+    "CreateAccessKey",
+    "AttachRolePolicy",
+    "GetObject",
+    "PutBucketPolicy",
+    "AssumeRole",
+    "Decrypt",
+    "ScheduleKeyDeletion",
+    "ListBuckets",
+    "PutLogEvents",
+    "StopLogging",
 ];
 
 fn event(rng: &mut Rng, n: usize) -> Value {
@@ -95,7 +115,10 @@ fn cpu_seconds() -> f64 {
     // SAFETY: getrusage writes into the struct it is given.
     let mut u: libc::rusage = unsafe { std::mem::zeroed() };
     unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) };
-    u.ru_utime.tv_sec as f64 + u.ru_utime.tv_usec as f64 / 1e6 + u.ru_stime.tv_sec as f64 + u.ru_stime.tv_usec as f64 / 1e6
+    u.ru_utime.tv_sec as f64
+        + u.ru_utime.tv_usec as f64 / 1e6
+        + u.ru_stime.tv_sec as f64
+        + u.ru_stime.tv_usec as f64 / 1e6
 }
 
 fn rate(label: &str, events: usize, mut f: impl FnMut() -> usize) {
@@ -112,13 +135,17 @@ fn rate(label: &str, events: usize, mut f: impl FnMut() -> usize) {
         rates.push(n as f64 / (cpu_seconds() - c0).max(1e-9));
     }
     rates.sort_by(f64::total_cmp);
-    println!("{label}: {:.0} events per CPU-second (median of 5; {found} matches a pass)", rates[2]);
+    println!(
+        "{label}: {:.0} events per CPU-second (median of 5; {found} matches a pass)",
+        rates[2]
+    );
 }
 
 fn main() {
     let mut set = RuleSet::builtin();
     let builtin = set.rules.len() + set.correlations.len();
-    let extra = RuleSet::from_yaml("generated.yml", &generated_rules(RULES - builtin)).expect("generated rules load");
+    let extra = RuleSet::from_yaml("generated.yml", &generated_rules(RULES - builtin))
+        .expect("generated rules load");
     set.rules.extend(extra.rules);
     assert_eq!(set.rules.len() + set.correlations.len(), RULES);
     let mut rng = Rng(42);
@@ -132,7 +159,11 @@ fn main() {
     let log_events: Vec<LogEvent<'_>> = messages
         .iter()
         .enumerate()
-        .map(|(i, m)| LogEvent { id: format!("{i:056}").into(), timestamp: 1_764_410_400_000, message: m.as_str().into() })
+        .map(|(i, m)| LogEvent {
+            id: format!("{i:056}").into(),
+            timestamp: 1_764_410_400_000,
+            message: m.as_str().into(),
+        })
         .collect();
     let env = Envelope {
         message_type: "DATA_MESSAGE".into(),
@@ -143,7 +174,13 @@ fn main() {
         log_events,
     };
     let builder = DocumentBuilder::new("bench", "csoc-logs", Limits::default());
-    let docs: Vec<Document> = env.log_events.iter().map(|e| builder.build(&env, e).expect("doc")).collect();
+    let docs: Vec<Document> = env
+        .log_events
+        .iter()
+        .map(|e| builder.build(&env, e).expect("doc"))
+        .collect();
     let alerter = Alerter::new(None, set, None);
-    rate("alert path on documents (Alerter::alerts)", EVENTS, || alerter.alerts(&docs).len());
+    rate("alert path on documents (Alerter::alerts)", EVENTS, || {
+        alerter.alerts(&docs).len()
+    });
 }

@@ -166,7 +166,10 @@ impl Alerter {
                         "_{n} more matching events were suppressed since the last message (window {})._",
                         window_text(alert.window)
                     ));
-                    alert.message.fallback.push_str(&format!(" ({n} more suppressed)"));
+                    alert
+                        .message
+                        .fallback
+                        .push_str(&format!(" ({n} more suppressed)"));
                     kept.push(alert);
                 }
                 Ok(Claim::Suppressed) => suppressed += 1,
@@ -285,7 +288,10 @@ impl Alerter {
         alerts.sort_by_key(|a| std::cmp::Reverse(a.level));
         let threshold = self.slow.as_ref().map_or(0.0, |s| s.threshold);
         for (env, reqs) in slow {
-            let label = format!("slow-check commons {} log group {}", env.commons, env.log_group);
+            let label = format!(
+                "slow-check commons {} log group {}",
+                env.commons, env.log_group
+            );
             let matches = reqs.len() as u64;
             alerts.push(Alert {
                 fingerprint: fingerprint(&label),
@@ -455,7 +461,11 @@ impl Alerter {
                     if groups.is_empty() {
                         format!("{} events in one batch", seen.len())
                     } else {
-                        format!("{} events in one batch ({})", seen.len(), code(&groups.join(" ")))
+                        format!(
+                            "{} events in one batch ({})",
+                            seen.len(),
+                            code(&groups.join(" "))
+                        )
                     },
                 ),
                 ("Who".to_owned(), top(who)),

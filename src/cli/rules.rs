@@ -153,7 +153,11 @@ pub fn cloudtrail_events(bytes: &[u8]) -> Result<Vec<Value>, String> {
         Ok(v) => collect(v, &mut out)?,
         Err(whole) => {
             let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_owned())?;
-            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            for (i, line) in text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+            {
                 let v = serde_json::from_str(line).map_err(|e| {
                     format!("not JSON ({whole}), nor JSON lines (line {}: {e})", i + 1)
                 })?;
@@ -177,7 +181,11 @@ fn collect(v: Value, out: &mut Vec<Value>) -> Result<(), String> {
         Value::Object(mut obj) => {
             if let Some(Value::Array(records)) = obj.remove("Records") {
                 for r in records {
-                    match r.get("kinesis").and_then(|k| k.get("data")).and_then(Value::as_str) {
+                    match r
+                        .get("kinesis")
+                        .and_then(|k| k.get("data"))
+                        .and_then(Value::as_str)
+                    {
                         Some(data) => {
                             let mut decoder = Decoder::new(DEFAULT_MAX_DECOMPRESSED_BYTES);
                             let env = decoder.decode(data).map_err(|e| e.to_string())?;

@@ -429,8 +429,13 @@ fn alert_rules_that_cannot_be_used_stop_the_start_naming_the_file() {
         );
     }
     let config = config_from(&[("ALERT_RULES", "/nonexistent/rules.yml")]).expect("config");
-    let err = Alerter::from_config(&config).expect_err("missing").to_string();
-    assert!(err.contains("/nonexistent/rules.yml") && err.contains("cannot read"), "{err}");
+    let err = Alerter::from_config(&config)
+        .expect_err("missing")
+        .to_string();
+    assert!(
+        err.contains("/nonexistent/rules.yml") && err.contains("cannot read"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -461,7 +466,10 @@ fn dashboards_links_point_at_the_document() {
             1,
         )],
     );
-    let text = Alerter::from_config(&config).expect("rules").evaluate(&docs)[0].to_string();
+    let text = Alerter::from_config(&config)
+        .expect("rules")
+        .evaluate(&docs)[0]
+        .to_string();
     assert!(
         text.contains(&format!(
             "<https://search.example.org/_dashboards/app/discover#/?_g=(time:(from:'2018-03-07T14:42:28.130Z',to:'2018-03-09T14:42:28.130Z'))&_a=(query:(language:kuery,query:'_id:%22{}%22'))|{}>",

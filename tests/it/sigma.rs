@@ -159,7 +159,9 @@ fn base64_base64offset_and_windash() {
     // "curl http://evil.example" in base64, as RunInstances user data carries it.
     let user_data = |s: &str| {
         use base64::Engine as _;
-        with(json!({"requestParameters": {"userData": base64::engine::general_purpose::STANDARD.encode(s)}}))
+        with(
+            json!({"requestParameters": {"userData": base64::engine::general_purpose::STANDARD.encode(s)}}),
+        )
     };
     check(
         "  sel:\n    requestParameters.userData|base64: 'curl http://evil.example'\n  condition: sel",
@@ -180,7 +182,9 @@ fn base64_base64offset_and_windash() {
             with(json!({"requestParameters": {"commands": ["powershell /enc AAAA"]}})),
             with(json!({"requestParameters": {"commands": ["powershell \u{2013}enc AAAA"]}})),
         ],
-        &[with(json!({"requestParameters": {"commands": ["powershell enc AAAA"]}}))],
+        &[with(
+            json!({"requestParameters": {"commands": ["powershell enc AAAA"]}}),
+        )],
     );
 }
 
@@ -227,7 +231,9 @@ fn nested_fields_and_arrays_element_by_element() {
     check(
         "  sel:\n    userIdentity.type: IAMUser\n    requestParameters.ipPermissions.items.ipRanges.items.cidrIp: 0.0.0.0/0\n    responseElements.securityGroupRuleSet.items.groupId: sg-0a1b2c3d4e5f67890\n  condition: sel",
         &[base()],
-        &[with(json!({"requestParameters": {"ipPermissions": {"items": [{"ipRanges": {"items": [{"cidrIp": "10.0.0.0/8"}]}}]}}}))],
+        &[with(
+            json!({"requestParameters": {"ipPermissions": {"items": [{"ipRanges": {"items": [{"cidrIp": "10.0.0.0/8"}]}}]}}}),
+        )],
     );
     // Numbers and booleans match as text.
     check(
@@ -242,10 +248,28 @@ fn conditions_not_of_and_parentheses() {
     let sel = "  selection_ec2:\n    eventSource: ec2.amazonaws.com\n  selection_world:\n    requestParameters.ipPermissions.items.ipRanges.items.cidrIp: 0.0.0.0/0\n  filter_alice:\n    userIdentity.userName: alice\n";
     let bob = with(json!({"userIdentity": {"type": "IAMUser", "userName": "bob"}}));
     let iam = with(json!({"eventSource": "iam.amazonaws.com", "requestParameters": {}}));
-    check(&format!("{sel}  condition: all of selection_* and not filter_alice"), &[bob.clone()], &[base(), iam.clone()]);
-    check(&format!("{sel}  condition: 1 of selection_*"), &[base(), bob.clone()], &[iam.clone()]);
-    check(&format!("{sel}  condition: all of them"), &[base()], &[bob.clone()]);
-    check(&format!("{sel}  condition: 1 of them"), &[iam.clone()], &[with(json!({"eventSource": "s3.amazonaws.com", "requestParameters": {}, "userIdentity": {}}))]);
+    check(
+        &format!("{sel}  condition: all of selection_* and not filter_alice"),
+        std::slice::from_ref(&bob),
+        &[base(), iam.clone()],
+    );
+    check(
+        &format!("{sel}  condition: 1 of selection_*"),
+        &[base(), bob.clone()],
+        std::slice::from_ref(&iam),
+    );
+    check(
+        &format!("{sel}  condition: all of them"),
+        &[base()],
+        std::slice::from_ref(&bob),
+    );
+    check(
+        &format!("{sel}  condition: 1 of them"),
+        std::slice::from_ref(&iam),
+        &[with(
+            json!({"eventSource": "s3.amazonaws.com", "requestParameters": {}, "userIdentity": {}}),
+        )],
+    );
     check(
         &format!("{sel}  condition: selection_ec2 and (filter_alice or not selection_world)"),
         &[base()],
@@ -257,23 +281,47 @@ fn conditions_not_of_and_parentheses() {
 fn keywords_search_every_value() {
     check(
         "  keywords:\n    - 'sg-0a1b2c3d4e5f67890'\n    - '*evil*'\n  condition: keywords",
-        &[base(), with(json!({"eventName": "x", "requestParameters": {"note": "an EVIL plan"}, "responseElements": {}}))],
-        &[with(json!({"requestParameters": {}, "responseElements": {}}))],
+        &[
+            base(),
+            with(
+                json!({"eventName": "x", "requestParameters": {"note": "an EVIL plan"}, "responseElements": {}}),
+            ),
+        ],
+        &[with(
+            json!({"requestParameters": {}, "responseElements": {}}),
+        )],
     );
 }
 
 #[test]
 fn other_log_sources_load_but_do_not_apply_and_statuses_are_honoured() {
     let dir = tempfile::TempDir::new().expect("tempdir");
-    let detection = "detection:\n  sel:\n    eventName: AuthorizeSecurityGroupIngress\n  condition: sel\n";
+    let detection =
+        "detection:\n  sel:\n    eventName: AuthorizeSecurityGroupIngress\n  condition: sel\n";
     std::fs::create_dir(dir.path().join("nested")).expect("mkdir");
     std::fs::write(dir.path().join("windows.yml"), format!("title: W\nid: w\nlogsource:\n  product: windows\n  category: process_creation\n{detection}")).expect("write");
-    std::fs::write(dir.path().join("nested/any.yaml"), format!("title: A\nid: a\nlogsource:\n  category: something\n{detection}")).expect("write");
-    std::fs::write(dir.path().join("nested/plain.yml"), format!("title: P\nid: p\nlogsource: {{}}\n{detection}")).expect("write");
-    std::fs::write(dir.path().join("old.yml"), format!("title: D\nid: d\nstatus: deprecated\nlogsource: {{product: aws}}\n{detection}")).expect("write");
+    std::fs::write(
+        dir.path().join("nested/any.yaml"),
+        format!("title: A\nid: a\nlogsource:\n  category: something\n{detection}"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("nested/plain.yml"),
+        format!("title: P\nid: p\nlogsource: {{}}\n{detection}"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("old.yml"),
+        format!("title: D\nid: d\nstatus: deprecated\nlogsource: {{product: aws}}\n{detection}"),
+    )
+    .expect("write");
     std::fs::write(dir.path().join("notes.txt"), "not a rule").expect("write");
     let loaded = load_paths(&[dir.path().to_owned()]);
-    let status: Vec<(String, Status)> = loaded.entries.iter().map(|e| (e.id.clone(), e.status)).collect();
+    let status: Vec<(String, Status)> = loaded
+        .entries
+        .iter()
+        .map(|e| (e.id.clone(), e.status))
+        .collect();
     assert_eq!(
         status,
         [
@@ -284,7 +332,10 @@ fn other_log_sources_load_but_do_not_apply_and_statuses_are_honoured() {
         ]
     );
     let set = loaded.into_result().expect("loads");
-    let fired: Vec<&str> = set.matching(&base()).map(|i| set.rules[i].meta.key()).collect();
+    let fired: Vec<&str> = set
+        .matching(&base())
+        .map(|i| set.rules[i].meta.key())
+        .collect();
     assert_eq!(fired, ["p"]);
 }
 
@@ -292,38 +343,71 @@ fn other_log_sources_load_but_do_not_apply_and_statuses_are_honoured() {
 fn correlations_count_per_group_over_one_invocation() {
     let text = "title: Base\nname: base\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    eventName: ConsoleLogin\n  condition: sel\n---\ntitle: Many sign-ins\nid: many\ncorrelation:\n  type: event_count\n  rules: [base]\n  group-by: [sourceIPAddress]\n  timespan: 10m\n  condition:\n    gt: 2\nlevel: high\n";
     let set = RuleSet::from_yaml("corr.yml", text).expect("loads");
-    assert!(!set.rules[0].generate, "the base rule only feeds the correlation");
+    assert!(
+        !set.rules[0].generate,
+        "the base rule only feeds the correlation"
+    );
     assert_eq!(set.correlations[0].min_count, 3);
     let login = |ip: &str| with(json!({"eventName": "ConsoleLogin", "sourceIPAddress": ip}));
-    let events = [login("1.1.1.1"), login("1.1.1.1"), login("2.2.2.2"), login("1.1.1.1"), base()];
+    let events = [
+        login("1.1.1.1"),
+        login("1.1.1.1"),
+        login("2.2.2.2"),
+        login("1.1.1.1"),
+        base(),
+    ];
     let lines = csoc_forwarder::cli::rules::test_lines(&set, "f", &events);
     let fires: Vec<(Value, Value, Value)> = lines
         .iter()
         .filter(|l| l.get("correlation").is_some())
-        .map(|l| (l["group"]["sourceIPAddress"].clone(), l["count"].clone(), l["fires"].clone()))
+        .map(|l| {
+            (
+                l["group"]["sourceIPAddress"].clone(),
+                l["count"].clone(),
+                l["fires"].clone(),
+            )
+        })
         .collect();
     assert_eq!(
         fires,
-        [(json!("1.1.1.1"), json!(3), json!(true)), (json!("2.2.2.2"), json!(1), json!(false))]
+        [
+            (json!("1.1.1.1"), json!(3), json!(true)),
+            (json!("2.2.2.2"), json!(1), json!(false))
+        ]
     );
     // Refusals: an unknown rule, an unsupported type or condition.
     for (bad, why) in [
-        ("rules: [nope]\n  timespan: 1m\n  condition: {gte: 2}", "not loaded"),
-        ("rules: [base]\n  timespan: 1m\n  condition: {lte: 2}", "only `gte` and `gt`"),
+        (
+            "rules: [nope]\n  timespan: 1m\n  condition: {gte: 2}",
+            "not loaded",
+        ),
+        (
+            "rules: [base]\n  timespan: 1m\n  condition: {lte: 2}",
+            "only `gte` and `gt`",
+        ),
     ] {
-        let t = format!("title: B\nname: base\nlogsource: {{product: aws}}\ndetection:\n  sel:\n    eventName: x\n  condition: sel\n---\ntitle: C\nid: c\ncorrelation:\n  type: event_count\n  {bad}\n");
+        let t = format!(
+            "title: B\nname: base\nlogsource: {{product: aws}}\ndetection:\n  sel:\n    eventName: x\n  condition: sel\n---\ntitle: C\nid: c\ncorrelation:\n  type: event_count\n  {bad}\n"
+        );
         let err = RuleSet::from_yaml("c.yml", &t).expect_err(bad).to_string();
         assert!(err.contains("c.yml") && err.contains(why), "{err}");
     }
     let t = "title: C\nid: c\ncorrelation:\n  type: temporal\n  rules: [x]\n  timespan: 1m\n";
-    assert!(RuleSet::from_yaml("t.yml", t).expect_err("temporal").to_string().contains("not supported"));
+    assert!(
+        RuleSet::from_yaml("t.yml", t)
+            .expect_err("temporal")
+            .to_string()
+            .contains("not supported")
+    );
 }
 
 #[test]
 fn text_fields_of_the_index_are_matched_as_the_original_objects() {
     // requestParameters is stored as text in the document; the rule reaches inside.
     let docs = crate::common::fixture_documents("kinesis-cloudtrail.json");
-    let set = rule("  sel:\n    requestParameters.ipPermissions.items.ipRanges.items.cidrIp: 0.0.0.0/0\n  condition: sel");
+    let set = rule(
+        "  sel:\n    requestParameters.ipPermissions.items.ipRanges.items.cidrIp: 0.0.0.0/0\n  condition: sel",
+    );
     let payloads = Alerter::new(None, set, None).evaluate(&docs);
     assert_eq!(payloads.len(), 1);
     let text = payloads[0].to_string();

@@ -79,16 +79,40 @@ fn the_table_holds_a_fingerprint_for_its_window_and_counts_what_it_held_back() {
     let moto = Moto::start();
     rt().block_on(async {
         let store = table(&moto, "csoc-suppression-a").await;
-        assert_eq!(store.claim(&req(t0(), 1)).await.expect("claim"), Claim::Post { suppressed: 0 });
-        assert_eq!(store.claim(&req(minutes(1), 2)).await.expect("claim"), Claim::Suppressed);
-        assert_eq!(store.claim(&req(minutes(29), 3)).await.expect("claim"), Claim::Suppressed);
+        assert_eq!(
+            store.claim(&req(t0(), 1)).await.expect("claim"),
+            Claim::Post { suppressed: 0 }
+        );
+        assert_eq!(
+            store.claim(&req(minutes(1), 2)).await.expect("claim"),
+            Claim::Suppressed
+        );
+        assert_eq!(
+            store.claim(&req(minutes(29), 3)).await.expect("claim"),
+            Claim::Suppressed
+        );
         // The window is over: post, with the count; the count starts again.
-        assert_eq!(store.claim(&req(minutes(30), 1)).await.expect("claim"), Claim::Post { suppressed: 5 });
-        assert_eq!(store.claim(&req(minutes(31), 4)).await.expect("claim"), Claim::Suppressed);
-        assert_eq!(store.claim(&req(minutes(61), 1)).await.expect("claim"), Claim::Post { suppressed: 4 });
+        assert_eq!(
+            store.claim(&req(minutes(30), 1)).await.expect("claim"),
+            Claim::Post { suppressed: 5 }
+        );
+        assert_eq!(
+            store.claim(&req(minutes(31), 4)).await.expect("claim"),
+            Claim::Suppressed
+        );
+        assert_eq!(
+            store.claim(&req(minutes(61), 1)).await.expect("claim"),
+            Claim::Post { suppressed: 4 }
+        );
         // Another fingerprint is independent.
-        let other = ClaimRequest { fingerprint: "def456", ..req(minutes(62), 1) };
-        assert_eq!(store.claim(&other).await.expect("claim"), Claim::Post { suppressed: 0 });
+        let other = ClaimRequest {
+            fingerprint: "def456",
+            ..req(minutes(62), 1)
+        };
+        assert_eq!(
+            store.claim(&other).await.expect("claim"),
+            Claim::Post { suppressed: 0 }
+        );
     });
 }
 
@@ -104,7 +128,10 @@ fn of_concurrent_claims_on_one_fingerprint_exactly_one_wins() {
                 async move { store.claim(&req(now, 1)).await.expect("claim") }
             });
             let results = futures_join_all(claims).await;
-            let won = results.iter().filter(|c| matches!(c, Claim::Post { .. })).count();
+            let won = results
+                .iter()
+                .filter(|c| matches!(c, Claim::Post { .. }))
+                .count();
             assert_eq!(won, 1, "round {round}: {results:?}");
         }
     });
@@ -149,7 +176,8 @@ impl Recorder {
 
 /// One KMS key deletion, as a CloudTrail log stream document.
 fn batch() -> Vec<Document> {
-    let mut ev: Value = serde_json::from_slice(&fixture("eventbridge-kms-key-deletion.json")).expect("json");
+    let mut ev: Value =
+        serde_json::from_slice(&fixture("eventbridge-kms-key-deletion.json")).expect("json");
     let msg = serde_json::to_string(&ev["detail"].take()).expect("json");
     let env = envelope("ct", "s", &[msg.as_str()]);
     env.log_events
@@ -180,7 +208,12 @@ fn a_batch_replayed_three_times_posts_once_then_reports_what_was_suppressed() {
         let d = alerter.run_at(&docs, &sink, deadline, minutes(31)).await;
         assert_eq!((d.sent, d.suppressed), (1, 0));
         let text = sink.take()[0].to_string();
-        assert!(text.contains("2 more matching events were suppressed since the last message (window 30 min)"), "{text}");
+        assert!(
+            text.contains(
+                "2 more matching events were suppressed since the last message (window 30 min)"
+            ),
+            "{text}"
+        );
 
         // Two invocations at once (another instance, same table): exactly one posts.
         let other = Alerter::default().with_suppression(store);

@@ -238,16 +238,40 @@ mod tests {
 
     #[test]
     fn precedence_parentheses_and_of_forms() {
-        assert!(eval("selection and not filter_a", [true, false, false, false]));
-        assert!(!eval("selection and not filter_a", [true, false, true, false]));
-        assert!(eval("selection or selection_b and filter_a", [true, false, false, false]));
-        assert!(!eval("(selection or selection_b) and filter_a", [true, false, false, false]));
+        assert!(eval(
+            "selection and not filter_a",
+            [true, false, false, false]
+        ));
+        assert!(!eval(
+            "selection and not filter_a",
+            [true, false, true, false]
+        ));
+        assert!(eval(
+            "selection or selection_b and filter_a",
+            [true, false, false, false]
+        ));
+        assert!(!eval(
+            "(selection or selection_b) and filter_a",
+            [true, false, false, false]
+        ));
         assert!(eval("1 of selection*", [false, true, false, false]));
         assert!(!eval("all of selection*", [false, true, false, false]));
         assert!(eval("all of them", [true, true, true, false]));
         assert!(!eval("1 of them", [false, false, false, true]));
-        assert!(eval("NOT 1 of filter_* AND selection", [true, false, false, false]));
-        for bad in ["", "selection and", "(selection", "missing", "2 of them", "1 of x*", "selection | count() > 5", "selection)"] {
+        assert!(eval(
+            "NOT 1 of filter_* AND selection",
+            [true, false, false, false]
+        ));
+        for bad in [
+            "",
+            "selection and",
+            "(selection",
+            "missing",
+            "2 of them",
+            "1 of x*",
+            "selection | count() > 5",
+            "selection)",
+        ] {
             assert!(parse(bad, &names()).is_err(), "{bad}");
         }
     }

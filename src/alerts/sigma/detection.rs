@@ -109,7 +109,9 @@ impl Modifiers {
             match name.as_str() {
                 "contains" | "startswith" | "endswith" => {
                     if m.position != Position::Whole {
-                        return Err(format!("modifier `{raw}` conflicts with another position modifier"));
+                        return Err(format!(
+                            "modifier `{raw}` conflicts with another position modifier"
+                        ));
                     }
                     m.position = match name.as_str() {
                         "contains" => Position::Contains,
@@ -148,22 +150,38 @@ impl Modifiers {
                     });
                     kinds += 1;
                 }
-                "expand" => return Err("modifier `expand` (placeholders) is not supported".to_owned()),
+                "expand" => {
+                    return Err("modifier `expand` (placeholders) is not supported".to_owned());
+                }
                 "utf16" | "utf16le" | "utf16be" | "wide" => {
-                    return Err(format!("modifier `{raw}` is not supported (CloudTrail is UTF-8 JSON)"));
+                    return Err(format!(
+                        "modifier `{raw}` is not supported (CloudTrail is UTF-8 JSON)"
+                    ));
                 }
                 _ => return Err(format!("unknown modifier `{raw}`")),
             }
         }
         if kinds > 1 {
-            return Err("modifiers `re`, `cidr`, `exists` and `gt`/`gte`/`lt`/`lte` do not combine".to_owned());
+            return Err(
+                "modifiers `re`, `cidr`, `exists` and `gt`/`gte`/`lt`/`lte` do not combine"
+                    .to_owned(),
+            );
         }
         if m.base64 && m.base64offset {
             return Err("`base64` and `base64offset` do not combine".to_owned());
         }
         let special = m.re || m.cidr || m.exists || m.cmp.is_some();
-        if special && (m.base64 || m.base64offset || m.windash || m.fieldref || m.position != Position::Whole) {
-            return Err("modifiers `re`, `cidr`, `exists` and comparisons take no other value modifier".to_owned());
+        if special
+            && (m.base64
+                || m.base64offset
+                || m.windash
+                || m.fieldref
+                || m.position != Position::Whole)
+        {
+            return Err(
+                "modifiers `re`, `cidr`, `exists` and comparisons take no other value modifier"
+                    .to_owned(),
+            );
         }
         if m.fieldref && (m.base64 || m.base64offset || m.windash) {
             return Err("`fieldref` does not combine with value transformations".to_owned());
@@ -204,14 +222,18 @@ impl Detection {
                 continue;
             }
             if name == "timeframe" {
-                return Err("`timeframe` in a detection is not supported: write a correlation rule".to_owned());
+                return Err(
+                    "`timeframe` in a detection is not supported: write a correlation rule"
+                        .to_owned(),
+                );
             }
             let sel = Selection::compile(value).map_err(|e| format!("selection `{name}`: {e}"))?;
             names.push(name.clone());
             selections.push(sel);
         }
         let text = condition_text.ok_or("`detection` has no `condition`")?;
-        let condition = condition::parse(&text, &names).map_err(|e| format!("condition {text:?}: {e}"))?;
+        let condition =
+            condition::parse(&text, &names).map_err(|e| format!("condition {text:?}: {e}"))?;
         Ok(Self {
             names,
             selections,
@@ -235,8 +257,12 @@ impl Selection {
     fn compile(value: &Yaml) -> Result<Self, String> {
         match value {
             Yaml::Mapping(_) => Ok(Self::Any(vec![group(value)?])),
-            Yaml::Sequence(items) if !items.is_empty() && items.iter().all(|i| matches!(i, Yaml::Mapping(_))) => {
-                Ok(Self::Any(items.iter().map(group).collect::<Result<_, _>>()?))
+            Yaml::Sequence(items)
+                if !items.is_empty() && items.iter().all(|i| matches!(i, Yaml::Mapping(_))) =>
+            {
+                Ok(Self::Any(
+                    items.iter().map(group).collect::<Result<_, _>>()?,
+                ))
             }
             Yaml::Sequence(items) if !items.is_empty() && items.iter().all(is_scalar) => {
                 let mut sources = Vec::new();
@@ -249,7 +275,11 @@ impl Selection {
             }
             Yaml::String(_) | Yaml::Number(_) => {
                 let text = scalar_texts(value)?.remove(0);
-                Ok(Self::Keywords(build(&text_source(&text, Position::Whole, false))?))
+                Ok(Self::Keywords(build(&text_source(
+                    &text,
+                    Position::Whole,
+                    false,
+                ))?))
             }
             _ => Err("must be a map, a list of maps or a list of keywords".to_owned()),
         }
@@ -257,9 +287,7 @@ impl Selection {
 
     fn matches(&self, event: &Value) -> bool {
         match self {
-            Self::Any(groups) => groups
-                .iter()
-                .any(|g| g.iter().all(|t| t.matches(event))),
+            Self::Any(groups) => groups.iter().any(|g| g.iter().all(|t| t.matches(event))),
             Self::Keywords(re) => field::any_scalar(event, &mut |v| {
                 let mut buf = [0u8; 64];
                 field::text(v, &mut buf).is_some_and(|t| re.is_match(t))
@@ -310,16 +338,23 @@ impl FieldTest {
         let mods: Vec<&str> = parts.collect();
         let m = Modifiers::parse(&mods)?;
         let values: Vec<&Yaml> = match value {
-            Yaml::Sequence(items) if items.is_empty() => return Err("an empty list of values".to_owned()),
+            Yaml::Sequence(items) if items.is_empty() => {
+                return Err("an empty list of values".to_owned());
+            }
             Yaml::Sequence(items) => items.iter().collect(),
-            Yaml::Mapping(_) | Yaml::Tagged(_) => return Err("a value must be a scalar or a list of scalars".to_owned()),
+            Yaml::Mapping(_) | Yaml::Tagged(_) => {
+                return Err("a value must be a scalar or a list of scalars".to_owned());
+            }
             v => vec![v],
         };
         if m.exists {
             let [Yaml::Bool(b)] = values.as_slice() else {
                 return Err("`exists` takes `true` or `false`".to_owned());
             };
-            return Ok(Self { field, test: Test::Exists(*b) });
+            return Ok(Self {
+                field,
+                test: Test::Exists(*b),
+            });
         }
         let mut null = false;
         let mut tests = Vec::new();
@@ -390,7 +425,11 @@ impl FieldTest {
         }
         Ok(Self {
             field,
-            test: Test::Values { all: m.all, null, tests },
+            test: Test::Values {
+                all: m.all,
+                null,
+                tests,
+            },
         })
     }
 
@@ -422,7 +461,10 @@ impl ValueTest {
                 field::text(v, &mut buf).is_some_and(|t| re.is_match(t))
             }
             Self::Cidr(net) => match v {
-                Value::String(s) => s.trim().parse::<std::net::IpAddr>().is_ok_and(|ip| net.contains(&ip)),
+                Value::String(s) => s
+                    .trim()
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| net.contains(&ip)),
                 _ => false,
             },
             Self::Compare(cmp, n) => field::number(v).is_some_and(|x| match cmp {
@@ -431,18 +473,30 @@ impl ValueTest {
                 Cmp::Lt => x < *n,
                 Cmp::Lte => x <= *n,
             }),
-            Self::FieldRef { other, position, cased } => {
+            Self::FieldRef {
+                other,
+                position,
+                cased,
+            } => {
                 let mut buf = [0u8; 64];
                 let Some(mine) = field::text(v, &mut buf) else {
                     return false;
                 };
-                let mine = if *cased { mine.to_owned() } else { mine.to_lowercase() };
+                let mine = if *cased {
+                    mine.to_owned()
+                } else {
+                    mine.to_lowercase()
+                };
                 field::any_value(event, other, &mut |o| {
                     let mut buf = [0u8; 64];
                     let Some(theirs) = field::text(o, &mut buf) else {
                         return false;
                     };
-                    let theirs = if *cased { theirs.to_owned() } else { theirs.to_lowercase() };
+                    let theirs = if *cased {
+                        theirs.to_owned()
+                    } else {
+                        theirs.to_lowercase()
+                    };
                     match position {
                         Position::Whole => mine == theirs,
                         Position::Contains => mine.contains(&theirs),
@@ -457,14 +511,21 @@ impl ValueTest {
 
 /// The variants a value stands for after `windash`, `base64` and `base64offset`.
 fn transform(text: &str, m: &Modifiers) -> Vec<String> {
-    let mut variants = if m.windash { windash(text) } else { vec![text.to_owned()] };
+    let mut variants = if m.windash {
+        windash(text)
+    } else {
+        vec![text.to_owned()]
+    };
     if m.base64 {
         variants = variants
             .iter()
             .map(|v| base64::engine::general_purpose::STANDARD.encode(v.as_bytes()))
             .collect();
     } else if m.base64offset {
-        variants = variants.iter().flat_map(|v| base64_offsets(v.as_bytes())).collect();
+        variants = variants
+            .iter()
+            .flat_map(|v| base64_offsets(v.as_bytes()))
+            .collect();
     }
     variants
 }

@@ -31,16 +31,46 @@ use self::detection::Detection;
 
 /// The built-in rules, shipped in `rules/` and built into the binary.
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("rules/access-denied-burst.yml", include_str!("../../../rules/access-denied-burst.yml")),
-    ("rules/cloudtrail-tampering.yml", include_str!("../../../rules/cloudtrail-tampering.yml")),
-    ("rules/console-signin-failure.yml", include_str!("../../../rules/console-signin-failure.yml")),
-    ("rules/console-signin-without-mfa.yml", include_str!("../../../rules/console-signin-without-mfa.yml")),
-    ("rules/ec2-terminate-instances.yml", include_str!("../../../rules/ec2-terminate-instances.yml")),
-    ("rules/iam-change.yml", include_str!("../../../rules/iam-change.yml")),
-    ("rules/kms-key-deletion.yml", include_str!("../../../rules/kms-key-deletion.yml")),
-    ("rules/root-activity.yml", include_str!("../../../rules/root-activity.yml")),
-    ("rules/s3-bucket-access-change.yml", include_str!("../../../rules/s3-bucket-access-change.yml")),
-    ("rules/security-group-open-to-world.yml", include_str!("../../../rules/security-group-open-to-world.yml")),
+    (
+        "rules/access-denied-burst.yml",
+        include_str!("../../../rules/access-denied-burst.yml"),
+    ),
+    (
+        "rules/cloudtrail-tampering.yml",
+        include_str!("../../../rules/cloudtrail-tampering.yml"),
+    ),
+    (
+        "rules/console-signin-failure.yml",
+        include_str!("../../../rules/console-signin-failure.yml"),
+    ),
+    (
+        "rules/console-signin-without-mfa.yml",
+        include_str!("../../../rules/console-signin-without-mfa.yml"),
+    ),
+    (
+        "rules/ec2-terminate-instances.yml",
+        include_str!("../../../rules/ec2-terminate-instances.yml"),
+    ),
+    (
+        "rules/iam-change.yml",
+        include_str!("../../../rules/iam-change.yml"),
+    ),
+    (
+        "rules/kms-key-deletion.yml",
+        include_str!("../../../rules/kms-key-deletion.yml"),
+    ),
+    (
+        "rules/root-activity.yml",
+        include_str!("../../../rules/root-activity.yml"),
+    ),
+    (
+        "rules/s3-bucket-access-change.yml",
+        include_str!("../../../rules/s3-bucket-access-change.yml"),
+    ),
+    (
+        "rules/security-group-open-to-world.yml",
+        include_str!("../../../rules/security-group-open-to-world.yml"),
+    ),
 ];
 
 /// A rule that cannot be used: the file and why.
@@ -174,7 +204,11 @@ pub struct Loaded {
 impl Loaded {
     /// The set, or the first refusal.
     pub fn into_result(self) -> Result<RuleSet, LoadError> {
-        match self.entries.into_iter().find(|e| e.status == Status::Refused) {
+        match self
+            .entries
+            .into_iter()
+            .find(|e| e.status == Status::Refused)
+        {
             Some(e) => Err(LoadError {
                 file: e.file,
                 reason: if e.id.is_empty() {
@@ -191,20 +225,28 @@ impl Loaded {
 impl RuleSet {
     /// The built-in rules.
     pub fn builtin() -> Self {
-        load_texts(BUILTIN.iter().map(|(f, t)| ((*f).to_owned(), Ok((*t).to_owned()))))
-            .into_result()
-            .unwrap_or_else(|e| {
-                // Tested: the built-in rules all load.
-                tracing::error!(error = %e, "a built-in rule does not load");
-                Self::default()
-            })
+        load_texts(
+            BUILTIN
+                .iter()
+                .map(|(f, t)| ((*f).to_owned(), Ok((*t).to_owned()))),
+        )
+        .into_result()
+        .unwrap_or_else(|e| {
+            // Tested: the built-in rules all load.
+            tracing::error!(error = %e, "a built-in rule does not load");
+            Self::default()
+        })
     }
 
     /// The rules of `paths` (files, or directories searched recursively for `.yml` and
     /// `.yaml`), or the first that cannot be used.
     pub fn from_paths(paths: &[PathBuf]) -> Result<Self, LoadError> {
         let loaded = load_paths(paths);
-        for e in loaded.entries.iter().filter(|e| e.status == Status::Skipped) {
+        for e in loaded
+            .entries
+            .iter()
+            .filter(|e| e.status == Status::Skipped)
+        {
             tracing::info!(file = %e.file, id = %e.id, reason = %e.reason, "alert rule skipped");
         }
         if loaded.entries.is_empty() {
@@ -372,11 +414,18 @@ fn load_texts(files: impl Iterator<Item = (String, Result<String, String>)>) -> 
                 entries.push(entry(Status::Skipped, format!("status: {status}")));
                 continue;
             }
-            let key = header.name.clone().filter(|n| !n.is_empty()).or(header.id.clone());
+            let key = header
+                .name
+                .clone()
+                .filter(|n| !n.is_empty())
+                .or(header.id.clone());
             if let Some(k) = &key
                 && !seen.insert(k.clone())
             {
-                entries.push(entry(Status::Refused, format!("id or name {k:?} is used twice")));
+                entries.push(entry(
+                    Status::Refused,
+                    format!("id or name {k:?} is used twice"),
+                ));
                 continue;
             }
             match parse_doc(&file, header) {
@@ -445,7 +494,9 @@ fn resolve(set: &RuleSet, raw: &RawCorrelation) -> Result<(Vec<usize>, usize), S
         return Err("correlation `condition` must be one of `gte: N` or `gt: N`".to_owned());
     }
     let (op, n) = cond.iter().next().ok_or("empty condition")?;
-    let n = n.as_u64().ok_or("correlation `condition` needs a whole number")?;
+    let n = n
+        .as_u64()
+        .ok_or("correlation `condition` needs a whole number")?;
     let n = usize::try_from(n).map_err(|_| "correlation count too large".to_owned())?;
     let min = match op.as_str() {
         Some("gte") => n,
@@ -462,7 +513,11 @@ fn parse_doc(file: &str, h: Header) -> Result<Parsed, String> {
     if h.action.is_some() {
         return Err("rule collections (`action: global`) are not supported".to_owned());
     }
-    let title = h.title.clone().filter(|t| !t.trim().is_empty()).ok_or("`title` is missing")?;
+    let title = h
+        .title
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .ok_or("`title` is missing")?;
     let level = match &h.level {
         None => Level::Medium,
         Some(l) => Level::parse(l).ok_or_else(|| format!("`level: {l}` is not a Sigma level"))?,
@@ -493,7 +548,10 @@ fn parse_doc(file: &str, h: Header) -> Result<Parsed, String> {
     };
     if let Some(c) = h.correlation {
         if c.kind != "event_count" {
-            return Err(format!("correlation type `{}` is not supported (only `event_count`)", c.kind));
+            return Err(format!(
+                "correlation type `{}` is not supported (only `event_count`)",
+                c.kind
+            ));
         }
         if c.timespan.is_none() {
             return Err("correlation needs a `timespan`".to_owned());
@@ -502,8 +560,11 @@ fn parse_doc(file: &str, h: Header) -> Result<Parsed, String> {
     }
     let detection = h.detection.as_ref().ok_or("`detection` is missing")?;
     let logsource = h.logsource.ok_or("`logsource` is missing")?;
-    let is = |v: &Option<String>, want: &str| v.as_deref().is_none_or(|s| s.eq_ignore_ascii_case(want));
-    let cloudtrail = logsource.category.is_none() && is(&logsource.product, "aws") && is(&logsource.service, "cloudtrail");
+    let is =
+        |v: &Option<String>, want: &str| v.as_deref().is_none_or(|s| s.eq_ignore_ascii_case(want));
+    let cloudtrail = logsource.category.is_none()
+        && is(&logsource.product, "aws")
+        && is(&logsource.service, "cloudtrail");
     Ok(Parsed::Rule(Rule {
         meta,
         cloudtrail,
@@ -541,16 +602,24 @@ mod tests {
 
     #[test]
     fn the_builtin_rules_all_load_and_every_file_in_rules_is_built_in() {
-        let loaded = load_texts(BUILTIN.iter().map(|(f, t)| ((*f).to_owned(), Ok((*t).to_owned()))));
+        let loaded = load_texts(
+            BUILTIN
+                .iter()
+                .map(|(f, t)| ((*f).to_owned(), Ok((*t).to_owned()))),
+        );
         for e in &loaded.entries {
             assert_eq!(e.status, Status::Loaded, "{e:?}");
         }
-        assert_eq!(loaded.set.rules.len() + loaded.set.correlations.len(), BUILTIN.len() + 1);
-        let mut on_disk: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"))
-            .expect("rules/")
-            .map(|e| format!("rules/{}", e.expect("entry").file_name().to_string_lossy()))
-            .filter(|n| n.ends_with(".yml"))
-            .collect();
+        assert_eq!(
+            loaded.set.rules.len() + loaded.set.correlations.len(),
+            BUILTIN.len() + 1
+        );
+        let mut on_disk: Vec<String> =
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"))
+                .expect("rules/")
+                .map(|e| format!("rules/{}", e.expect("entry").file_name().to_string_lossy()))
+                .filter(|n| n.ends_with(".yml"))
+                .collect();
         on_disk.sort();
         let built: Vec<&str> = BUILTIN.iter().map(|(f, _)| *f).collect();
         assert_eq!(on_disk, built);
@@ -558,7 +627,10 @@ mod tests {
 
     #[test]
     fn windows_parse() {
-        assert_eq!(parse_window(&Yaml::String("15m".into())), Ok(Duration::from_secs(900)));
+        assert_eq!(
+            parse_window(&Yaml::String("15m".into())),
+            Ok(Duration::from_secs(900))
+        );
         assert_eq!(parse_window(&Yaml::String("0".into())), Ok(Duration::ZERO));
         assert!(parse_window(&Yaml::String("soon".into())).is_err());
     }

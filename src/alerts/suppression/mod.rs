@@ -100,12 +100,18 @@ mod tests {
             window: Duration::from_secs(1800),
             matches,
         };
-        assert_eq!(store.claim(&req(t0, 1)).await.unwrap(), Claim::Post { suppressed: 0 });
+        assert_eq!(
+            store.claim(&req(t0, 1)).await.unwrap(),
+            Claim::Post { suppressed: 0 }
+        );
         let t1 = t0 + chrono::Duration::minutes(10);
         assert_eq!(store.claim(&req(t1, 2)).await.unwrap(), Claim::Suppressed);
         assert_eq!(store.claim(&req(t1, 3)).await.unwrap(), Claim::Suppressed);
         let t2 = t0 + chrono::Duration::minutes(30);
-        assert_eq!(store.claim(&req(t2, 1)).await.unwrap(), Claim::Post { suppressed: 5 });
+        assert_eq!(
+            store.claim(&req(t2, 1)).await.unwrap(),
+            Claim::Post { suppressed: 5 }
+        );
         assert_eq!(store.claim(&req(t2, 1)).await.unwrap(), Claim::Suppressed);
     }
 }
