@@ -19,9 +19,9 @@ use serde::Serialize;
 use tracing::error;
 
 use crate::config::{self, Config, ConfigError};
-use crate::handler::{Invocation, Pipeline};
+use crate::invocation::{Deadline, Invocation};
+use crate::pipeline::Pipeline;
 use crate::report::Report;
-use crate::sinks::Deadline;
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_USAGE: u8 = 2;

@@ -30,6 +30,19 @@ impl EventKind {
     }
 }
 
+/// Lets tests and logs compare a kind with its name.
+impl PartialEq<&str> for EventKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Error)]
 pub enum EventError {
     #[error("event is not JSON: {0}")]

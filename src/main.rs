@@ -49,7 +49,7 @@ fn main() -> ExitCode {
             commons: config.common_name.clone(),
             metrics_namespace: config.metrics_namespace.clone(),
         };
-        let pipeline = match runtime.block_on(csoc_forwarder::pipeline(&config)) {
+        let pipeline = match runtime.block_on(csoc_forwarder::startup::pipeline(&config)) {
             Ok(pipeline) => pipeline,
             Err(err) => {
                 tracing::error!(error = %err, "cannot start");
@@ -82,7 +82,7 @@ fn main() -> ExitCode {
             return ExitCode::from(cli::EXIT_USAGE);
         }
     };
-    let pipeline = match runtime.block_on(csoc_forwarder::pipeline(&config)) {
+    let pipeline = match runtime.block_on(csoc_forwarder::startup::pipeline(&config)) {
         Ok(pipeline) => pipeline,
         Err(err) => {
             eprintln!("error: {err}");

@@ -27,9 +27,9 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
-use crate::handler::{Invocation, Pipeline};
+use crate::invocation::{Deadline, Invocation};
+use crate::pipeline::Pipeline;
 use crate::report::Report;
-use crate::sinks::Deadline;
 
 /// The largest request body a function URL accepts (6 MB); `serve` refuses larger ones
 /// the same way, before they reach the handler.

@@ -7,7 +7,7 @@ use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
 
-use super::{DeadLetterSink, SinkError};
+use super::{DeadLetterSink, SinkError, SinkName};
 use crate::dead_letter::DeadLetter;
 
 /// The key prefix of every dead letter in the bucket.
@@ -58,7 +58,7 @@ impl S3DeadLetter {
 impl DeadLetterSink for S3DeadLetter {
     async fn put(&self, letter: &DeadLetter) -> Result<(), SinkError> {
         let body = serde_json::to_vec(letter).map_err(|e| SinkError::Failed {
-            sink: "dead-letter",
+            sink: SinkName::DeadLetter,
             message: e.to_string(),
         })?;
         let key = object_key(letter);
@@ -72,7 +72,7 @@ impl DeadLetterSink for S3DeadLetter {
             .await
             .map(|_| ())
             .map_err(|err| SinkError::Failed {
-                sink: "dead-letter",
+                sink: SinkName::DeadLetter,
                 message: format!("s3://{}/{key}: {}", self.bucket, DisplayErrorContext(&err)),
             })
     }

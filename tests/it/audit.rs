@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use csoc_forwarder::audit;
-use csoc_forwarder::handler::Pipeline;
+use csoc_forwarder::pipeline::Pipeline;
 use csoc_forwarder::sinks::{ItemOutcome, local};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -424,7 +424,9 @@ async fn posting_the_same_records_twice_creates_no_duplicates_in_opensearch() {
     let os = Osmem::start();
     let dir = tempfile::TempDir::new().expect("tempdir");
     let config = crate::opensearch::config_for(&os.url, dir.path(), &[]);
-    let pipeline = csoc_forwarder::pipeline(&config).await.expect("pipeline");
+    let pipeline = csoc_forwarder::startup::pipeline(&config)
+        .await
+        .expect("pipeline");
     let event = fixture("function-url-audit.json");
     let inv = crate::opensearch::invocation(Duration::from_secs(60));
     let first = pipeline.handle(&event, &inv).await;
@@ -457,7 +459,9 @@ async fn an_attribute_type_conflict_goes_through_the_safe_form() {
     let os = Osmem::start();
     let dir = tempfile::TempDir::new().expect("tempdir");
     let config = crate::opensearch::config_for(&os.url, dir.path(), &[]);
-    let pipeline = csoc_forwarder::pipeline(&config).await.expect("pipeline");
+    let pipeline = csoc_forwarder::startup::pipeline(&config)
+        .await
+        .expect("pipeline");
     let inv = crate::opensearch::invocation(Duration::from_secs(60));
     let post = |id: &str, size: Value| {
         let body = json!({"messageType": "echo.text", "auditRecords": [

@@ -3,13 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use csoc_forwarder::archive::{self, MAX_RECORD_BYTES, TRUNCATED_FIELD};
 use csoc_forwarder::dead_letter::DeadLetter;
 use csoc_forwarder::document::Document;
+use csoc_forwarder::invocation::Deadline;
 use csoc_forwarder::retry::Backoff;
 use csoc_forwarder::sinks::firehose::FirehoseArchive;
+use csoc_forwarder::sinks::firehose::archive::{self, MAX_RECORD_BYTES, TRUNCATED_FIELD};
 use csoc_forwarder::sinks::s3_dead_letter::{S3DeadLetter, object_key};
-use csoc_forwarder::sinks::{ArchiveSink as _, DeadLetterSink as _, Deadline, ItemOutcome};
+use csoc_forwarder::sinks::{ArchiveSink as _, DeadLetterSink as _, ItemOutcome};
 use serde_json::{Value, json};
 
 use crate::common::moto::{self, Moto};

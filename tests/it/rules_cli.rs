@@ -217,7 +217,7 @@ fn a_refused_rule_stops_process_with_exit_2_naming_the_file() {
         .enable_all()
         .build()
         .expect("rt")
-        .block_on(csoc_forwarder::pipeline(&config))
+        .block_on(csoc_forwarder::startup::pipeline(&config))
         .err()
         .expect("refused")
         .to_string();

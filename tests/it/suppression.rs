@@ -13,7 +13,8 @@ use csoc_forwarder::alerts::Alerter;
 use csoc_forwarder::alerts::suppression::dynamodb::DynamoDbSuppression;
 use csoc_forwarder::alerts::suppression::{Claim, ClaimRequest, SuppressionStore};
 use csoc_forwarder::document::Document;
-use csoc_forwarder::sinks::{AlertSink, Deadline, SinkError};
+use csoc_forwarder::invocation::Deadline;
+use csoc_forwarder::sinks::{AlertSink, SinkError};
 use serde_json::Value;
 
 use crate::common::moto::Moto;

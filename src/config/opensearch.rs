@@ -7,13 +7,16 @@ use std::time::Duration;
 
 use opensearch::http::Url;
 
-use crate::bulk;
-use crate::config::{
+use super::{
     ConfigError, OPENSEARCH_AUTH, OPENSEARCH_BULK_MAX_BYTES, OPENSEARCH_BULK_MAX_DOCS,
     OPENSEARCH_GZIP, OPENSEARCH_PASSWORD, OPENSEARCH_RETENTION_DAYS, OPENSEARCH_SECRET_ID,
     OPENSEARCH_TEMPLATE, OPENSEARCH_TIMEOUT, OPENSEARCH_URL, OPENSEARCH_USERNAME,
 };
 
+/// Default `_bulk` request body cap: about 5 MiB.
+pub const DEFAULT_MAX_BYTES: usize = 5 * 1024 * 1024;
+/// Default document cap per `_bulk` request.
+pub const DEFAULT_MAX_DOCS: usize = 5_000;
 /// Default per-request timeout (each request is also cut to the invocation's deadline).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default retention (ISM policy) in days.
@@ -98,15 +101,10 @@ impl OpenSearchConfig {
             max_bytes: parse_num(
                 get,
                 OPENSEARCH_BULK_MAX_BYTES,
-                bulk::DEFAULT_MAX_BYTES,
+                DEFAULT_MAX_BYTES,
                 4096..=100 * 1024 * 1024,
             )?,
-            max_docs: parse_num(
-                get,
-                OPENSEARCH_BULK_MAX_DOCS,
-                bulk::DEFAULT_MAX_DOCS,
-                1..=100_000,
-            )?,
+            max_docs: parse_num(get, OPENSEARCH_BULK_MAX_DOCS, DEFAULT_MAX_DOCS, 1..=100_000)?,
             gzip: parse_bool(get, OPENSEARCH_GZIP, false)?,
             timeout: Duration::from_secs(parse_num(
                 get,
