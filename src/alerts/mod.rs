@@ -39,6 +39,8 @@ const MAX_DOCS_LISTED: usize = 5;
 /// How long an alert's fingerprint stays claimed after a message, unless the rule says
 /// otherwise (`suppression_window`).
 pub const DEFAULT_SUPPRESSION_WINDOW: Duration = Duration::from_secs(30 * 60);
+/// The longest one claim may take; past it the alert is posted (fail open).
+const CLAIM_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Everything alerting needs, built once per cold start.
 #[derive(Debug, Clone)]
@@ -162,7 +164,16 @@ impl Alerter {
                 window: alert.window,
                 matches: alert.matches,
             };
-            match self.suppression.claim(&req).await {
+            // Bounded: a slow store must not eat the time left for posting.
+            let limit = CLAIM_TIMEOUT.min(deadline.remaining());
+            let claim = match tokio::time::timeout(limit, self.suppression.claim(&req)).await {
+                Ok(claim) => claim,
+                Err(_) => Err(suppression::SuppressionError(format!(
+                    "no answer within {} ms",
+                    limit.as_millis()
+                ))),
+            };
+            match claim {
                 Ok(Claim::Post { suppressed: 0 }) => kept.push(alert),
                 Ok(Claim::Post { suppressed: n }) => {
                     alert.message.sections.push(format!(
@@ -182,6 +193,9 @@ impl Alerter {
                     kept.push(alert);
                 }
             }
+        }
+        if suppressed > 0 {
+            tracing::info!(suppressed, "alerts suppressed: claimed within their window");
         }
         let payloads = finish(kept);
         let mut d = Self::deliver(&payloads, sink, deadline).await;

@@ -248,3 +248,43 @@ fn without_a_table_suppression_is_per_run_and_a_rule_can_set_its_window() {
         }
     });
 }
+
+/// A store that fails, or never answers.
+#[derive(Debug)]
+struct Broken {
+    hang: bool,
+}
+
+#[async_trait]
+impl SuppressionStore for Broken {
+    async fn claim(
+        &self,
+        _req: &ClaimRequest<'_>,
+    ) -> Result<Claim, csoc_forwarder::alerts::suppression::SuppressionError> {
+        if self.hang {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        Err(csoc_forwarder::alerts::suppression::SuppressionError(
+            "unreachable".to_owned(),
+        ))
+    }
+}
+
+#[test]
+fn a_store_that_fails_or_hangs_does_not_stop_the_alert() {
+    rt().block_on(async {
+        let sink = Recorder::default();
+        let docs = batch();
+        for hang in [false, true] {
+            let alerter = Alerter::default().with_suppression(Arc::new(Broken { hang }));
+            // A short deadline: the hanging claim gives up when the time is spent.
+            let deadline = Deadline::after(Duration::from_millis(if hang { 300 } else { 30_000 }));
+            let started = std::time::Instant::now();
+            let d = alerter.run_at(&docs, &sink, deadline, t0()).await;
+            assert!(started.elapsed() < Duration::from_secs(2), "{hang}");
+            // Posted (when the deadline allows) or counted as failed: never held back.
+            assert_eq!(d.suppressed, 0, "{hang}");
+            assert_eq!(d.sent + d.failed, 1, "{hang}");
+        }
+    });
+}
