@@ -294,6 +294,35 @@ fn keywords_search_every_value() {
 }
 
 #[test]
+fn keyword_lists_take_modifiers() {
+    // `'|all'`: every keyword must be somewhere in the event.
+    check(
+        "  keywords:\n    '|all':\n      - '*sg-0a1b2c3d4e5f67890*'\n      - '*0.0.0.0/0*'\n  condition: keywords",
+        &[base()],
+        &[with(
+            json!({"requestParameters": {"groupId": "sg-0a1b2c3d4e5f67890"}}),
+        )],
+    );
+    check(
+        "  keywords:\n    '|contains': EVIL\n  condition: keywords",
+        &[with(json!({"userAgent": "an evil tool"}))],
+        &[base()],
+    );
+}
+
+#[test]
+fn thousands_of_values_still_compile() {
+    let values: String = (0..3_000)
+        .map(|i| format!("      - '{i:064x}'\n"))
+        .collect();
+    check(
+        &format!("  sel:\n    userAgent|contains:\n{values}  condition: sel"),
+        &[with(json!({"userAgent": format!("x {:064x} y", 2_999)}))],
+        &[base()],
+    );
+}
+
+#[test]
 fn other_log_sources_load_but_do_not_apply_and_statuses_are_honoured() {
     let dir = tempfile::TempDir::new().expect("tempdir");
     let detection =

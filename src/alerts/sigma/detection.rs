@@ -332,7 +332,10 @@ impl FieldTest {
     fn compile(key: &str, value: &Yaml) -> Result<Self, String> {
         let mut parts = key.split('|');
         let field = parts.next().unwrap_or_default().to_owned();
-        if field.is_empty() || field.split('.').any(str::is_empty) {
+        // `'|all': [...]` (no field name): keywords with modifiers, on every value.
+        if (field.is_empty() && !key.starts_with('|'))
+            || (!field.is_empty() && field.split('.').any(str::is_empty))
+        {
             return Err("the field name is empty or not a dotted name".to_owned());
         }
         let mods: Vec<&str> = parts.collect();
@@ -421,7 +424,15 @@ impl FieldTest {
                 tests.push(ValueTest::Text(build(&s)?));
             }
         } else if !sources.is_empty() {
-            tests.push(ValueTest::Text(build(&sources.join("|"))?));
+            match build(&sources.join("|")) {
+                Ok(re) => tests.push(ValueTest::Text(re)),
+                // Too large as one (thousands of values): one expression each.
+                Err(_) => {
+                    for s in sources {
+                        tests.push(ValueTest::Text(build(&s)?));
+                    }
+                }
+            }
         }
         Ok(Self {
             field,
@@ -433,16 +444,23 @@ impl FieldTest {
         })
     }
 
+    /// Calls `f` on the values of the field (every scalar of the event for keywords).
+    fn any_value(&self, event: &Value, f: &mut dyn FnMut(&Value) -> bool) -> bool {
+        if self.field.is_empty() {
+            field::any_scalar(event, f)
+        } else {
+            field::any_value(event, &self.field, f)
+        }
+    }
+
     fn matches(&self, event: &Value) -> bool {
         match &self.test {
             Test::Exists(want) => field::exists(event, &self.field) == *want,
             Test::Values { all, null, tests } => {
-                if *null && !field::any_value(event, &self.field, &mut |v| !v.is_null()) {
+                if *null && !self.any_value(event, &mut |v| !v.is_null()) {
                     return true;
                 }
-                let one = |t: &ValueTest| {
-                    field::any_value(event, &self.field, &mut |v| t.matches(v, event))
-                };
+                let one = |t: &ValueTest| self.any_value(event, &mut |v| t.matches(v, event));
                 if *all {
                     !tests.is_empty() && tests.iter().all(one)
                 } else {
