@@ -1,11 +1,14 @@
 //! `csoc-forwarder process`: runs the Lambda handler's code path on event files;
-//! `csoc-forwarder serve`: the audit-records endpoint over HTTP ([`crate::serve`]).
+//! `csoc-forwarder serve`: the audit-records endpoint over HTTP ([`crate::serve`]);
+//! `csoc-forwarder replay`: dead letters and archive objects back in ([`crate::replay`]).
 //!
 //! stdout gets one JSON summary line per file; human logs go to stderr.
 //! `csoc-forwarder rules check|test`: tooling for Sigma rule authors ([`rules`]).
 //!
 //! Exit codes: 0 every record handled (dead-lettered counts as handled); 2 usage error,
-//! unreadable file or an input that is not an event; 3 some records are left for retry.
+//! an `--out` directory that cannot be written, unreadable file or an input that is not
+//! an event; 3 some records are left for retry, or the OpenSearch cluster cannot be
+//! reached at all (checked once, before any file).
 
 use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
@@ -27,8 +30,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_RETRY: u8 = 3;
 
-/// The time a local run gives each file: Lambda's longest timeout.
-const LOCAL_DEADLINE: Duration = Duration::from_secs(15 * 60);
+/// How long `process` waits for the OpenSearch cluster to answer at all, before any file.
+const REACHABLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Parser)]
 #[command(
@@ -52,6 +55,11 @@ pub enum Command {
     /// Check Sigma alert rules, or test them on event files.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Replay dead letters and archive objects (s3://bucket/prefix, files or
+    /// directories) into the sinks that missed them, idempotently. Prints one JSON
+    /// summary line; exit 0 when all is handled or still permanently bad, 3 when
+    /// retryable failures remain, 2 on usage errors.
+    Replay(ReplayArgs),
 }
 
 /// What `process` and `serve` share: where the local sinks write and the deployment.
@@ -63,9 +71,6 @@ pub struct SinkArgs {
     /// The commons name stored in documents [env: COMMON_NAME] [default: local]
     #[arg(long, value_name = "NAME")]
     pub common_name: Option<String>,
-    /// Slow-response alert threshold in seconds [env: THRESHOLD]
-    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
-    pub threshold: Option<String>,
     /// Sigma rules replacing the built-in ones: a file, or a directory searched
     /// recursively for .yml/.yaml [env: ALERT_RULES]
     #[arg(long, value_name = "PATH")]
@@ -75,15 +80,22 @@ pub struct SinkArgs {
 impl SinkArgs {
     /// The configuration: flags over the environment, validated the same way.
     pub fn config(&self) -> Result<Config, ConfigError> {
+        self.config_with(&[])
+    }
+
+    /// [`SinkArgs::config`] with more flags (`(variable, value)`) over the environment.
+    pub fn config_with(&self, more: &[(&str, Option<String>)]) -> Result<Config, ConfigError> {
         let out = self.out.as_ref().map(|p| p.display().to_string());
         let rules = self.rules.as_ref().map(|p| p.display().to_string());
         Config::from_lookup(|name| {
             let flag = match name {
                 config::OUT_DIR => out.clone(),
                 config::COMMON_NAME => self.common_name.clone(),
-                config::THRESHOLD => self.threshold.clone(),
                 config::ALERT_RULES => rules.clone(),
-                _ => None,
+                _ => more
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .and_then(|(_, v)| v.clone()),
             };
             flag.or_else(|| std::env::var(name).ok())
         })
@@ -94,9 +106,26 @@ impl SinkArgs {
 pub struct ProcessArgs {
     #[command(flatten)]
     pub sinks: SinkArgs,
+    /// Slow-response alert threshold in seconds [env: THRESHOLD]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub threshold: Option<String>,
+    /// Seconds each file may take, retries included; what still fails then is left for
+    /// retry (exit 3) [env: PROCESS_TIME_BUDGET] [default: 60]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub time_budget: Option<String>,
     /// Event files as Lambda receives them; `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
+}
+
+impl ProcessArgs {
+    /// The configuration, with `--threshold` and `--time-budget` over the environment.
+    pub fn config(&self) -> Result<Config, ConfigError> {
+        self.sinks.config_with(&[
+            (config::THRESHOLD, self.threshold.clone()),
+            (config::PROCESS_TIME_BUDGET, self.time_budget.clone()),
+        ])
+    }
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +135,150 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the address is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
+    /// Requests handled at once; more are answered 429 with Retry-After, like a
+    /// throttled function URL.
+    #[arg(long, value_name = "N", default_value_t = crate::serve::DEFAULT_CONCURRENCY,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+    /// Seconds a client has to send a request's headers (and an idle connection stays open).
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::serve::Limits::DEFAULT.header_timeout.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout: u64,
+    /// Seconds a client has to send a request's body once its headers are in (then 408).
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::serve::Limits::DEFAULT.body_timeout.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout: u64,
+}
+
+impl ServeArgs {
+    pub fn limits(&self) -> crate::serve::Limits {
+        crate::serve::Limits {
+            concurrency: usize::from(self.concurrency),
+            header_timeout: Duration::from_secs(self.header_timeout),
+            body_timeout: Duration::from_secs(self.body_timeout),
+        }
+    }
+}
+
+/// Whether `config` writes anything under `OUT_DIR` (some sink is local).
+pub fn uses_out_dir(config: &Config) -> bool {
+    config.opensearch.is_none()
+        || config.archive_sink == config::ArchiveSinkKind::Local
+        || config.dead_letter_bucket.is_none()
+        || (config.slack_webhook_url.is_none() && config.slack_webhook_secret_arn.is_none())
+}
+
+/// Checks, before any work, that the local sinks can write under `OUT_DIR`: one clear
+/// error instead of a warning per document.
+pub fn check_out_dir(config: &Config) -> Result<(), String> {
+    if !uses_out_dir(config) {
+        return Ok(());
+    }
+    crate::sinks::local::check_writable(&config.out_dir).map_err(|err| {
+        format!(
+            "cannot write to the output directory {} (--out, OUT_DIR): {err}",
+            config.out_dir.display()
+        )
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub sinks: SinkArgs,
+    /// Only objects from this time on (RFC 3339 or YYYY-MM-DD, UTC): by the key's date
+    /// path where there is one, else by the document's (or dead letter's) time.
+    #[arg(long, value_name = "TIME", value_parser = crate::replay::parse_time)]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only objects before this time (same forms as --since).
+    #[arg(long, value_name = "TIME", value_parser = crate::replay::parse_time)]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only dead letters of this source (e.g. `opensearch`, `firehose`, `kinesis-<stream>`).
+    #[arg(long, value_name = "SOURCE")]
+    pub source: Option<String>,
+    /// Read, classify and count; write and move nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Stop after N objects.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Objects replayed at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Skip every key up to and including KEY (from a progress line's `done_through`).
+    #[arg(long, value_name = "KEY")]
+    pub resume_after: Option<String>,
+    /// Run the alert rules on replayed dead-lettered input (off by default).
+    #[arg(long)]
+    pub alerts: bool,
+    /// Delete a dead letter once replayed, instead of moving it under `replayed/`.
+    #[arg(long)]
+    pub delete_replayed: bool,
+    /// Time the sinks get for one object (retries included) before what is left of it
+    /// counts as retryable.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::replay::DEFAULT_OBJECT_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub object_timeout: u64,
+    /// Without a terminal: one progress log line every N objects.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub progress_every: u64,
+    /// `s3://bucket/prefix`, a file or a directory.
+    #[arg(required = true, value_name = "LOCATION")]
+    pub locations: Vec<String>,
+}
+
+impl ReplayArgs {
+    pub fn options(&self) -> crate::replay::Options {
+        crate::replay::Options {
+            dry_run: self.dry_run,
+            limit: self.limit,
+            concurrency: usize::from(self.concurrency),
+            resume_after: self.resume_after.clone(),
+            since: self.since,
+            until: self.until,
+            source: self.source.clone(),
+            alerts: self.alerts,
+            delete_replayed: self.delete_replayed,
+            progress_every: usize::try_from(self.progress_every).unwrap_or(usize::MAX),
+            object_deadline: Duration::from_secs(self.object_timeout),
+        }
+    }
+}
+
+/// Runs `replay` and returns the exit code.
+pub async fn replay(args: &ReplayArgs, pipeline: &Pipeline) -> ExitCode {
+    use crate::replay::{Replayer, source};
+    if let (Some(since), Some(until)) = (args.since, args.until)
+        && since >= until
+    {
+        eprintln!("error: --since {since} is not before --until {until}");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let s3 = tokio::sync::OnceCell::new();
+    let mut locations = Vec::with_capacity(args.locations.len());
+    for text in &args.locations {
+        let client = || async {
+            s3.get_or_init(|| async { source::S3Store::client(&crate::aws::sdk_config().await) })
+                .await
+                .clone()
+        };
+        match source::location(text, client).await {
+            Ok(location) => locations.push(location),
+            Err(err) => {
+                eprintln!("error: {err}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        }
+    }
+    let summary = Replayer::new(pipeline.replay_targets(), args.options())
+        .run(&locations)
+        .await;
+    let line = serde_json::to_string(&summary).unwrap_or_default();
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+    ExitCode::from(if summary.retryable > 0 {
+        EXIT_RETRY
+    } else {
+        EXIT_OK
+    })
 }
 
 #[derive(Serialize)]
@@ -129,7 +302,14 @@ pub async fn serve(args: &ServeArgs, pipeline: Pipeline) -> ExitCode {
     eprintln!(
         "csoc-forwarder: audit-records endpoint on http://{addr}/{{node-name}} (Ctrl-C stops)"
     );
-    match crate::serve::serve(listener, std::sync::Arc::new(pipeline), shutdown_signal()).await {
+    match crate::serve::serve(
+        listener,
+        std::sync::Arc::new(pipeline),
+        args.limits(),
+        shutdown_signal(),
+    )
+    .await
+    {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(err) => {
             error!(error = %err, "serve stopped");
@@ -163,6 +343,14 @@ async fn shutdown_signal() {
 
 /// Runs `process` on every file and returns the exit code.
 pub async fn process(args: &ProcessArgs, config: &Config, pipeline: &Pipeline) -> ExitCode {
+    // One clear error, before any file, when the cluster cannot be reached at all;
+    // otherwise each file would retry until its time budget is spent.
+    if let Err(err) = pipeline.index_reachable(REACHABLE_TIMEOUT).await {
+        eprintln!(
+            "error: {err}\n  nothing was processed; check OPENSEARCH_URL and the network, then run again (exit {EXIT_RETRY}: the input is left for retry)"
+        );
+        return ExitCode::from(EXIT_RETRY);
+    }
     let mut code = EXIT_OK;
     let mut stdout = std::io::stdout().lock();
     for file in &args.files {
@@ -177,7 +365,7 @@ pub async fn process(args: &ProcessArgs, config: &Config, pipeline: &Pipeline) -
         };
         let inv = Invocation {
             received_at: chrono::Utc::now(),
-            deadline: Deadline::after(LOCAL_DEADLINE),
+            deadline: Deadline::after(config.process_time_budget),
             source: format!("file-{}", crate::dead_letter::sanitize(file_stem(file))),
         };
         let report = pipeline.handle(&bytes, &inv).await;
@@ -191,8 +379,15 @@ pub async fn process(args: &ProcessArgs, config: &Config, pipeline: &Pipeline) -
                 eprintln!("error: {file}: {err}");
             }
             code = EXIT_USAGE;
-        } else if report.counts.retryable_failures > 0 && code == EXIT_OK {
-            code = EXIT_RETRY;
+        } else if report.counts.retryable_failures > 0 {
+            eprintln!(
+                "error: {file}: {} record(s) left for retry: not every document was stored within the time budget of {} s (--time-budget, PROCESS_TIME_BUDGET); see the warnings above",
+                report.counts.retryable_failures,
+                config.process_time_budget.as_secs()
+            );
+            if code == EXIT_OK {
+                code = EXIT_RETRY;
+            }
         }
         let line = serde_json::to_string(&SummaryLine {
             file,

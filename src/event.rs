@@ -16,6 +16,7 @@ pub enum EventKind {
     Kinesis,
     EventBridge,
     FunctionUrl,
+    S3Batch,
     Unknown,
 }
 
@@ -25,6 +26,7 @@ impl EventKind {
             Self::Kinesis => "kinesis",
             Self::EventBridge => "event_bridge",
             Self::FunctionUrl => "function_url",
+            Self::S3Batch => "s3_batch",
             Self::Unknown => "unknown",
         }
     }
@@ -48,7 +50,11 @@ pub enum EventError {
     #[error("event is not JSON: {0}")]
     NotJson(serde_json::Error),
     #[error(
-        "event shape is not recognised (expected a Kinesis, EventBridge or function URL event)"
+        "event is a JSON {0}, not an object: expected a Kinesis, EventBridge, function URL or S3 Batch Operations event (a JSON object)"
+    )]
+    NotAnObject(&'static str),
+    #[error(
+        "event shape is not recognised (expected a Kinesis, EventBridge, function URL or S3 Batch Operations event)"
     )]
     Unrecognised,
     #[error("{} event is malformed: {source}", kind.as_str())]
@@ -64,7 +70,7 @@ impl EventError {
     pub fn kind(&self) -> EventKind {
         match self {
             Self::Malformed { kind, .. } | Self::Invalid { kind, .. } => *kind,
-            Self::NotJson(_) | Self::Unrecognised => EventKind::Unknown,
+            Self::NotJson(_) | Self::NotAnObject(_) | Self::Unrecognised => EventKind::Unknown,
         }
     }
 }
@@ -114,6 +120,8 @@ pub enum Input {
     EventBridge(EventBridgeEvent),
     /// An audit-records request through the function URL (or `csoc-forwarder serve`).
     FunctionUrl(Box<LambdaFunctionUrlRequest>),
+    /// S3 Batch Operations (Lambda invoke, schema 1.0 or 2.0): objects to replay.
+    S3Batch(crate::replay::batch_operations::BatchEvent),
 }
 
 /// The EventBridge detail types of CloudTrail events (the Terraform rule sends these).
@@ -187,6 +195,9 @@ struct Probe {
     detail_type: Option<IgnoredAny>,
     #[serde(rename = "requestContext")]
     request_context: Option<IgnoredAny>,
+    #[serde(rename = "invocationSchemaVersion")]
+    invocation_schema_version: Option<IgnoredAny>,
+    tasks: Option<IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -194,18 +205,39 @@ struct RecordProbe {
     kinesis: Option<IgnoredAny>,
 }
 
+/// Why the probe failed, in the user's terms: not JSON at all, JSON that is not an
+/// object (`[]`, `42`, `null`), or an object of no known shape.
+fn probe_error(bytes: &[u8], err: serde_json::Error) -> EventError {
+    if err.classify() != serde_json::error::Category::Data {
+        return EventError::NotJson(err);
+    }
+    let first = bytes
+        .iter()
+        .copied()
+        .find(|b| !b.is_ascii_whitespace())
+        .unwrap_or(b'{');
+    match first {
+        b'[' => EventError::NotAnObject("array"),
+        b'"' => EventError::NotAnObject("string"),
+        b'n' => EventError::NotAnObject("null"),
+        b't' | b'f' => EventError::NotAnObject("boolean"),
+        b'-' | b'0'..=b'9' => EventError::NotAnObject("number"),
+        _ => EventError::Unrecognised,
+    }
+}
+
 /// Detects the kind of `bytes` by shape and parses it.
 pub fn parse(bytes: &[u8]) -> Result<Input, EventError> {
     // Nearly every invocation is a Kinesis batch: try that shape first, so the (~1 MB)
     // event is read once. Whatever this parse accepts, the probe below would call
     // Kinesis too (short of a repeated `detail-type` or `requestContext` key, which the
-    // probe rejected as not JSON); anything else goes through the probe as before.
+    // probe rejects as an unrecognised shape); anything else goes through the probe.
     if let Ok(event) = serde_json::from_slice::<KinesisEvent>(bytes)
         && !event.records.is_empty()
     {
         return Ok(Input::Kinesis(event));
     }
-    let probe: Probe = serde_json::from_slice(bytes).map_err(EventError::NotJson)?;
+    let probe: Probe = serde_json::from_slice(bytes).map_err(|err| probe_error(bytes, err))?;
     let kind = match probe {
         Probe {
             records: Some(records),
@@ -221,6 +253,11 @@ pub fn parse(bytes: &[u8]) -> Result<Input, EventError> {
             request_context: Some(_),
             ..
         } => EventKind::FunctionUrl,
+        Probe {
+            invocation_schema_version: Some(_),
+            tasks: Some(_),
+            ..
+        } => EventKind::S3Batch,
         _ => return Err(EventError::Unrecognised),
     };
     match kind {
@@ -233,6 +270,32 @@ pub fn parse(bytes: &[u8]) -> Result<Input, EventError> {
         EventKind::FunctionUrl => serde_json::from_slice(bytes)
             .map(|req| Input::FunctionUrl(Box::new(req)))
             .map_err(|source| EventError::Malformed { kind, source }),
+        EventKind::S3Batch => serde_json::from_slice(bytes)
+            .map(Input::S3Batch)
+            .map_err(|source| EventError::Malformed { kind, source }),
         EventKind::Unknown => Err(EventError::Unrecognised),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_that_is_not_an_event_is_named_in_the_users_terms() {
+        for (input, want) in [
+            ("[]", "event is a JSON array, not an object"),
+            ("42", "event is a JSON number, not an object"),
+            (" null", "event is a JSON null, not an object"),
+            ("\"text\"", "event is a JSON string, not an object"),
+            ("true", "event is a JSON boolean, not an object"),
+            (r#"{"Records": 5}"#, "event shape is not recognised"),
+            ("not json", "event is not JSON"),
+        ] {
+            let err = parse(input.as_bytes()).expect_err(input).to_string();
+            assert!(err.starts_with(want), "{input}: {err}");
+            assert!(!err.contains("Probe"), "{input}: {err}");
+            assert!(!err.contains("struct"), "{input}: {err}");
+        }
     }
 }

@@ -19,6 +19,7 @@ pub mod invocation;
 pub mod lambda;
 pub mod metrics;
 pub mod pipeline;
+pub mod replay;
 pub mod report;
 pub mod retry;
 pub mod serve;

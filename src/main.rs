@@ -1,5 +1,6 @@
 //! Thin start-up: tracing, configuration (read once, fail fast), clients, run.
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -65,23 +66,34 @@ fn main() -> ExitCode {
         };
     }
 
+    // Colours only for a person at a terminal (and not with NO_COLOR set): piped or
+    // redirected logs stay plain text.
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_env_filter(filter)
         .init();
     let cli = Cli::parse();
-    let sinks = match &cli.command {
-        Command::Process(args) => &args.sinks,
-        Command::Serve(args) => &args.sinks,
+    let config = match &cli.command {
+        Command::Process(args) => args.config(),
+        Command::Serve(args) => args.sinks.config(),
+        Command::Replay(args) => args.sinks.config(),
         Command::Rules(cmd) => return cli::rules::run(cmd),
     };
-    let config = match sinks.config() {
+    let config = match config {
         Ok(config) => config,
         Err(err) => {
             eprintln!("error: {err}");
             return ExitCode::from(cli::EXIT_USAGE);
         }
     };
+    // A dry run writes nothing, not even the output directory.
+    let dry_run = matches!(&cli.command, Command::Replay(args) if args.dry_run);
+    if !dry_run && let Err(err) = cli::check_out_dir(&config) {
+        eprintln!("error: {err}");
+        return ExitCode::from(cli::EXIT_USAGE);
+    }
     let pipeline = match runtime.block_on(csoc_forwarder::startup::pipeline(&config)) {
         Ok(pipeline) => pipeline,
         Err(err) => {
@@ -92,6 +104,7 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Process(args) => runtime.block_on(cli::process(args, &config, &pipeline)),
         Command::Serve(args) => runtime.block_on(cli::serve(args, pipeline)),
+        Command::Replay(args) => runtime.block_on(cli::replay(args, &pipeline)),
         Command::Rules(cmd) => cli::rules::run(cmd),
     }
 }

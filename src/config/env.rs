@@ -40,6 +40,12 @@ pub const SLACK_WEBHOOK_URL: &str = "SLACK_WEBHOOK_URL";
 pub const DASHBOARDS_URL: &str = "DASHBOARDS_URL";
 pub const ALERT_RULES: &str = "ALERT_RULES";
 pub const SUPPRESSION_TABLE: &str = "SUPPRESSION_TABLE";
+pub const PROCESS_TIME_BUDGET: &str = "PROCESS_TIME_BUDGET";
+
+/// Default `PROCESS_TIME_BUDGET`, in seconds.
+pub const DEFAULT_PROCESS_TIME_BUDGET_SECS: u64 = 60;
+/// The smallest `PROCESS_TIME_BUDGET`: more than the handler's safety margin.
+pub const MIN_PROCESS_TIME_BUDGET_SECS: u64 = 5;
 
 /// Default `INDEX_PREFIX`: documents go to `<prefix>-YYYY.MM.DD`.
 pub const DEFAULT_INDEX_PREFIX: &str = "csoc-logs";
@@ -205,6 +211,12 @@ pub const ENV_VARS: &[EnvVar] = &[
         name: ALERT_RULES,
         default: None,
         doc: "Sigma rules replacing the built-in ones: a rule file, or a directory searched recursively for `.yml`/`.yaml` (see \"Slack alerts\"). A rule that cannot be used stops the start.",
+        lambda: false,
+    },
+    EnvVar {
+        name: PROCESS_TIME_BUDGET,
+        default: Some("60"),
+        doc: "`process` only: seconds each input file may take, retries included (at least 5); what is still failing then is left for retry (exit 3).",
         lambda: false,
     },
     EnvVar {

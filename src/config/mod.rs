@@ -64,6 +64,8 @@ pub struct Config {
     pub alert_rules: Option<Vec<PathBuf>>,
     /// The DynamoDB suppression table; `None`: suppression per run.
     pub suppression_table: Option<String>,
+    /// `process` only: the time each input file gets (`PROCESS_TIME_BUDGET`).
+    pub process_time_budget: std::time::Duration,
 }
 
 impl Config {
@@ -156,6 +158,10 @@ impl Config {
                 .transpose()?,
             alert_rules: get(ALERT_RULES).map(|v| vec![PathBuf::from(v.trim())]),
             suppression_table: get(SUPPRESSION_TABLE).map(|v| v.trim().to_owned()),
+            process_time_budget: match get(PROCESS_TIME_BUDGET) {
+                Some(v) => parse_time_budget(&v)?,
+                None => std::time::Duration::from_secs(DEFAULT_PROCESS_TIME_BUDGET_SECS),
+            },
         };
         config.validate()?;
         Ok(config)
@@ -243,6 +249,23 @@ pub fn parse_threshold(v: &str) -> Result<f64, ConfigError> {
             name: THRESHOLD,
             value: v.to_owned(),
             reason: "a positive number of seconds".to_owned(),
+        }),
+    }
+}
+
+/// `PROCESS_TIME_BUDGET` / `--time-budget`: whole seconds, at least
+/// [`MIN_PROCESS_TIME_BUDGET_SECS`].
+pub fn parse_time_budget(v: &str) -> Result<std::time::Duration, ConfigError> {
+    match v.trim().parse::<u64>() {
+        Ok(n) if (MIN_PROCESS_TIME_BUDGET_SECS..=86_400).contains(&n) => {
+            Ok(std::time::Duration::from_secs(n))
+        }
+        _ => Err(ConfigError::Invalid {
+            name: PROCESS_TIME_BUDGET,
+            value: v.to_owned(),
+            reason: format!(
+                "a whole number of seconds from {MIN_PROCESS_TIME_BUDGET_SECS} to 86400"
+            ),
         }),
     }
 }

@@ -2,6 +2,8 @@
 //! per-document outcomes settled (dead letters, records left for retry), then the
 //! alerts on what is done.
 
+use std::collections::HashMap;
+
 use tracing::{info, warn};
 
 use crate::dead_letter::DeadLetter;
@@ -15,15 +17,68 @@ use super::{Pipeline, SAFETY_MARGIN};
 impl Pipeline {
     /// Sends the batch's documents to the index and the archive and settles the
     /// outcomes. Returns the deadline the sinks worked to.
+    ///
+    /// A document whose id an earlier document of the batch has, with different content
+    /// (two log events with the same owner, group, stream and event id), is not sent to
+    /// the index, where the 409 of `create` would drop it silently: it is archived and
+    /// dead-lettered (source `opensearch`) with [`DUPLICATE_ID`] as the reason.
     pub(super) async fn deliver(&self, batch: &mut Batch, inv: &Invocation) -> Deadline {
         let deadline = inv.deadline.earlier_by(SAFETY_MARGIN);
-        let (indexed, archived) = tokio::join!(
-            self.sinks.index.index(&batch.docs, deadline),
-            self.sinks.archive.archive(&batch.docs, deadline),
-        );
+        let clashes = clashing_ids(&batch.docs);
+        let index = async {
+            let Some(clashes) = &clashes else {
+                return self.sinks.index.index(&batch.docs, deadline).await;
+            };
+            let kept: Vec<Document> = batch
+                .docs
+                .iter()
+                .zip(clashes)
+                .filter(|(_, clash)| !**clash)
+                .map(|(d, _)| d.clone())
+                .collect();
+            let mut outcomes = self.sinks.index.index(&kept, deadline).await.into_iter();
+            clashes
+                .iter()
+                .map(|clash| {
+                    if *clash {
+                        ItemOutcome::Rejected {
+                            reason: DUPLICATE_ID.to_owned(),
+                        }
+                    } else {
+                        outcomes.next().unwrap_or(ItemOutcome::Retryable {
+                            reason: "the index gave no outcome for this document".to_owned(),
+                        })
+                    }
+                })
+                .collect()
+        };
+        let (indexed, archived) =
+            tokio::join!(index, self.sinks.archive.archive(&batch.docs, deadline),);
         self.settle(batch, indexed, SinkName::OpenSearch, inv).await;
         self.settle(batch, archived, SinkName::Firehose, inv).await;
         deadline
+    }
+
+    /// Delivers the documents rebuilt from one dead-lettered input (`csoc-forwarder
+    /// replay`): to the index and the archive, settled as for any source (a document a
+    /// sink refuses for good gets a dead letter of its own), then the alerts when
+    /// `alerts`. The counts, and whether something is left for retry.
+    pub async fn redeliver(
+        &self,
+        docs: Vec<Document>,
+        inv: &Invocation,
+        alerts: bool,
+    ) -> (Counts, bool) {
+        let mut batch = Batch::new(1);
+        for doc in docs {
+            batch.push(doc, 0);
+        }
+        let deadline = self.deliver(&mut batch, inv).await;
+        if alerts && batch.first_failed().is_none() {
+            self.alert(&mut batch, deadline).await;
+        }
+        let retry = batch.first_failed().is_some();
+        (batch.counts, retry)
     }
 
     /// Slack alerts on the documents of the records that are done (records left for
@@ -113,6 +168,30 @@ impl Pipeline {
             }
         }
     }
+}
+
+/// Why a document with the id of an earlier, different document of its batch is not
+/// indexed.
+pub(crate) const DUPLICATE_ID: &str = "duplicate id: an earlier log event of this batch with the same owner, log group, log stream and event id, but different content, is indexed under this id; this one is archived and kept here instead of being dropped by the index";
+
+/// For each document, whether an earlier document of `docs` has its id with different
+/// content; `None` when there is no such clash (nearly always). Identical repeats are
+/// not clashes: the index keeps one, which is right.
+fn clashing_ids(docs: &[Document]) -> Option<Vec<bool>> {
+    let mut first: HashMap<&str, &str> = HashMap::with_capacity(docs.len());
+    let mut clashes: Option<Vec<bool>> = None;
+    for (j, doc) in docs.iter().enumerate() {
+        match first.get(doc.id.as_str()) {
+            Some(source) if *source != doc.source => {
+                clashes.get_or_insert_with(|| vec![false; docs.len()])[j] = true;
+            }
+            Some(_) => {}
+            None => {
+                first.insert(&doc.id, &doc.source);
+            }
+        }
+    }
+    clashes
 }
 
 /// The documents of one Kinesis batch and which record each came from.

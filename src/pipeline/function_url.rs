@@ -87,7 +87,7 @@ impl Pipeline {
     }
 
     /// Answers a refused audit-records request; keeps its body first when it had one
-    /// (the whole event, so it can be replayed with `csoc-forwarder process`).
+    /// (the whole event, credentials redacted, so it can be replayed).
     async fn refuse_audit(
         &self,
         req: &LambdaFunctionUrlRequest,
@@ -109,7 +109,7 @@ impl Pipeline {
                 source,
                 refusal.error.clone(),
                 inv.received_at,
-                raw,
+                &audit::redact::event(raw),
                 req.request_context.request_id.as_deref(),
             );
             match self.sinks.dead_letter.put(&letter).await {

@@ -4,7 +4,8 @@
 //! which dispatches by event kind to one file per source:
 //! - [`kinesis`]: a batch of CloudWatch Logs subscription records;
 //! - [`eventbridge`]: one CloudTrail event from EventBridge;
-//! - [`function_url`]: an audit-records request.
+//! - [`function_url`]: an audit-records request;
+//! - [`s3_batch`]: S3 Batch Operations tasks, each an object to replay ([`crate::replay`]).
 //!
 //! [`delivery`] sends a source's documents to the index and the archive, settles the
 //! per-document outcomes (dead letters, retries) and runs the alerts.
@@ -13,6 +14,7 @@ mod delivery;
 mod eventbridge;
 mod function_url;
 mod kinesis;
+mod s3_batch;
 
 use std::time::Duration;
 
@@ -36,6 +38,8 @@ pub struct Pipeline {
     builder: DocumentBuilder,
     sinks: Sinks,
     alerts: Alerter,
+    /// The S3 client S3 Batch Operations tasks are read with, built on first use.
+    s3: tokio::sync::OnceCell<aws_sdk_s3::Client>,
 }
 
 impl Pipeline {
@@ -45,6 +49,24 @@ impl Pipeline {
             builder,
             sinks,
             alerts: Alerter::default(),
+            s3: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Uses `client` for the objects of S3 Batch Operations tasks (default: one built
+    /// from the shared AWS configuration on the first such event).
+    pub fn with_s3_client(self, client: aws_sdk_s3::Client) -> Self {
+        let _ = self.s3.set(client);
+        self
+    }
+
+    /// What `csoc-forwarder replay` writes to: this pipeline's builder and sinks.
+    pub fn replay_targets(&self) -> crate::replay::Targets<'_> {
+        crate::replay::Targets {
+            max_decompressed_bytes: self.max_decompressed_bytes,
+            builder: &self.builder,
+            sinks: &self.sinks,
+            pipeline: self,
         }
     }
 
@@ -60,6 +82,12 @@ impl Pipeline {
         self
     }
 
+    /// Whether the index sink answers at all within `timeout` (see
+    /// [`crate::sinks::IndexSink::reachable`]).
+    pub async fn index_reachable(&self, timeout: Duration) -> Result<(), String> {
+        self.sinks.index.reachable(timeout).await
+    }
+
     /// Handles one event, whatever its kind. Never fails: what cannot be handled is
     /// dead-lettered, and what should be retried is in the response.
     pub async fn handle(&self, event: &[u8], inv: &Invocation) -> Report {
@@ -67,6 +95,7 @@ impl Pipeline {
             Ok(Input::Kinesis(kinesis)) => self.handle_kinesis(&kinesis, inv).await,
             Ok(Input::EventBridge(ev)) => self.handle_eventbridge(&ev, event, inv).await,
             Ok(Input::FunctionUrl(req)) => self.handle_audit(&req, event, inv).await,
+            Ok(Input::S3Batch(batch)) => self.handle_s3_batch(&batch, inv).await,
             Err(err) => self.reject_event(event, err, inv).await,
         }
     }

@@ -5,11 +5,12 @@
 //! DIR/opensearch/*.ndjson          _bulk request bodies, exactly as they would be sent
 //! DIR/firehose/<stream>/*.ndjson   one document per line, one file per PutRecordBatch
 //! DIR/slack/*.json                 one webhook payload per file
-//! DIR/dead-letter/<source>-<UTC timestamp>-<id>.json
+//! DIR/dead-letter/<source>-<UTC timestamp>-<id>-<digest>.json
 //! ```
 //!
-//! File names derive from content (the first document id, a payload hash), so running
-//! the same input twice rewrites the same files instead of adding copies.
+//! File names derive from content (the first document id, a payload hash, the dead
+//! letter's digest), so running the same input twice rewrites the same files instead of
+//! adding copies, and two dead letters never share a file.
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +37,18 @@ pub fn sinks(dir: &Path, firehose_stream: &str) -> super::Sinks {
     }
 }
 
+/// Checks that files can be written under `dir` (creating it when missing): once at
+/// start, so an unwritable directory is one clear error before any work.
+pub fn check_writable(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(format!(
+        ".csoc-forwarder-write-check-{}",
+        std::process::id()
+    ));
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
+}
+
 async fn write_file(sink: SinkName, dir: &Path, name: &str, bytes: &[u8]) -> Result<(), SinkError> {
     let io = |what: &Path, source| SinkError::Io {
         sink,
@@ -46,8 +59,12 @@ async fn write_file(sink: SinkName, dir: &Path, name: &str, bytes: &[u8]) -> Res
         .await
         .map_err(|e| io(dir, e))?;
     let path = dir.join(name);
-    // Write then rename, so a reader never sees half a file.
-    let tmp = dir.join(format!(".{name}.tmp"));
+    // Write then rename, so a reader never sees half a file. The temporary name is
+    // unique, so concurrent writers of the same file (replay's `--concurrency`) never
+    // rename each other's half-written file away.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
     tokio::fs::write(&tmp, bytes)
         .await
         .map_err(|e| io(&tmp, e))?;

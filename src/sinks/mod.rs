@@ -82,6 +82,13 @@ pub enum SinkError {
 #[async_trait]
 pub trait IndexSink: Send + Sync {
     async fn index(&self, docs: &[Document], deadline: Deadline) -> Vec<ItemOutcome>;
+
+    /// Whether the index answers at all (any HTTP answer counts), within `timeout`: the
+    /// reason when it cannot be reached (refused, no such host, timed out). Local sinks
+    /// are always reachable.
+    async fn reachable(&self, _timeout: std::time::Duration) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// The per-commons archive (Firehose → S3).

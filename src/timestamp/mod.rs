@@ -359,8 +359,10 @@ mod tests {
         #[test]
         fn json_numbers_never_panic(f in any::<f64>(), i in any::<i64>()) {
             let e = ev();
-            if let Some(n) = serde_json::Number::from_f64(f) {
-                if let Some(t) = parse_json_value(&serde_json::Value::Number(n), e) { assert_round_trips(t)?; }
+            if let Some(n) = serde_json::Number::from_f64(f)
+                && let Some(t) = parse_json_value(&serde_json::Value::Number(n), e)
+            {
+                assert_round_trips(t)?;
             }
             if let Some(t) = parse_json_value(&json!(i), e) { assert_round_trips(t)?; }
         }

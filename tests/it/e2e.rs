@@ -220,13 +220,21 @@ fn expected_documents(records: &[StreamRecord]) -> Vec<String> {
     docs
 }
 
+/// The archived documents as they were indexed: each line's leading `_id` taken off
+/// (every line must carry one).
 fn archive_lines(objects: &[(String, Vec<u8>)]) -> Vec<String> {
     objects
         .iter()
         .flat_map(|(_, body)| {
             let text = String::from_utf8(body.clone()).expect("utf-8");
             assert!(text.ends_with('\n'), "NDJSON objects end with a newline");
-            text.lines().map(str::to_owned).collect::<Vec<_>>()
+            text.lines()
+                .map(|l| {
+                    csoc_forwarder::sinks::firehose::archive::split_id(l)
+                        .unwrap_or_else(|| panic!("archived line without _id: {l}"))
+                        .1
+                })
+                .collect::<Vec<_>>()
         })
         .collect()
 }

@@ -67,7 +67,7 @@ fn fail_first(
 }
 
 fn half(id: &str) -> bool {
-    id.as_bytes()[0] % 2 == 0
+    id.as_bytes()[0].is_multiple_of(2)
 }
 
 #[tokio::test]

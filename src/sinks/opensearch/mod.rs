@@ -47,6 +47,8 @@ const TEMPLATE_TIMEOUT: Duration = Duration::from_secs(3);
 /// The sink. Cheap to share: one client, one connection pool, reused across invocations.
 pub struct OpenSearchIndex {
     client: OpenSearch,
+    /// The cluster's URL without credentials, for messages.
+    url: String,
     max_bytes: usize,
     max_docs: usize,
     gzip: bool,
@@ -93,6 +95,7 @@ impl OpenSearchIndex {
     pub fn with_client(client: OpenSearch, config: &OpenSearchConfig) -> Self {
         Self {
             client,
+            url: config.display_url(),
             max_bytes: config.max_bytes,
             max_docs: config.max_docs,
             gzip: config.gzip,
@@ -354,6 +357,28 @@ impl IndexSink for OpenSearchIndex {
                 })
             })
             .collect()
+    }
+
+    async fn reachable(&self, timeout: Duration) -> Result<(), String> {
+        match self
+            .client
+            .send(
+                Method::Head,
+                "",
+                HeaderMap::new(),
+                None::<&()>,
+                None::<Bytes>,
+                Some(timeout),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) => Err(format!(
+                "cannot reach the OpenSearch cluster at {}: {}",
+                self.url,
+                describe_transport_error(&err)
+            )),
+        }
     }
 }
 

@@ -72,3 +72,8 @@ output "audit_role_arn" {
   description = "ARN of the audit-records endpoint's role, or null when enable_audit_endpoint is false; admit it in the OpenSearch domain's access policy (opensearch-domain module's function_role_arns) and map it to an OpenSearch role."
   value       = one(aws_iam_role.audit[*].arn)
 }
+
+output "batch_operations_role_arn" {
+  description = "ARN of the role for S3 Batch Operations replay jobs (`aws s3control create-job --role-arn`), or null when enable_batch_operations_replay is false."
+  value       = one(aws_iam_role.batch_operations[*].arn)
+}

@@ -457,6 +457,12 @@ variable "audit_timeout" {
   }
 }
 
+variable "enable_batch_operations_replay" {
+  description = "Create a role for S3 Batch Operations jobs that replay archive objects and dead letters through the forwarder (LambdaInvoke), and let the forwarder read them and move replayed dead letters under replayed/. See README.md, \"Replay at scale\"."
+  type        = bool
+  default     = false
+}
+
 ################################################################################
 # Alert suppression (suppression.tf)
 ################################################################################
