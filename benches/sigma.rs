@@ -60,7 +60,7 @@ const NAMES: &[&str] = &[
 
 fn event(rng: &mut Rng, n: usize) -> Value {
     let name = rng.pick(NAMES);
-    let denied = rng.next() % 10 == 0;
+    let denied = rng.next().is_multiple_of(10);
     let mut ev = json!({
         "eventVersion": "1.08",
         "userIdentity": {"type": rng.pick(&["IAMUser", "AssumedRole", "Root", "AWSService"]),

@@ -547,9 +547,9 @@ fn fingerprint(label: &str) -> String {
 /// `30 min`, `2 h`, `45 s`.
 fn window_text(d: Duration) -> String {
     let s = d.as_secs();
-    if s % 3600 == 0 {
+    if s.is_multiple_of(3600) {
         format!("{} h", s / 3600)
-    } else if s % 60 == 0 {
+    } else if s.is_multiple_of(60) {
         format!("{} min", s / 60)
     } else {
         format!("{s} s")
