@@ -90,6 +90,15 @@ fuzz: ## Fuzz the decoder and the audit-records reader with cargo-fuzz (not in C
 	cd fuzz && mkdir -p corpus/decode && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run decode corpus/decode seeds -- -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=512
 	cd fuzz && mkdir -p corpus/audit && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run audit corpus/audit seeds-audit -- -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=512
 
+.PHONY: dashboards
+dashboards: ## Regenerate opensearch/dashboards/csoc-overview.ndjson from scripts/make_dashboards.py (deterministic)
+	python3 scripts/make_dashboards.py
+
+.PHONY: dashboard-picture
+dashboard-picture: tools ## Draw docs/csoc-overview.svg: the overview dashboard's aggregations over the fixtures (osmem-server)
+	$(CARGO) build --locked --bin csoc-forwarder
+	python3 scripts/dashboard_picture.py
+
 .PHONY: fixtures
 fixtures: ## Regenerate fixtures/ (deterministic)
 	python3 scripts/make_fixtures.py

@@ -2,7 +2,8 @@
 //! with no I/O and no network, on a corpus this file generates (seeded, deterministic).
 //!
 //! Measured per event, single-threaded: `event::parse` → per record `Decoder::decode`
-//! (base64 → capped gunzip → envelope) → `DocumentBuilder::build` for every log event →
+//! (base64 → capped gunzip → envelope) → `Scrubber::scrub_event` and
+//! `DocumentBuilder::build` for every log event →
 //! `_bulk` bodies (`bulk::chunk_ranges` + `encode_body`) and Firehose records
 //! (`archive::batch_ranges` + `encode_record`), all serialized.
 //!
@@ -16,6 +17,8 @@
 //!   --passes N         no timing: run the full pipeline N times over the corpus (or, with
 //!                      --decode-only, the decode baseline) and exit; for instruction
 //!                      counts, e.g. `valgrind --tool=callgrind` (subtract a `--passes 0` run)
+//!   --no-scrub         leave out credential scrubbing (`scrub::Scrubber`, on by default
+//!                      in the Lambda): the difference is what scrubbing costs
 //!   --no-bulk          leave out the `_bulk` bodies (documents + Firehose records only):
 //!                      with --passes, or in place of the full pipeline when timed; the
 //!                      difference is what bulk encoding adds (BENCHMARKS.md)
@@ -29,6 +32,7 @@ use std::time::{Duration, Instant};
 use csoc_forwarder::decode::{self, CONTROL_MESSAGE, Decoder, Envelope, LogEvent};
 use csoc_forwarder::document::{DEFAULT_INDEX_PREFIX, Document, DocumentBuilder, Limits};
 use csoc_forwarder::event::{self, Input};
+use csoc_forwarder::scrub::{Redactions, Scrubber};
 use csoc_forwarder::sinks::firehose::archive;
 use csoc_forwarder::sinks::opensearch::bulk;
 use serde_json::json;
@@ -55,6 +59,8 @@ fn main() {
 
     let builder = DocumentBuilder::new("local", DEFAULT_INDEX_PREFIX, Limits::default());
     let bulk = !opts.no_bulk;
+    let scrubber = (!opts.no_scrub).then(Scrubber::built_in);
+    let scrubber = scrubber.as_ref();
     if let Some(passes) = opts.passes {
         let mut n = 0;
         for _ in 0..passes {
@@ -62,7 +68,7 @@ fn main() {
                 n += if opts.decode_only {
                     decode_only(&event.json).log_events
                 } else {
-                    pipeline(&builder, &event.json, bulk).log_events
+                    pipeline(&builder, scrubber, &event.json, bulk).log_events
                 };
             }
         }
@@ -76,8 +82,10 @@ fn main() {
     let rep = Duration::from_secs_f64(opts.seconds);
 
     // Full pipeline.
-    warm_up(&corpus, |e| pipeline(&builder, e, bulk));
-    let full = measure(&corpus, opts.reps, rep, |e| pipeline(&builder, e, bulk));
+    warm_up(&corpus, |e| pipeline(&builder, scrubber, e, bulk));
+    let full = measure(&corpus, opts.reps, rep, |e| {
+        pipeline(&builder, scrubber, e, bulk)
+    });
     // Baseline: base64 + gunzip + envelope parse only.
     warm_up(&corpus, decode_only);
     let base = measure(&corpus, opts.reps, rep, decode_only);
@@ -160,6 +168,7 @@ struct Options {
     passes: Option<usize>,
     decode_only: bool,
     no_bulk: bool,
+    no_scrub: bool,
 }
 
 impl Options {
@@ -171,6 +180,7 @@ impl Options {
             passes: None,
             decode_only: false,
             no_bulk: false,
+            no_scrub: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -181,6 +191,7 @@ impl Options {
                 "--passes" => opts.passes = args.next().and_then(|v| v.parse().ok()),
                 "--decode-only" => opts.decode_only = true,
                 "--no-bulk" => opts.no_bulk = true,
+                "--no-scrub" => opts.no_scrub = true,
                 // `cargo bench` passes `--bench`; filters are meaningless here.
                 _ => {}
             }
@@ -202,13 +213,19 @@ struct Work {
 
 /// The handler's CPU work on one Kinesis event (see `pipeline::kinesis`
 /// and the local sinks), minus the file writes. `bulk: false` leaves out the `_bulk` bodies.
-fn pipeline(builder: &DocumentBuilder, event_json: &[u8], bulk: bool) -> Work {
+fn pipeline(
+    builder: &DocumentBuilder,
+    scrubber: Option<&Scrubber>,
+    event_json: &[u8],
+    bulk: bool,
+) -> Work {
     let Ok(Input::Kinesis(event)) = event::parse(event_json) else {
         panic!("the corpus is a Kinesis event");
     };
     let mut work = Work::default();
     let mut decoder = Decoder::new(decode::DEFAULT_MAX_DECOMPRESSED_BYTES);
     let mut docs: Vec<Document> = Vec::with_capacity(event.records.len() * 8);
+    let mut redactions = Redactions::new();
     for record in &event.records {
         let env = decoder
             .decode(&record.kinesis.data)
@@ -218,7 +235,11 @@ fn pipeline(builder: &DocumentBuilder, event_json: &[u8], bulk: bool) -> Work {
         }
         for log_event in &env.log_events {
             work.log_events += 1;
-            docs.push(builder.build(&env, log_event).expect("corpus builds"));
+            let log_event = match scrubber {
+                Some(s) => s.scrub_event(log_event, &mut redactions),
+                None => Cow::Borrowed(log_event),
+            };
+            docs.push(builder.build(&env, &log_event).expect("corpus builds"));
         }
     }
     if bulk {

@@ -80,6 +80,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => args.sinks.config(),
         Command::Replay(args) => args.sinks.config(),
         Command::Rules(cmd) => return cli::rules::run(cmd),
+        Command::Dashboards(args) => return runtime.block_on(cli::dashboards(args)),
     };
     let config = match config {
         Ok(config) => config,
@@ -106,5 +107,6 @@ fn main() -> ExitCode {
         Command::Serve(args) => runtime.block_on(cli::serve(args, pipeline)),
         Command::Replay(args) => runtime.block_on(cli::replay(args, &pipeline)),
         Command::Rules(cmd) => cli::rules::run(cmd),
+        Command::Dashboards(args) => runtime.block_on(cli::dashboards(args)),
     }
 }

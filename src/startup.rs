@@ -56,12 +56,14 @@ pub async fn pipeline(config: &Config) -> Result<Pipeline, StartError> {
             alerts::suppression::dynamodb::DynamoDbSuppression::from_sdk_config(&sdk, table),
         ));
     }
-    Ok(Pipeline::new(
-        config.max_decompressed_bytes,
-        DocumentBuilder::new(&config.common_name, &config.index_prefix, Limits::default()),
-        build_sinks(config).await?,
-    )
-    .with_alerts(alerter))
+    let sinks = build_sinks(config).await?;
+    // Documents carry the CloudTrail free-form objects as the index maps them.
+    let builder =
+        DocumentBuilder::new(&config.common_name, &config.index_prefix, Limits::default())
+            .with_free_form_objects(sinks.index.free_form() == crate::config::FreeForm::FlatObject);
+    Ok(Pipeline::new(config.max_decompressed_bytes, builder, sinks)
+        .with_alerts(alerter)
+        .with_scrubber(config.scrub.clone()))
 }
 
 /// Why the pipeline could not be built at start.

@@ -31,6 +31,9 @@ pub const OPENSEARCH_GZIP: &str = "OPENSEARCH_GZIP";
 pub const OPENSEARCH_TIMEOUT: &str = "OPENSEARCH_TIMEOUT";
 pub const OPENSEARCH_TEMPLATE: &str = "OPENSEARCH_TEMPLATE";
 pub const OPENSEARCH_RETENTION_DAYS: &str = "OPENSEARCH_RETENTION_DAYS";
+pub const OPENSEARCH_FREEFORM: &str = "OPENSEARCH_FREEFORM";
+pub const SCRUB: &str = "SCRUB";
+pub const SCRUB_PATTERNS: &str = "SCRUB_PATTERNS";
 pub const ARCHIVE_SINK: &str = "ARCHIVE_SINK";
 pub const DEAD_LETTER_BUCKET: &str = "DEAD_LETTER_BUCKET";
 pub const METRICS_NAMESPACE: &str = "METRICS_NAMESPACE";
@@ -162,7 +165,25 @@ pub const ENV_VARS: &[EnvVar] = &[
     EnvVar {
         name: OPENSEARCH_RETENTION_DAYS,
         default: Some("90"),
-        doc: "Days an index is kept (ISM policy, where the cluster supports it); `0` puts no policy.",
+        doc: "Days an index is kept (ISM policy for `<INDEX_PREFIX>-*`, where the cluster supports it; overrides the shared `csoc-logs-*` policy for a longer prefix); `0` puts no policy.",
+        lambda: true,
+    },
+    EnvVar {
+        name: OPENSEARCH_FREEFORM,
+        default: Some("auto"),
+        doc: "How CloudTrail `requestParameters`, `responseElements`, `additionalEventData`, `serviceEventDetails` are mapped and stored: `flat_object` (OpenSearch 2.7+, objects kept), `text` (JSON text), or `auto`: `flat_object` unless the cluster refuses the type when the template is put (text without a template, and in the local files).",
+        lambda: false,
+    },
+    EnvVar {
+        name: SCRUB,
+        default: Some("on"),
+        doc: "`off` turns [credential scrubbing](#credential-scrubbing) off.",
+        lambda: false,
+    },
+    EnvVar {
+        name: SCRUB_PATTERNS,
+        default: None,
+        doc: "More scrubbing patterns: a JSON object of names to regular expressions (a group named `secret` is what gets redacted, else the whole match). Validated at start.",
         lambda: false,
     },
     EnvVar {

@@ -12,7 +12,7 @@ pub mod opensearch;
 pub mod slack;
 
 pub use env::*;
-pub use opensearch::{Auth, BasicSource, OpenSearchConfig, Redacted};
+pub use opensearch::{Auth, BasicSource, FreeForm, FreeFormChoice, OpenSearchConfig, Redacted};
 pub use slack::WebhookUrl;
 
 #[derive(Debug, Error)]
@@ -64,6 +64,8 @@ pub struct Config {
     pub alert_rules: Option<Vec<PathBuf>>,
     /// The DynamoDB suppression table; `None`: suppression per run.
     pub suppression_table: Option<String>,
+    /// Credential scrubbing (`SCRUB`, `SCRUB_PATTERNS`); `None`: off.
+    pub scrub: Option<crate::scrub::Scrubber>,
     /// `process` only: the time each input file gets (`PROCESS_TIME_BUDGET`).
     pub process_time_budget: std::time::Duration,
 }
@@ -158,6 +160,7 @@ impl Config {
                 .transpose()?,
             alert_rules: get(ALERT_RULES).map(|v| vec![PathBuf::from(v.trim())]),
             suppression_table: get(SUPPRESSION_TABLE).map(|v| v.trim().to_owned()),
+            scrub: read_scrub(get(SCRUB), get(SCRUB_PATTERNS))?,
             process_time_budget: match get(PROCESS_TIME_BUDGET) {
                 Some(v) => parse_time_budget(&v)?,
                 None => std::time::Duration::from_secs(DEFAULT_PROCESS_TIME_BUDGET_SECS),
@@ -286,6 +289,41 @@ fn parse_http_url(name: &'static str, v: &str) -> Result<String, ConfigError> {
         && !v.contains(char::is_whitespace);
     check(name, v, ok, "an http:// or https:// URL")?;
     Ok(v.trim_end_matches('/').to_owned())
+}
+
+/// `SCRUB` (on by default) and `SCRUB_PATTERNS` (compiled here, once).
+fn read_scrub(
+    on: Option<String>,
+    patterns: Option<String>,
+) -> Result<Option<crate::scrub::Scrubber>, ConfigError> {
+    let on = match on.map(|v| v.trim().to_ascii_lowercase()) {
+        None => true,
+        Some(v) if matches!(v.as_str(), "on" | "true" | "1" | "yes") => true,
+        Some(v) if matches!(v.as_str(), "off" | "false" | "0" | "no") => false,
+        Some(v) => {
+            return Err(ConfigError::Invalid {
+                name: SCRUB,
+                value: v,
+                reason: "on or off".to_owned(),
+            });
+        }
+    };
+    let invalid = |e: crate::scrub::ScrubError| ConfigError::Invalid {
+        name: SCRUB_PATTERNS,
+        // Patterns may describe secrets: name the problem, not the value.
+        value: "<patterns>".to_owned(),
+        reason: e.to_string(),
+    };
+    let extra = match patterns {
+        Some(text) => crate::scrub::Scrubber::parse_extra(&text).map_err(invalid)?,
+        None => Vec::new(),
+    };
+    if !on {
+        return Ok(None);
+    }
+    crate::scrub::Scrubber::with_extra(&extra)
+        .map(Some)
+        .map_err(invalid)
 }
 
 fn parse_bytes(v: &str) -> Result<usize, ConfigError> {

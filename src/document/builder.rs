@@ -9,7 +9,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::json::{Json, Object};
-use super::sanitize::Sanitized;
+use super::sanitize::{FreeForm, Sanitized};
 use super::{CLOUDTRAIL_MARKERS, Document, DocumentError, Limits, document_id};
 use crate::decode::{Envelope, LogEvent};
 use crate::timestamp::{self, Rfc3339Millis};
@@ -20,6 +20,7 @@ pub struct DocumentBuilder {
     commons: String,
     index_prefix: String,
     limits: Limits,
+    free_form_objects: bool,
 }
 
 impl DocumentBuilder {
@@ -32,7 +33,16 @@ impl DocumentBuilder {
             commons: commons.into(),
             index_prefix: index_prefix.into(),
             limits,
+            free_form_objects: false,
         }
+    }
+
+    /// Keep CloudTrail's free-form fields as objects (the index maps them as
+    /// `flat_object`): their inner fields add nothing to the mapping, so they are not
+    /// counted against the field cap. Default: JSON text.
+    pub fn with_free_form_objects(mut self, objects: bool) -> Self {
+        self.free_form_objects = objects;
+        self
     }
 
     /// The commons name stored in every document.
@@ -70,7 +80,11 @@ impl DocumentBuilder {
                 depth: 1,
                 limits: self.limits,
                 budget: &budget,
-                cloudtrail: is_cloudtrail(obj),
+                cloudtrail: is_cloudtrail(obj).then_some(if self.free_form_objects {
+                    FreeForm::Objects
+                } else {
+                    FreeForm::Text
+                }),
             }),
             None => MessageView::Text(&event.message),
         };

@@ -30,7 +30,8 @@ impl Pipeline {
         let mut batch = Batch::new(1);
         batch.counts.records = 1;
         batch.counts.log_events = 1;
-        match self.builder.build(&env, &env.log_events[0]) {
+        let log_event = self.scrub(&env.log_events[0], &mut batch.counts);
+        match self.builder.build(&env, &log_event) {
             Ok(doc) => batch.push(doc, 0),
             Err(err) => {
                 let letter = DeadLetter::from_bytes(

@@ -46,6 +46,7 @@ impl Pipeline {
                 Ok(env) => {
                     for log_event in &env.log_events {
                         batch.counts.log_events += 1;
+                        let log_event = &*self.scrub(log_event, &mut batch.counts);
                         match self.builder.build(&env, log_event) {
                             Ok(doc) => batch.push(doc, i),
                             Err(err) => {

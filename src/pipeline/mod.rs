@@ -16,16 +16,19 @@ mod function_url;
 mod kinesis;
 mod s3_batch;
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use tracing::warn;
 
 use crate::alerts::Alerter;
 use crate::dead_letter::DeadLetter;
+use crate::decode::LogEvent;
 use crate::document::DocumentBuilder;
 use crate::event::{self, EventError, Input};
 use crate::invocation::Invocation;
 use crate::report::{Counts, Report};
+use crate::scrub::Scrubber;
 use crate::sinks::{AlertSink, Sinks};
 
 /// Stop starting new work when less than this is left of the invocation, so the
@@ -38,6 +41,7 @@ pub struct Pipeline {
     builder: DocumentBuilder,
     sinks: Sinks,
     alerts: Alerter,
+    scrubber: Option<Scrubber>,
     /// The S3 client S3 Batch Operations tasks are read with, built on first use.
     s3: tokio::sync::OnceCell<aws_sdk_s3::Client>,
 }
@@ -49,7 +53,23 @@ impl Pipeline {
             builder,
             sinks,
             alerts: Alerter::default(),
+            scrubber: Some(Scrubber::built_in()),
             s3: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Replaces credential scrubbing (default: the built-in patterns; `None`: off).
+    pub fn with_scrubber(mut self, scrubber: Option<Scrubber>) -> Self {
+        self.scrubber = scrubber;
+        self
+    }
+
+    /// The log event with credentials redacted (before its document is built), counted
+    /// in `counts`.
+    fn scrub<'e>(&self, event: &'e LogEvent<'e>, counts: &mut Counts) -> Cow<'e, LogEvent<'e>> {
+        match &self.scrubber {
+            Some(s) => s.scrub_event(event, &mut counts.redacted),
+            None => Cow::Borrowed(event),
         }
     }
 
@@ -65,6 +85,7 @@ impl Pipeline {
         crate::replay::Targets {
             max_decompressed_bytes: self.max_decompressed_bytes,
             builder: &self.builder,
+            scrubber: self.scrubber.as_ref(),
             sinks: &self.sinks,
             pipeline: self,
         }

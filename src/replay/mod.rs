@@ -60,6 +60,8 @@ const INDEX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 pub struct Targets<'a> {
     pub max_decompressed_bytes: usize,
     pub builder: &'a DocumentBuilder,
+    /// Credential scrubbing, as the pipeline does it before building a document.
+    pub scrubber: Option<&'a crate::scrub::Scrubber>,
     pub sinks: &'a Sinks,
     pub pipeline: &'a Pipeline,
 }
@@ -542,13 +544,13 @@ impl<'a> Replayer<'a> {
                 .map_err(|e| format!("{e} ({})", e.kind()))?;
             let env: Envelope<'_> = serde_json::from_str(text)
                 .map_err(|e| decode::DecodeError::Envelope(e).to_string())?;
-            return envelope_documents(builder, &env);
+            return envelope_documents(builder, self.targets.scrubber, &env);
         }
         if bytes.len() > cap {
             return Err(format!("the input is over the cap of {cap} bytes"));
         }
         if let Ok(env) = serde_json::from_slice::<Envelope<'_>>(&bytes) {
-            return envelope_documents(builder, &env);
+            return envelope_documents(builder, self.targets.scrubber, &env);
         }
         match event::parse(&bytes).map_err(|e| e.to_string())? {
             Input::Kinesis(kinesis) => {
@@ -558,13 +560,13 @@ impl<'a> Replayer<'a> {
                     let env = decoder
                         .decode(&record.kinesis.data)
                         .map_err(|e| format!("record {}: {e} ({})", record.event_id, e.kind()))?;
-                    docs.extend(envelope_documents(builder, &env)?);
+                    docs.extend(envelope_documents(builder, self.targets.scrubber, &env)?);
                 }
                 Ok(docs)
             }
             Input::EventBridge(ev) => {
                 let env = ev.to_envelope().map_err(|e| e.to_string())?;
-                envelope_documents(builder, &env)
+                envelope_documents(builder, self.targets.scrubber, &env)
             }
             Input::FunctionUrl(req) => {
                 let request = crate::audit::read(&req, cap).map_err(|r| r.error)?;
@@ -829,16 +831,23 @@ fn one_sink(summary: &mut Summary, outcomes: Vec<ItemOutcome>, index: bool) -> V
 
 fn envelope_documents(
     builder: &DocumentBuilder,
+    scrubber: Option<&crate::scrub::Scrubber>,
     env: &Envelope<'_>,
 ) -> Result<Vec<Document>, String> {
     if env.is_control_message() {
         return Ok(Vec::new());
     }
+    // Redactions are not counted here: the replay summary has no per-pattern counts.
+    let mut redactions = crate::scrub::Redactions::new();
     env.log_events
         .iter()
         .map(|ev| {
+            let ev = match scrubber {
+                Some(s) => s.scrub_event(ev, &mut redactions),
+                None => std::borrow::Cow::Borrowed(ev),
+            };
             builder
-                .build(env, ev)
+                .build(env, &ev)
                 .map_err(|e| format!("log event {}: {e}", ev.id))
         })
         .collect()
@@ -1007,5 +1016,33 @@ mod tests {
         assert_eq!(key_span("kinesis-s-20260102T030405.678Z-id.json"), None);
         assert_eq!(key_span("2026/13/02/x"), None);
         assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn replayed_log_events_are_scrubbed_as_the_pipeline_scrubs_them() {
+        use std::borrow::Cow;
+        let env = Envelope {
+            message_type: Cow::Borrowed("DATA_MESSAGE"),
+            owner: Cow::Borrowed("123456789012"),
+            log_group: Cow::Borrowed("g"),
+            log_stream: Cow::Borrowed("s"),
+            subscription_filters: vec![],
+            log_events: vec![crate::decode::LogEvent {
+                id: Cow::Borrowed("1"),
+                timestamp: 1_520_520_148_130,
+                message: Cow::Borrowed(r#"{"http_request":"/a?token=SECRET1&b=2"}"#),
+            }],
+        };
+        let builder = DocumentBuilder::new("c", "csoc-logs", crate::document::Limits::default());
+        let scrubber = crate::scrub::Scrubber::built_in();
+        let docs = envelope_documents(&builder, Some(&scrubber), &env).expect("documents");
+        assert!(
+            docs[0].source.contains("/a?token=REDACTED&b=2"),
+            "{}",
+            docs[0].source
+        );
+        let plain = envelope_documents(&builder, None, &env).expect("documents");
+        assert!(plain[0].source.contains("SECRET1"));
+        assert_eq!(docs[0].id, plain[0].id, "the same id either way");
     }
 }

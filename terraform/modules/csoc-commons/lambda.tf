@@ -34,7 +34,9 @@ locals {
     SLACK_WEBHOOK_SECRET_ARN = aws_secretsmanager_secret.slack_webhook.arn
     DASHBOARDS_URL           = var.dashboards_url != null ? var.dashboards_url : "${local.opensearch_url}/_dashboards"
     SLOW_LOG_STREAMS         = join(",", var.slow_log_streams)
-    SUPPRESSION_TABLE        = var.enable_alert_suppression ? aws_dynamodb_table.suppression[0].name : ""
+    # index_retention.tf
+    OPENSEARCH_RETENTION_DAYS = tostring(var.index_retention_days)
+    SUPPRESSION_TABLE         = var.enable_alert_suppression ? aws_dynamodb_table.suppression[0].name : ""
   }
   lambda_env_later_enabled = [
     "OPENSEARCH_URL",
@@ -43,6 +45,7 @@ locals {
     "SLOW_LOG_STREAMS",
     "SLACK_WEBHOOK_SECRET_ARN",
     "DASHBOARDS_URL",
+    "OPENSEARCH_RETENTION_DAYS",
     "SUPPRESSION_TABLE",
   ]
 
