@@ -79,10 +79,11 @@ package: tools ## Build target/lambda/csoc-forwarder/bootstrap.zip with cargo-la
 	@echo "Lambda package ($(ARCH), provided.al2023): $(LAMBDA_DIR)/csoc-forwarder/bootstrap.zip"
 
 .PHONY: bench
-bench: ## Throughput and peak-RSS benchmarks of the whole pipeline, and peak RSS on 6 MB events against 100 MB (release build)
+bench: ## Throughput and peak-RSS of the whole pipeline, peak RSS on 6 MB events against 100 MB, Sigma evaluation with 100 rules (release build)
 	$(CARGO) build --release --locked --bin csoc-forwarder
 	$(CARGO) bench --locked --bench pipeline
 	$(CARGO) bench --locked --bench memory
+	$(CARGO) bench --locked --bench sigma
 
 .PHONY: fuzz
 fuzz: ## Fuzz the decoder and the audit-records reader with cargo-fuzz (not in CI; FUZZ_SECONDS=60 each)

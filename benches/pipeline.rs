@@ -480,7 +480,7 @@ fn outside_the_pipeline(
     rep: Duration,
 ) -> Outside {
     use csoc_forwarder::alerts::slow::SlowCheck;
-    use csoc_forwarder::alerts::{Alerter, rules::RuleSet};
+    use csoc_forwarder::alerts::{Alerter, sigma::RuleSet};
 
     let dir = tempfile::tempdir().expect("temp dir");
     let files: Vec<_> = (0..EVENTS)
@@ -516,7 +516,7 @@ fn outside_the_pipeline(
                 .map(str::to_owned)
                 .collect(),
         }),
-        RuleSet::default(),
+        RuleSet::builtin(),
         None,
     );
     let alerts = measure(reps, rep, |i| {

@@ -3,6 +3,8 @@
 //! `csoc-forwarder replay`: dead letters and archive objects back in ([`crate::replay`]).
 //!
 //! stdout gets one JSON summary line per file; human logs go to stderr.
+//! `csoc-forwarder rules check|test`: tooling for Sigma rule authors ([`rules`]).
+//!
 //! Exit codes: 0 every record handled (dead-lettered counts as handled); 2 usage error,
 //! an `--out` directory that cannot be written, unreadable file or an input that is not
 //! an event; 3 some records are left for retry, or the OpenSearch cluster cannot be
@@ -12,6 +14,8 @@ use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+
+pub mod rules;
 
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
@@ -48,6 +52,9 @@ pub enum Command {
     /// Serve the audit-records endpoint (POST /{node-name}) over plain HTTP on the same
     /// handler and sinks as `process`.
     Serve(ServeArgs),
+    /// Check Sigma alert rules, or test them on event files.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
     /// Replay dead letters and archive objects (s3://bucket/prefix, files or
     /// directories) into the sinks that missed them, idempotently. Prints one JSON
     /// summary line; exit 0 when all is handled or still permanently bad, 3 when
@@ -146,6 +153,10 @@ pub struct SinkArgs {
     /// The commons name stored in documents [env: COMMON_NAME] [default: local]
     #[arg(long, value_name = "NAME")]
     pub common_name: Option<String>,
+    /// Sigma rules replacing the built-in ones: a file, or a directory searched
+    /// recursively for .yml/.yaml [env: ALERT_RULES]
+    #[arg(long, value_name = "PATH")]
+    pub rules: Option<PathBuf>,
 }
 
 impl SinkArgs {
@@ -157,10 +168,12 @@ impl SinkArgs {
     /// [`SinkArgs::config`] with more flags (`(variable, value)`) over the environment.
     pub fn config_with(&self, more: &[(&str, Option<String>)]) -> Result<Config, ConfigError> {
         let out = self.out.as_ref().map(|p| p.display().to_string());
+        let rules = self.rules.as_ref().map(|p| p.display().to_string());
         Config::from_lookup(|name| {
             let flag = match name {
                 config::OUT_DIR => out.clone(),
                 config::COMMON_NAME => self.common_name.clone(),
+                config::ALERT_RULES => rules.clone(),
                 _ => more
                     .iter()
                     .find(|(n, _)| *n == name)

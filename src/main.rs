@@ -79,6 +79,7 @@ fn main() -> ExitCode {
         Command::Process(args) => args.config(),
         Command::Serve(args) => args.sinks.config(),
         Command::Replay(args) => args.sinks.config(),
+        Command::Rules(cmd) => return cli::rules::run(cmd),
         Command::Dashboards(args) => return runtime.block_on(cli::dashboards(args)),
     };
     let config = match config {
@@ -105,6 +106,7 @@ fn main() -> ExitCode {
         Command::Process(args) => runtime.block_on(cli::process(args, &config, &pipeline)),
         Command::Serve(args) => runtime.block_on(cli::serve(args, pipeline)),
         Command::Replay(args) => runtime.block_on(cli::replay(args, &pipeline)),
+        Command::Rules(cmd) => cli::rules::run(cmd),
         Command::Dashboards(args) => runtime.block_on(cli::dashboards(args)),
     }
 }

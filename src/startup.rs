@@ -46,15 +46,23 @@ pub async fn build_sinks(config: &Config) -> Result<Sinks, StartError> {
     Ok(built)
 }
 
-/// The pipeline for `config` with [`build_sinks`].
+/// The pipeline for `config` with [`build_sinks`]. The alert rules load first: a rule
+/// that cannot be used stops the start, naming its file.
 pub async fn pipeline(config: &Config) -> Result<Pipeline, StartError> {
+    let mut alerter = alerts::Alerter::from_config(config)?;
+    if let Some(table) = &config.suppression_table {
+        let sdk = aws::sdk_config().await;
+        alerter = alerter.with_suppression(std::sync::Arc::new(
+            alerts::suppression::dynamodb::DynamoDbSuppression::from_sdk_config(&sdk, table),
+        ));
+    }
     let sinks = build_sinks(config).await?;
     // Documents carry the CloudTrail free-form objects as the index maps them.
     let builder =
         DocumentBuilder::new(&config.common_name, &config.index_prefix, Limits::default())
             .with_free_form_objects(sinks.index.free_form() == crate::config::FreeForm::FlatObject);
     Ok(Pipeline::new(config.max_decompressed_bytes, builder, sinks)
-        .with_alerts(alerts::Alerter::from_config(config))
+        .with_alerts(alerter)
         .with_scrubber(config.scrub.clone())
         .with_chunk_bytes(config.delivery_chunk_bytes))
 }
@@ -64,6 +72,8 @@ pub async fn pipeline(config: &Config) -> Result<Pipeline, StartError> {
 pub enum StartError {
     #[error(transparent)]
     OpenSearch(#[from] sinks::opensearch::ConnectError),
+    #[error(transparent)]
+    Rules(#[from] alerts::sigma::LoadError),
 }
 
 /// Where Slack alerts go for `config`: `SLACK_WEBHOOK_URL`, else the webhook read from

@@ -37,6 +37,17 @@ pub(super) fn cloudtrail_event(doc: &Document) -> Option<(Head, Value)> {
     {
         return None;
     }
+    restore_event(&mut event);
+    Some((head, event))
+}
+
+/// A CloudTrail event as it was sent: the free-form fields the document keeps as text
+/// (`requestParameters`, `responseElements`, …) and the fields past the document's cap
+/// parsed back into objects.
+pub fn restore_event(event: &mut Value) {
+    let Some(obj) = event.as_object_mut() else {
+        return;
+    };
     for key in CLOUDTRAIL_TEXT_FIELDS {
         if let Some(Value::String(text)) = obj.get(key)
             && let Ok(v) = serde_json::from_str::<Value>(text)
@@ -54,7 +65,6 @@ pub(super) fn cloudtrail_event(doc: &Document) -> Option<(Head, Value)> {
             obj.entry(k).or_insert(v);
         }
     }
-    Some((head, event))
 }
 
 /// One matching event, as shown in an alert.

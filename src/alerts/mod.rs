@@ -1,5 +1,5 @@
 //! Slack alerts, evaluated on the documents a batch produced: slow responses
-//! ([`slow`]) and risky CloudTrail activity ([`rules`]), as Block Kit payloads
+//! ([`slow`]) and risky CloudTrail activity ([`sigma`] rules), as Block Kit payloads
 //! ([`slack`]) posted through the [`AlertSink`].
 //!
 //! Evaluation is pure and deterministic ([`Alerter::evaluate`]); only documents that can
@@ -7,19 +7,26 @@
 //! is best effort: its failures are logged and counted and never touch the batch.
 
 mod cloudtrail;
-pub mod rules;
+pub mod sigma;
 pub mod slack;
 pub mod slow;
+pub mod suppression;
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
+use sha2::Digest as _;
 use tracing::warn;
 
+pub use self::cloudtrail::restore_event;
 use self::cloudtrail::{HitKey, Seen, cloudtrail_event};
-use self::rules::{Rule, RuleSet};
+use self::sigma::{Level, LoadError, Meta, RuleSet};
 use self::slack::{Message, code, escape, link};
 use self::slow::{Environment, SlowCheck, SlowRequest};
+use self::suppression::{Claim, ClaimRequest, LocalSuppression, SuppressionStore};
 use crate::config::Config;
 use crate::document::Document;
 use crate::invocation::Deadline;
@@ -29,35 +36,28 @@ use crate::sinks::AlertSink;
 pub const MAX_MESSAGES: usize = 10;
 /// Documents listed (with links) in one CloudTrail alert.
 const MAX_DOCS_LISTED: usize = 5;
+/// How long an alert's fingerprint stays claimed after a message, unless the rule says
+/// otherwise (`suppression_window`).
+pub const DEFAULT_SUPPRESSION_WINDOW: Duration = Duration::from_secs(30 * 60);
+/// The longest one claim may take; past it the alert is posted (fail open).
+const CLAIM_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Everything alerting needs, built once per cold start.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Alerter {
     slow: Option<SlowCheck>,
-    rules: RuleSet,
+    rules: Arc<RuleSet>,
     dashboards_url: Option<String>,
+    suppression: Arc<dyn SuppressionStore>,
+    window: Duration,
 }
 
 impl Default for Alerter {
-    /// The default rules; the slow-response check off; no Dashboards links.
+    /// The built-in rules; the slow-response check off; no Dashboards links;
+    /// suppression per run.
     fn default() -> Self {
-        Self {
-            slow: None,
-            rules: RuleSet::default(),
-            dashboards_url: None,
-        }
+        Self::new(None, RuleSet::builtin(), None)
     }
-}
-
-/// What alerting keeps of one document that can be part of an alert
-/// ([`Alerter::candidate`]).
-#[derive(Debug, Clone)]
-pub struct Candidate(Kind);
-
-#[derive(Debug, Clone)]
-enum Kind {
-    Slow(Environment, SlowRequest),
-    CloudTrail { rules: Vec<usize>, seen: Seen },
 }
 
 /// What delivery did.
@@ -65,56 +65,182 @@ enum Kind {
 pub struct Delivery {
     pub sent: usize,
     pub failed: usize,
+    /// Alerts not posted: their fingerprint was claimed within its window.
+    pub suppressed: usize,
+}
+
+/// One alert before suppression and rendering.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    /// What suppression keys on (hex SHA-256 of the rule or check, the commons and the
+    /// principal and call, or the log group, or the correlation's group).
+    pub fingerprint: String,
+    /// A readable form of the fingerprint (stored beside it).
+    pub label: String,
+    pub window: Duration,
+    pub level: Level,
+    /// Events (or slow requests) behind it.
+    pub matches: u64,
+    pub message: Message,
+}
+
+/// What alerting keeps of one document that can be part of an alert
+/// ([`Alerter::candidate`]): small, so a batch keeps these instead of its documents
+/// while they stream to the sinks.
+#[derive(Debug, Clone)]
+pub struct Candidate(Kind);
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Slow(Environment, SlowRequest),
+    CloudTrail {
+        /// The rules that matched (indexes into the rule set).
+        matched: Vec<usize>,
+        /// The correlations fed, with their group-by values.
+        groups: Vec<(usize, Vec<String>)>,
+        seen: Seen,
+    },
 }
 
 impl Alerter {
+    /// With suppression per run ([`LocalSuppression`]).
     pub fn new(slow: Option<SlowCheck>, rules: RuleSet, dashboards_url: Option<String>) -> Self {
         Self {
             slow,
-            rules,
+            rules: Arc::new(rules),
             dashboards_url: dashboards_url.map(|u| u.trim_end_matches('/').to_owned()),
+            suppression: Arc::new(LocalSuppression::default()),
+            window: DEFAULT_SUPPRESSION_WINDOW,
         }
     }
 
-    pub fn from_config(config: &Config) -> Self {
-        Self::new(
+    /// Replaces the suppression store (the DynamoDB table in Lambda).
+    pub fn with_suppression(mut self, store: Arc<dyn SuppressionStore>) -> Self {
+        self.suppression = store;
+        self
+    }
+
+    /// Replaces the default suppression window.
+    pub fn with_window(mut self, window: Duration) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// The slow check and links of `config`, and its rules: `ALERT_RULES` (files or
+    /// directories of Sigma rules), else the built-in ones. A rule that cannot be used
+    /// is an error naming its file.
+    pub fn from_config(config: &Config) -> Result<Self, LoadError> {
+        let rules = match &config.alert_rules {
+            Some(paths) => RuleSet::from_paths(paths)?,
+            None => RuleSet::builtin(),
+        };
+        Ok(Self::new(
             config.threshold.map(|threshold| SlowCheck {
                 threshold,
                 streams: config.slow_log_streams.clone(),
             }),
-            config.alert_rules.clone().unwrap_or_default(),
+            rules,
             config.dashboards_url.clone(),
-        )
+        ))
     }
 
-    /// Evaluates and delivers the alerts of `docs`. Never fails.
+    /// Evaluates and delivers the alerts of `docs`, suppression applied. Never fails.
     pub async fn run<'d>(
         &self,
         docs: impl IntoIterator<Item = &'d Document>,
         sink: &dyn AlertSink,
         deadline: Deadline,
     ) -> Delivery {
-        let payloads = self.evaluate(docs);
-        Self::deliver(&payloads, sink, deadline).await
+        self.run_at(docs, sink, deadline, Utc::now()).await
     }
 
-    /// What alerting keeps of one document, if it can be part of an alert: small, so a
-    /// batch keeps these instead of its documents while they stream to the sinks.
-    pub fn candidate(&self, doc: &Document) -> Option<Candidate> {
-        if let Some(check) = &self.slow
-            && let Some((env, req)) = check.check(doc)
-        {
-            return Some(Candidate(Kind::Slow(env, req)));
+    /// [`Alerter::run`] at a given time (tests replay invocations across windows).
+    pub async fn run_at<'d>(
+        &self,
+        docs: impl IntoIterator<Item = &'d Document>,
+        sink: &dyn AlertSink,
+        deadline: Deadline,
+        now: DateTime<Utc>,
+    ) -> Delivery {
+        self.post(self.alerts(docs), sink, deadline, now).await
+    }
+
+    /// Posts the alerts of a batch's candidates (streaming delivery keeps candidates,
+    /// not documents), suppression applied. Never fails.
+    pub async fn run_candidates<'c>(
+        &self,
+        candidates: impl IntoIterator<Item = &'c Candidate>,
+        sink: &dyn AlertSink,
+        deadline: Deadline,
+    ) -> Delivery {
+        self.post(self.alerts_of(candidates), sink, deadline, Utc::now())
+            .await
+    }
+
+    /// Claims each alert's fingerprint, then posts those not suppressed.
+    async fn post(
+        &self,
+        alerts: Vec<Alert>,
+        sink: &dyn AlertSink,
+        deadline: Deadline,
+        now: DateTime<Utc>,
+    ) -> Delivery {
+        let mut kept = Vec::with_capacity(alerts.len());
+        let mut suppressed = 0;
+        for mut alert in alerts {
+            if alert.window.is_zero() {
+                kept.push(alert);
+                continue;
+            }
+            let req = ClaimRequest {
+                fingerprint: &alert.fingerprint,
+                label: &alert.label,
+                now,
+                window: alert.window,
+                matches: alert.matches,
+            };
+            // Bounded: a slow store must not eat the time left for posting.
+            let limit = CLAIM_TIMEOUT.min(deadline.remaining());
+            let claim = match tokio::time::timeout(limit, self.suppression.claim(&req)).await {
+                Ok(claim) => claim,
+                Err(_) => Err(suppression::SuppressionError(format!(
+                    "no answer within {} ms",
+                    limit.as_millis()
+                ))),
+            };
+            match claim {
+                Ok(Claim::Post { suppressed: 0 }) => kept.push(alert),
+                Ok(Claim::Post { suppressed: n }) => {
+                    alert.message.sections.push(format!(
+                        "_{n} more matching events were suppressed since the last message (window {})._",
+                        window_text(alert.window)
+                    ));
+                    alert
+                        .message
+                        .fallback
+                        .push_str(&format!(" ({n} more suppressed)"));
+                    kept.push(alert);
+                }
+                Ok(Claim::Suppressed) => suppressed += 1,
+                Err(err) => {
+                    // Fail open: a missed alert costs more than a repeated one.
+                    warn!(error = %err, fingerprint = %alert.fingerprint, "suppression store failed; posting");
+                    kept.push(alert);
+                }
+            }
         }
-        let (head, event) = cloudtrail_event(doc)?;
-        let rules: Vec<usize> = rules::matching(&self.rules, &event)
-            .filter_map(|rule| self.rules.rules.iter().position(|r| std::ptr::eq(r, rule)))
-            .collect();
-        if rules.is_empty() {
-            return None;
+        if suppressed > 0 {
+            tracing::info!(suppressed, "alerts suppressed: claimed within their window");
         }
-        let seen = Seen::new(doc, &head, &event);
-        Some(Candidate(Kind::CloudTrail { rules, seen }))
+        let payloads = finish(kept);
+        let mut d = Self::deliver(&payloads, sink, deadline).await;
+        d.suppressed = suppressed;
+        d
     }
 
     /// Posts each payload in order; failures are logged and counted.
@@ -132,88 +258,150 @@ impl Alerter {
         d
     }
 
-    /// The webhook payloads for `docs`: CloudTrail alerts by severity, then slow
-    /// responses; identical ones once; at most [`MAX_MESSAGES`].
+    /// The webhook payloads for `docs` without suppression: CloudTrail alerts by
+    /// severity, then slow responses; identical ones once; at most [`MAX_MESSAGES`].
     pub fn evaluate<'d>(&self, docs: impl IntoIterator<Item = &'d Document>) -> Vec<Value> {
-        let candidates: Vec<Candidate> =
-            docs.into_iter().filter_map(|d| self.candidate(d)).collect();
-        self.payloads(&candidates)
+        finish(self.alerts(docs))
     }
 
-    /// The webhook payloads for the candidates of a batch's documents, as
-    /// [`Alerter::evaluate`] gives them for the documents themselves.
-    pub fn payloads<'c>(&self, candidates: impl IntoIterator<Item = &'c Candidate>) -> Vec<Value> {
+    /// The alerts of `docs`, most severe first, slow responses last.
+    pub fn alerts<'d>(&self, docs: impl IntoIterator<Item = &'d Document>) -> Vec<Alert> {
+        let candidates: Vec<Candidate> =
+            docs.into_iter().filter_map(|d| self.candidate(d)).collect();
+        self.alerts_of(&candidates)
+    }
+
+    /// What alerting keeps of one document, if it can be part of an alert.
+    pub fn candidate(&self, doc: &Document) -> Option<Candidate> {
+        if let Some(check) = &self.slow
+            && let Some((env, req)) = check.check(doc)
+        {
+            return Some(Candidate(Kind::Slow(env, req)));
+        }
+        let (head, event) = cloudtrail_event(doc)?;
+        let matched: Vec<usize> = self.rules.matching(&event).collect();
+        if matched.is_empty() {
+            return None;
+        }
+        let groups = self
+            .rules
+            .correlations
+            .iter()
+            .enumerate()
+            .filter(|(_, corr)| corr.rules.iter().any(|r| matched.contains(r)))
+            .map(|(c, corr)| {
+                let key = corr
+                    .group_by
+                    .iter()
+                    .map(|f| group_value(&event, f))
+                    .collect();
+                (c, key)
+            })
+            .collect();
+        let seen = Seen::new(doc, &head, &event);
+        Some(Candidate(Kind::CloudTrail {
+            matched,
+            groups,
+            seen,
+        }))
+    }
+
+    /// The alerts of a batch's candidates, most severe first, slow responses last.
+    pub fn alerts_of<'c>(&self, candidates: impl IntoIterator<Item = &'c Candidate>) -> Vec<Alert> {
         let mut slow: BTreeMap<Environment, Vec<SlowRequest>> = BTreeMap::new();
         let mut hits: BTreeMap<HitKey, Vec<Seen>> = BTreeMap::new();
-        let mut bursts: BTreeMap<(usize, String), Vec<Seen>> = BTreeMap::new();
+        let mut groups: BTreeMap<(usize, Vec<String>), Vec<Seen>> = BTreeMap::new();
         for candidate in candidates {
             match &candidate.0 {
                 Kind::Slow(env, req) => slow.entry(env.clone()).or_default().push(req.clone()),
-                Kind::CloudTrail { rules, seen } => {
-                    for &i in rules {
-                        let rule = &self.rules.rules[i];
-                        if rule.burst.is_some() {
-                            bursts
-                                .entry((i, seen.account.clone()))
-                                .or_default()
-                                .push(seen.clone());
-                        } else {
+                Kind::CloudTrail {
+                    matched,
+                    groups: fed,
+                    seen,
+                } => {
+                    for &i in matched {
+                        if self.rules.rules[i].generate {
                             hits.entry(HitKey::new(i, seen))
                                 .or_default()
                                 .push(seen.clone());
                         }
                     }
+                    for (c, key) in fed {
+                        groups
+                            .entry((*c, key.clone()))
+                            .or_default()
+                            .push(seen.clone());
+                    }
                 }
             }
         }
 
-        let mut messages: Vec<(rules::Severity, Message)> = Vec::new();
+        let mut alerts: Vec<Alert> = Vec::new();
         for (key, seen) in &hits {
-            let rule = &self.rules.rules[key.rule];
-            messages.push((rule.severity, self.rule_message(rule, seen)));
+            let meta = &self.rules.rules[key.rule].meta;
+            let first = &seen[0];
+            let label = format!(
+                "rule {} commons {} who {} call {} {} account {} region {} from {}",
+                meta.key(),
+                first.commons,
+                first.who,
+                first.event_source,
+                first.event_name,
+                first.account,
+                first.region,
+                first.source_ip
+            );
+            alerts.push(self.alert(meta, label, seen.len(), self.rule_message(meta, seen)));
         }
-        for ((i, _), seen) in &bursts {
-            let rule = &self.rules.rules[*i];
-            let min = rule.burst.map_or(usize::MAX, |b| b.min_count);
-            if seen.len() >= min {
-                messages.push((rule.severity, self.burst_message(rule, seen)));
+        for ((c, key), seen) in &groups {
+            let corr = &self.rules.correlations[*c];
+            if seen.len() >= corr.min_count {
+                let groups: Vec<String> = corr
+                    .group_by
+                    .iter()
+                    .zip(key)
+                    .map(|(f, v)| format!("{f}={v}"))
+                    .collect();
+                let label = format!(
+                    "correlation {} commons {} {}",
+                    corr.meta.key(),
+                    seen[0].commons,
+                    groups.join(" ")
+                );
+                let message = self.burst_message(&corr.meta, &groups, seen);
+                alerts.push(self.alert(&corr.meta, label, seen.len(), message));
             }
         }
         // Most severe first; the sort is stable, so the order stays deterministic.
-        messages.sort_by_key(|m| std::cmp::Reverse(m.0));
+        alerts.sort_by_key(|a| std::cmp::Reverse(a.level));
         let threshold = self.slow.as_ref().map_or(0.0, |s| s.threshold);
         for (env, reqs) in slow {
-            messages.push((
-                rules::Severity::Medium,
-                slow::message(&env, threshold, reqs),
-            ));
+            let label = format!(
+                "slow-check commons {} log group {}",
+                env.commons, env.log_group
+            );
+            let matches = reqs.len() as u64;
+            alerts.push(Alert {
+                fingerprint: fingerprint(&label),
+                label,
+                window: self.window,
+                level: Level::Medium,
+                matches,
+                message: slow::message(&env, threshold, reqs),
+            });
         }
+        alerts
+    }
 
-        let mut unique = HashSet::new();
-        let mut payloads: Vec<(String, Value)> = Vec::new();
-        for (_, m) in messages {
-            let p = m.to_payload();
-            let text = p.to_string();
-            if unique.insert(text) {
-                payloads.push((m.fallback, p));
-            }
+    fn alert(&self, meta: &Meta, label: String, matches: usize, message: Message) -> Alert {
+        Alert {
+            fingerprint: fingerprint(&label),
+            label,
+            window: meta.suppression_window.unwrap_or(self.window),
+            level: meta.level,
+            matches: matches as u64,
+            message,
         }
-        if payloads.len() > MAX_MESSAGES {
-            let rest = payloads.split_off(MAX_MESSAGES - 1);
-            let list: Vec<String> = rest
-                .iter()
-                .map(|(f, _)| format!("• {}", escape(f)))
-                .collect();
-            let summary = Message {
-                fallback: format!("{} more alerts in this batch", rest.len()),
-                header: format!("{} more alerts in this batch", rest.len()),
-                fields: Vec::new(),
-                sections: vec![list.join("\n")],
-                context: Some("Posted together: at most 10 messages per invocation.".to_owned()),
-            };
-            payloads.push((summary.fallback.clone(), summary.to_payload()));
-        }
-        payloads.into_iter().map(|(_, p)| p).collect()
     }
 
     fn doc_link(&self, seen: &Seen) -> String {
@@ -235,7 +423,36 @@ impl Alerter {
         format!("*Documents*\n{}", lines.join("\n"))
     }
 
-    fn rule_message(&self, rule: &Rule, seen: &[Seen]) -> Message {
+    /// The rule's description and false positives, then the documents.
+    fn rule_sections(&self, meta: &Meta, seen: &[Seen]) -> Vec<String> {
+        let mut sections = Vec::new();
+        if !meta.description.is_empty() {
+            sections.push(escape(&meta.description));
+        }
+        sections.push(self.docs_section(seen));
+        if !meta.falsepositives.is_empty() {
+            sections.push(format!(
+                "*False positives*: {}",
+                escape(&meta.falsepositives.join("; "))
+            ));
+        }
+        sections
+    }
+
+    /// "rule `<name>` · id `<id>` · ATT&CK … · commons `<commons>`".
+    fn rule_context(meta: &Meta, commons: &str) -> String {
+        let mut parts = vec![format!("rule {}", code(meta.key()))];
+        if !meta.id.is_empty() && meta.id != meta.key() {
+            parts.push(format!("id {}", code(&meta.id)));
+        }
+        if !meta.tags.is_empty() {
+            parts.push(escape(&meta.tags.join(" ")));
+        }
+        parts.push(format!("commons {}", code(commons)));
+        parts.join(" · ")
+    }
+
+    fn rule_message(&self, rule: &Meta, seen: &[Seen]) -> Message {
         let first = &seen[0];
         let n = seen.len();
         let when = if n == 1 {
@@ -251,7 +468,7 @@ impl Alerter {
         Message {
             fallback: format!(
                 "[{}] {}: {} {} called {} {} in account {} region {} from {} at {}; document {}{}",
-                rule.severity.as_str(),
+                rule.level.as_str(),
                 rule.title,
                 first.who_type,
                 first.who,
@@ -268,7 +485,7 @@ impl Alerter {
                     String::new()
                 },
             ),
-            header: format!("[{}] {}", rule.severity.as_str(), rule.title),
+            header: format!("[{}] {}", rule.level.as_str(), rule.title),
             fields: vec![
                 (
                     "Who".to_owned(),
@@ -289,16 +506,12 @@ impl Alerter {
                 ),
                 ("When".to_owned(), when),
             ],
-            sections: vec![self.docs_section(seen)],
-            context: Some(format!(
-                "rule {} · commons {}",
-                code(&rule.id),
-                code(&first.commons)
-            )),
+            sections: self.rule_sections(rule, seen),
+            context: Some(Self::rule_context(rule, &first.commons)),
         }
     }
 
-    fn burst_message(&self, rule: &Rule, seen: &[Seen]) -> Message {
+    fn burst_message(&self, rule: &Meta, groups: &[String], seen: &[Seen]) -> Message {
         let first = &seen[0];
         let mut who: BTreeMap<&str, usize> = BTreeMap::new();
         let mut what: BTreeMap<String, usize> = BTreeMap::new();
@@ -321,7 +534,7 @@ impl Alerter {
         Message {
             fallback: format!(
                 "[{}] {}: {} events in one batch in account {}, first {} by {} {}",
-                rule.severity.as_str(),
+                rule.level.as_str(),
                 rule.title,
                 seen.len(),
                 first.account,
@@ -329,11 +542,19 @@ impl Alerter {
                 first.who_type,
                 first.who,
             ),
-            header: format!("[{}] {}", rule.severity.as_str(), rule.title),
+            header: format!("[{}] {}", rule.level.as_str(), rule.title),
             fields: vec![
                 (
                     "Count".to_owned(),
-                    format!("{} events in one batch", seen.len()),
+                    if groups.is_empty() {
+                        format!("{} events in one batch", seen.len())
+                    } else {
+                        format!(
+                            "{} events in one batch ({})",
+                            seen.len(),
+                            code(&groups.join(" "))
+                        )
+                    },
                 ),
                 ("Who".to_owned(), top(who)),
                 ("What".to_owned(), top(what_ref)),
@@ -354,14 +575,69 @@ impl Alerter {
                     ),
                 ),
             ],
-            sections: vec![self.docs_section(seen)],
-            context: Some(format!(
-                "rule {} · commons {}",
-                code(&rule.id),
-                code(&first.commons)
-            )),
+            sections: self.rule_sections(rule, seen),
+            context: Some(Self::rule_context(rule, &first.commons)),
         }
     }
+}
+
+/// Alerts to payloads: identical ones once; at most [`MAX_MESSAGES`], the rest summed
+/// up in the last.
+fn finish(alerts: Vec<Alert>) -> Vec<Value> {
+    let mut unique = HashSet::new();
+    let mut payloads: Vec<(String, Value)> = Vec::new();
+    for a in alerts {
+        let p = a.message.to_payload();
+        if unique.insert(p.to_string()) {
+            payloads.push((a.message.fallback, p));
+        }
+    }
+    if payloads.len() > MAX_MESSAGES {
+        let rest = payloads.split_off(MAX_MESSAGES - 1);
+        let list: Vec<String> = rest
+            .iter()
+            .map(|(f, _)| format!("• {}", escape(f)))
+            .collect();
+        let summary = Message {
+            fallback: format!("{} more alerts in this batch", rest.len()),
+            header: format!("{} more alerts in this batch", rest.len()),
+            fields: Vec::new(),
+            sections: vec![list.join("\n")],
+            context: Some("Posted together: at most 10 messages per invocation.".to_owned()),
+        };
+        payloads.push((summary.fallback.clone(), summary.to_payload()));
+    }
+    payloads.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Hex SHA-256 of a fingerprint's readable form.
+fn fingerprint(label: &str) -> String {
+    hex::encode(sha2::Sha256::digest(label.as_bytes()))
+}
+
+/// `30 min`, `2 h`, `45 s`.
+fn window_text(d: Duration) -> String {
+    let s = d.as_secs();
+    if s.is_multiple_of(3600) {
+        format!("{} h", s / 3600)
+    } else if s.is_multiple_of(60) {
+        format!("{} min", s / 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// The text of a correlation's group-by field (values joined with `,`; empty when absent).
+pub fn group_value(event: &Value, path: &str) -> String {
+    let mut parts = Vec::new();
+    sigma::field::any_value(event, path, &mut |v| {
+        let mut buf = [0u8; 64];
+        if let Some(t) = sigma::field::text(v, &mut buf) {
+            parts.push(t.to_owned());
+        }
+        false
+    });
+    parts.join(",")
 }
 
 /// An OpenSearch Dashboards Discover link to one document, one day either side of it.

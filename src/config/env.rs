@@ -43,6 +43,7 @@ pub const SLACK_WEBHOOK_SECRET_ARN: &str = "SLACK_WEBHOOK_SECRET_ARN";
 pub const SLACK_WEBHOOK_URL: &str = "SLACK_WEBHOOK_URL";
 pub const DASHBOARDS_URL: &str = "DASHBOARDS_URL";
 pub const ALERT_RULES: &str = "ALERT_RULES";
+pub const SUPPRESSION_TABLE: &str = "SUPPRESSION_TABLE";
 pub const PROCESS_TIME_BUDGET: &str = "PROCESS_TIME_BUDGET";
 
 /// Default `PROCESS_TIME_BUDGET`, in seconds.
@@ -244,7 +245,7 @@ pub const ENV_VARS: &[EnvVar] = &[
     EnvVar {
         name: ALERT_RULES,
         default: None,
-        doc: "CloudTrail alert rules replacing the defaults: inline JSON, or the path of a JSON file (format in \"Slack alerts\"). Validated at start.",
+        doc: "Sigma rules replacing the built-in ones: a rule file, or a directory searched recursively for `.yml`/`.yaml` (see \"Slack alerts\"). A rule that cannot be used stops the start.",
         lambda: false,
     },
     EnvVar {
@@ -252,6 +253,12 @@ pub const ENV_VARS: &[EnvVar] = &[
         default: Some("60"),
         doc: "`process` only: seconds each input file may take, retries included (at least 5); what is still failing then is left for retry (exit 3).",
         lambda: false,
+    },
+    EnvVar {
+        name: SUPPRESSION_TABLE,
+        default: None,
+        doc: "DynamoDB table where alert fingerprints are claimed, so the commons' invocations post an alert once per window; unset, suppression is per run.",
+        lambda: true,
     },
 ];
 

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-pub mod alert_rules;
 mod env;
 pub mod opensearch;
 pub mod slack;
@@ -62,8 +61,11 @@ pub struct Config {
     pub slack_webhook_url: Option<WebhookUrl>,
     /// Without a trailing `/`.
     pub dashboards_url: Option<String>,
-    /// The alert rules from `ALERT_RULES`, validated; `None` means the defaults.
-    pub alert_rules: Option<alert_rules::RuleSet>,
+    /// Where the Sigma rules are (`ALERT_RULES`); `None` means the built-in rules.
+    /// Loaded (and refused) when alerting is built, not here.
+    pub alert_rules: Option<Vec<PathBuf>>,
+    /// The DynamoDB suppression table; `None`: suppression per run.
+    pub suppression_table: Option<String>,
     /// Credential scrubbing (`SCRUB`, `SCRUB_PATTERNS`); `None`: off.
     pub scrub: Option<crate::scrub::Scrubber>,
     /// `process` only: the time each input file gets (`PROCESS_TIME_BUDGET`).
@@ -162,7 +164,8 @@ impl Config {
             dashboards_url: get(DASHBOARDS_URL)
                 .map(|v| parse_http_url(DASHBOARDS_URL, &v))
                 .transpose()?,
-            alert_rules: get(ALERT_RULES).map(|v| read_rules(&v)).transpose()?,
+            alert_rules: get(ALERT_RULES).map(|v| vec![PathBuf::from(v.trim())]),
+            suppression_table: get(SUPPRESSION_TABLE).map(|v| v.trim().to_owned()),
             scrub: read_scrub(get(SCRUB), get(SCRUB_PATTERNS))?,
             process_time_budget: match get(PROCESS_TIME_BUDGET) {
                 Some(v) => parse_time_budget(&v)?,
@@ -212,6 +215,17 @@ impl Config {
                 }),
             "1 to 255 characters: letters, digits, `.`, `-`, `_`, `/`, `#`, `:` and spaces",
         )?;
+        if let Some(table) = &self.suppression_table {
+            check(
+                SUPPRESSION_TABLE,
+                table,
+                (3..=255).contains(&table.len())
+                    && table
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')),
+                "a DynamoDB table name: 3 to 255 characters, letters, digits, `_`, `-` and `.`",
+            )?;
+        }
         if let Some(t) = self.threshold {
             check(
                 THRESHOLD,
@@ -316,27 +330,6 @@ fn read_scrub(
     crate::scrub::Scrubber::with_extra(&extra)
         .map(Some)
         .map_err(invalid)
-}
-
-/// `ALERT_RULES`: inline JSON (starts with `{`) or a file path; validated here.
-fn read_rules(v: &str) -> Result<alert_rules::RuleSet, ConfigError> {
-    let v = v.trim();
-    let invalid = |value: &str, reason: String| ConfigError::Invalid {
-        name: ALERT_RULES,
-        value: value.to_owned(),
-        reason,
-    };
-    let text = if v.starts_with('{') {
-        v.to_owned()
-    } else {
-        std::fs::read_to_string(v).map_err(|e| invalid(v, format!("cannot read the file: {e}")))?
-    };
-    let shown = if v.starts_with('{') {
-        "<inline JSON>"
-    } else {
-        v
-    };
-    alert_rules::RuleSet::parse(&text).map_err(|e| invalid(shown, e.to_string()))
 }
 
 fn parse_bytes(v: &str) -> Result<usize, ConfigError> {

@@ -242,15 +242,17 @@ impl Pipeline {
             );
         }
         let done = batch.first_failed().unwrap_or(usize::MAX);
-        let payloads = self.alerts.payloads(
-            candidates
-                .iter()
-                .filter(|(record, _)| *record < done)
-                .map(|(_, c)| c),
-        );
-        let delivery =
-            crate::alerts::Alerter::deliver(&payloads, self.sinks.alerts.as_ref(), answer_by(inv))
-                .await;
+        let delivery = self
+            .alerts
+            .run_candidates(
+                candidates
+                    .iter()
+                    .filter(|(record, _)| *record < done)
+                    .map(|(_, c)| c),
+                self.sinks.alerts.as_ref(),
+                answer_by(inv),
+            )
+            .await;
         batch.counts.alerts += delivery.sent;
         batch.counts.alert_failures += delivery.failed;
     }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use csoc_forwarder::alerts::rules::RuleSet;
+use csoc_forwarder::alerts::sigma::RuleSet;
 use csoc_forwarder::alerts::slow::SlowCheck;
 use csoc_forwarder::alerts::{Alerter, MAX_MESSAGES};
 use csoc_forwarder::decode;
@@ -57,15 +57,33 @@ fn rules_fired_on(fixture_name: &str) -> (csoc_forwarder::report::Report, Vec<St
     (report, rule_ids(&payloads))
 }
 
+/// The names alerts carry for the built-in rules that alert: detection rules that alert
+/// on their own, and correlations.
+fn alerting_rule_names(rules: &RuleSet) -> Vec<(String, bool)> {
+    let mut names: Vec<(String, bool)> = rules
+        .rules
+        .iter()
+        .filter(|r| r.generate)
+        .map(|r| (r.meta.key().to_owned(), false))
+        .collect();
+    names.extend(
+        rules
+            .correlations
+            .iter()
+            .map(|c| (c.meta.key().to_owned(), true)),
+    );
+    names
+}
+
 #[test]
 fn every_default_rule_has_an_eventbridge_fixture_that_fires_it_alone() {
     let names = eventbridge_fixtures();
-    let rules = RuleSet::default();
-    for rule in &rules.rules {
+    let rules = alerting_rule_names(&RuleSet::builtin());
+    assert_eq!(rules.len(), 10, "one Sigma rule per old JSON rule");
+    for (rule, _) in &rules {
         assert!(
-            names.contains(&format!("eventbridge-{}.json", rule.id)),
-            "no fixture for default rule {}",
-            rule.id
+            names.contains(&format!("eventbridge-{rule}.json")),
+            "no fixture for default rule {rule}"
         );
     }
     for name in names.iter().filter(|n| !n.starts_with("eventbridge-miss-")) {
@@ -84,20 +102,19 @@ fn every_default_rule_has_an_eventbridge_fixture_that_fires_it_alone() {
             (1, 1, 1, 1, 0),
             "{name}"
         );
-        // The longest rule id the name starts with (`…-ipv6` variants share the rule).
+        // The longest rule name the fixture name starts with (`…-ipv6` variants share it).
         let stem = name
             .trim_start_matches("eventbridge-")
             .trim_end_matches(".json");
-        let rule = rules
-            .rules
+        let (rule, correlation) = rules
             .iter()
-            .filter(|r| stem.starts_with(&r.id))
-            .max_by_key(|r| r.id.len())
+            .filter(|(r, _)| stem.starts_with(r.as_str()))
+            .max_by_key(|(r, _)| r.len())
             .unwrap_or_else(|| panic!("{name} names no rule"));
-        let expected: Vec<String> = if rule.burst.is_some() {
+        let expected: Vec<String> = if *correlation {
             Vec::new() // One event is not a burst.
         } else {
-            vec![rule.id.clone()]
+            vec![rule.clone()]
         };
         assert_eq!(fired, expected, "{name}");
         assert_eq!(report.response["retry"], false);
@@ -281,7 +298,7 @@ fn slow_alerter(threshold: f64) -> Alerter {
             threshold,
             streams: vec!["revproxy".into(), "sheepdog".into(), "peregrine".into()],
         }),
-        RuleSet::default(),
+        RuleSet::builtin(),
         None,
     )
 }
@@ -374,56 +391,66 @@ fn the_bundled_fixture_redacts_signed_urls() {
 }
 
 #[test]
-fn alert_rules_are_validated_with_a_clear_error() {
-    for (rules, why) in [
-        ("{", "not valid"),
-        (r#"{"version":2,"rules":[]}"#, "version 2"),
+fn alert_rules_that_cannot_be_used_stop_the_start_naming_the_file() {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    for (i, (rule, why)) in [
+        ("title: [unclosed", "not valid YAML"),
         (
-            r#"{"version":1,"rules":[{"id":"a","title":"A","match":{"x":["1"]},"colour":"red"}]}"#,
-            "unknown field `colour`",
+            "title: T\nlogsource: {product: aws}\ndetection:\n  sel:\n    eventName|sortof: x\n  condition: sel\n",
+            "unknown modifier `sortof`",
         ),
         (
-            r#"{"version":1,"rules":[{"id":"a","title":"A","match":{"x":["1"]}},{"id":"a","title":"B","match":{"x":["1"]}}]}"#,
-            "rule \"a\": `id` is used twice",
+            "title: T\nlogsource: {product: aws}\ndetection:\n  sel:\n    eventName: x\n  condition: sel and other\n",
+            "`other` is not a selection",
         ),
         (
-            r#"{"version":1,"rules":[{"id":"a","title":"A"}]}"#,
-            "rule \"a\": needs at least one condition",
+            "title: T\nlogsource: {product: aws}\ndetection:\n  sel:\n    eventName|re: '(unclosed'\n  condition: sel\n",
+            "regular expression",
         ),
         (
-            r#"{"version":1,"rules":[{"id":"a","title":"A","match":{"x..y":["1"]}}]}"#,
-            "not a dotted field path",
+            "title: T\nlogsource: {product: aws}\ndetection:\n  sel:\n    eventName: x\n",
+            "no `condition`",
         ),
         (
-            r#"{"version":1,"rules":[{"id":"a","title":"A","match":{"x":[]}}]}"#,
-            "has no values",
+            "title: T\nlevel: severe\nlogsource: {product: aws}\ndetection:\n  sel:\n    eventName: x\n  condition: sel\n",
+            "not a Sigma level",
         ),
-        (
-            r#"{"version":1,"rules":[{"id":"a","title":"A","match":{"x":["1"]},"burst":{"min_count":1}}]}"#,
-            "at least 2",
-        ),
-    ] {
-        let err = config_from(&[("ALERT_RULES", rules)]).expect_err(rules);
-        let msg = err.to_string();
-        assert!(msg.contains("ALERT_RULES") && msg.contains(why), "{msg}");
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let path = dir.path().join(format!("bad-{i}.yml"));
+        std::fs::write(&path, rule).expect("write");
+        let config = config_from(&[("ALERT_RULES", path.to_str().expect("utf8"))]).expect("config");
+        let err = Alerter::from_config(&config).expect_err(rule).to_string();
+        assert!(
+            err.contains(&format!("bad-{i}.yml")) && err.contains(why),
+            "{err}"
+        );
     }
-    let err = config_from(&[("ALERT_RULES", "/nonexistent/rules.json")]).expect_err("missing file");
-    assert!(err.to_string().contains("cannot read the file"), "{err}");
+    let config = config_from(&[("ALERT_RULES", "/nonexistent/rules.yml")]).expect("config");
+    let err = Alerter::from_config(&config)
+        .expect_err("missing")
+        .to_string();
+    assert!(
+        err.contains("/nonexistent/rules.yml") && err.contains("cannot read"),
+        "{err}"
+    );
 }
 
 #[test]
 fn alert_rules_can_be_replaced_from_a_file() {
     let dir = tempfile::TempDir::new().expect("tempdir");
-    let path = dir.path().join("rules.json");
+    let path = dir.path().join("describe.yml");
     std::fs::write(
         &path,
-        r#"{"version":1,"rules":[{"id":"describe","title":"Describe calls","severity":"low",
-            "match":{"eventName":["Describe*"]},"include_read_only":true}]}"#,
+        "title: Describe calls\nid: describe\nlevel: low\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  selection:\n    eventName|startswith: describe\n  condition: selection\n",
     )
     .expect("write");
     let config = config_from(&[("ALERT_RULES", path.to_str().expect("utf8"))]).expect("valid");
-    let alerter = Alerter::from_config(&config);
+    let alerter = Alerter::from_config(&config).expect("rules load");
     let docs = crate::common::fixture_documents("kinesis-cloudtrail.json");
+    // No hidden read-only filter: the rule says what it matches.
     assert_eq!(rule_ids(&alerter.evaluate(&docs)), ["describe"]);
 }
 
@@ -439,7 +466,10 @@ fn dashboards_links_point_at_the_document() {
             1,
         )],
     );
-    let text = Alerter::from_config(&config).evaluate(&docs)[0].to_string();
+    let text = Alerter::from_config(&config)
+        .expect("rules")
+        .evaluate(&docs)[0]
+        .to_string();
     assert!(
         text.contains(&format!(
             "<https://search.example.org/_dashboards/app/discover#/?_g=(time:(from:'2018-03-07T14:42:28.130Z',to:'2018-03-09T14:42:28.130Z'))&_a=(query:(language:kuery,query:'_id:%22{}%22'))|{}>",

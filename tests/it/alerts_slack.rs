@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use csoc_forwarder::alerts::Alerter;
-use csoc_forwarder::alerts::rules::RuleSet;
+use csoc_forwarder::alerts::sigma::RuleSet;
 use csoc_forwarder::alerts::slow::SlowCheck;
 use csoc_forwarder::invocation::Deadline;
 use csoc_forwarder::sinks::slack::{self, SlackWebhook, WebhookUrl};
@@ -195,7 +195,7 @@ fn alerting_pipeline(
                 threshold: 1.0,
                 streams: vec!["revproxy".into()],
             }),
-            RuleSet::default(),
+            RuleSet::builtin(),
             None,
         ))
         .with_alert_sink(Box::new(sink(

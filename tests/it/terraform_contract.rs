@@ -1317,6 +1317,7 @@ const TAGGABLE: &[&str] = &[
     "aws_cloudwatch_log_destination",
     "aws_cloudwatch_log_group",
     "aws_cloudwatch_metric_alarm",
+    "aws_dynamodb_table",
     "aws_iam_role",
     "aws_kinesis_firehose_delivery_stream",
     "aws_kinesis_stream",

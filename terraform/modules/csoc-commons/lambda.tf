@@ -36,6 +36,7 @@ locals {
     SLOW_LOG_STREAMS         = join(",", var.slow_log_streams)
     # index_retention.tf
     OPENSEARCH_RETENTION_DAYS = tostring(var.index_retention_days)
+    SUPPRESSION_TABLE         = var.enable_alert_suppression ? aws_dynamodb_table.suppression[0].name : ""
   }
   lambda_env_later_enabled = [
     "OPENSEARCH_URL",
@@ -45,6 +46,7 @@ locals {
     "SLACK_WEBHOOK_SECRET_ARN",
     "DASHBOARDS_URL",
     "OPENSEARCH_RETENTION_DAYS",
+    "SUPPRESSION_TABLE",
   ]
 
   # The forwarder's environment: the names above with their values.
@@ -53,7 +55,7 @@ locals {
   # The audit-records endpoint (audit_endpoint.tf) runs the same binary with the forwarder's
   # environment minus the names only the slow-response and Slack alerts read: a name added
   # above reaches both functions unless it is listed here.
-  audit_env_excluded = ["THRESHOLD", "SLOW_LOG_STREAMS", "SLACK_WEBHOOK_SECRET_ARN", "DASHBOARDS_URL"]
+  audit_env_excluded = ["THRESHOLD", "SLOW_LOG_STREAMS", "SLACK_WEBHOOK_SECRET_ARN", "DASHBOARDS_URL", "SUPPRESSION_TABLE"]
   audit_env          = { for name, value in local.forwarder_env : name => value if !contains(local.audit_env_excluded, name) }
 }
 
@@ -103,5 +105,6 @@ resource "aws_lambda_function" "this" {
   depends_on = [
     aws_cloudwatch_log_group.lambda,
     aws_iam_role_policy.lambda,
+    aws_iam_role_policy.suppression,
   ]
 }

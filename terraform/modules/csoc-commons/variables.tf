@@ -462,3 +462,13 @@ variable "enable_batch_operations_replay" {
   type        = bool
   default     = false
 }
+
+################################################################################
+# Alert suppression (suppression.tf)
+################################################################################
+
+variable "enable_alert_suppression" {
+  description = "Create the DynamoDB table where the forwarder's invocations claim alert fingerprints, so an alert posts once per window (30 minutes, or the rule's suppression_window) across invocations. Off: suppression is per invocation."
+  type        = bool
+  default     = true
+}
