@@ -288,3 +288,38 @@ fn a_store_that_fails_or_hangs_does_not_stop_the_alert() {
         }
     });
 }
+
+/// The same Kinesis batch through the pipeline three times (Lambda redelivering it, or
+/// the stream carrying the same activity again): the streaming delivery posts its alert
+/// candidates through suppression, so one message, then none within the window.
+#[test]
+fn the_pipeline_posts_a_kinesis_batch_alert_once_within_the_window() {
+    use crate::common::{b64, gzip, kinesis_event, local_pipeline, run};
+
+    let mut ev: Value =
+        serde_json::from_slice(&fixture("eventbridge-kms-key-deletion.json")).expect("json");
+    let msg = serde_json::to_string(&ev["detail"].take()).expect("json");
+    let env = envelope("ct", "s", &[msg.as_str()]);
+    let data = b64(&gzip(&serde_json::to_vec(&env).expect("json")));
+    let event = kinesis_event(&[data]);
+
+    let (pipeline, _dir) = local_pipeline();
+    let posted = Arc::new(Recorder::default());
+    struct Shared(Arc<Recorder>);
+    #[async_trait]
+    impl AlertSink for Shared {
+        async fn post(&self, payload: &Value, deadline: Deadline) -> Result<(), SinkError> {
+            self.0.post(payload, deadline).await
+        }
+    }
+    let pipeline = pipeline
+        .with_alerts(Alerter::default())
+        .with_alert_sink(Box::new(Shared(Arc::clone(&posted))));
+    let alerts: Vec<usize> = (0..3)
+        .map(|_| run(&pipeline, &event).counts.alerts)
+        .collect();
+    assert_eq!(alerts, [1, 0, 0]);
+    let text = posted.take();
+    assert_eq!(text.len(), 1);
+    assert!(text[0].to_string().contains("KMS"), "{}", text[0]);
+}
