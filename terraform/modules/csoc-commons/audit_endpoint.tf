@@ -24,9 +24,11 @@ resource "aws_cloudwatch_log_group" "audit" {
 resource "aws_iam_role" "audit" {
   count = var.enable_audit_endpoint ? 1 : 0
 
-  name               = "${local.name}-csoc-audit"
-  description        = "csoc-forwarder audit-records endpoint of ${var.common_name}"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  name                 = "${local.name}-csoc-audit"
+  path                 = var.iam_role_path
+  permissions_boundary = var.iam_permissions_boundary
+  description          = "csoc-forwarder audit-records endpoint of ${var.common_name}"
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
 
   tags = local.tags
 }
@@ -76,11 +78,14 @@ resource "aws_lambda_function" "audit" {
   description   = "csoc-forwarder audit-records endpoint for ${var.common_name}: function URL (AWS_IAM) -> OpenSearch, Firehose archive, S3 dead letters"
   role          = aws_iam_role.audit[0].arn
 
-  filename         = var.lambda_zip_path
-  source_code_hash = filebase64sha256(var.lambda_zip_path)
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
-  architectures    = [var.architecture]
+  filename          = var.lambda_zip_path
+  s3_bucket         = var.lambda_zip_path == null ? var.lambda_s3_bucket : null
+  s3_key            = var.lambda_zip_path == null ? var.lambda_s3_key : null
+  s3_object_version = var.lambda_zip_path == null ? var.lambda_s3_object_version : null
+  source_code_hash  = var.lambda_zip_path == null ? null : filebase64sha256(var.lambda_zip_path)
+  runtime           = "provided.al2023"
+  handler           = "bootstrap"
+  architectures     = [var.architecture]
 
   memory_size = var.audit_memory_size
   timeout     = var.audit_timeout
@@ -112,10 +117,7 @@ resource "aws_lambda_function_url" "audit" {
 }
 
 # One resource-policy statement per invoker: lambda:InvokeFunctionUrl, only through an
-# AWS_IAM function URL. Function URLs created since October 2025 also need
-# lambda:InvokeFunction scoped to function-URL calls (lambda:InvokedViaFunctionUrl), which
-# the aws provider expresses only from 6.x (invoked_via_function_url); see the README,
-# "Audit-records endpoint", for adding it without raising this module's provider constraint.
+# AWS_IAM function URL.
 resource "aws_lambda_permission" "audit_invoke_url" {
   for_each = var.enable_audit_endpoint ? toset(var.audit_endpoint_invoker_arns) : toset([])
 
@@ -124,4 +126,19 @@ resource "aws_lambda_permission" "audit_invoke_url" {
   function_name          = aws_lambda_function.audit[0].function_name
   principal              = each.value
   function_url_auth_type = "AWS_IAM"
+}
+
+# Function URLs created since October 2025 also need lambda:InvokeFunction for the same
+# principals, or every call gets 403. AWS scopes it to URL calls with the condition
+# lambda:InvokedViaFunctionUrl, which the aws provider sets only from 6.x
+# (invoked_via_function_url = true); with 5.x the statement is unconditioned, so an invoker
+# may also call the Invoke API directly with a function-URL-shaped event: it reaches the
+# same handler with the same rights (index, archive, dead-letter its own records).
+resource "aws_lambda_permission" "audit_invoke_function" {
+  for_each = var.enable_audit_endpoint ? toset(var.audit_endpoint_invoker_arns) : toset([])
+
+  statement_id  = "AuditInvokeFunction-${substr(sha256(each.value), 0, 16)}"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.audit[0].function_name
+  principal     = each.value
 }

@@ -72,3 +72,8 @@ output "audit_role_arn" {
   description = "ARN of the audit-records endpoint's role, or null when enable_audit_endpoint is false; admit it in the OpenSearch domain's access policy (opensearch-domain module's function_role_arns) and map it to an OpenSearch role."
   value       = one(aws_iam_role.audit[*].arn)
 }
+
+output "index_prefix" {
+  description = "Index prefix of this commons (INDEX_PREFIX): its documents are in <prefix>-YYYY.MM.DD, and its role may write only there."
+  value       = local.index_prefix
+}
