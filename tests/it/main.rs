@@ -19,4 +19,4 @@ mod opensearch_faults;
 mod packaging;
 mod pipeline;
 mod serve;
-mod terraform_contract;
+mod terraform;

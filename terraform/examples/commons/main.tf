@@ -3,13 +3,6 @@
 #   terraform workspace select -or-create mycommons
 #   terraform apply -var child_account_id=123456789012 -var common_name=mycommons
 
-terraform {
-  # Partial configuration: `terraform init -backend-config=backend.hcl` (bucket, key,
-  # region, use_lockfile). Each workspace (= commons) gets its own state object,
-  # env:/<common_name>/<key>. `terraform init -backend=false` for a local try.
-  backend "s3" {}
-}
-
 # One state per commons: applying commons B in commons A's state would plan to replace A.
 resource "terraform_data" "one_state_per_commons" {
   lifecycle {

@@ -15,7 +15,7 @@ locals {
   opensearch_url        = var.opensearch_endpoint != null ? var.opensearch_endpoint : try("https://${data.aws_opensearch_domain.this[0].endpoint}", "")
 
   # The environment the binary reads today: exactly csoc_forwarder::config::lambda_env_names()
-  # (src/config.rs); tests/it/terraform_contract.rs checks the two agree.
+  # (src/config.rs); tests/it/terraform/ checks the two agree.
   lambda_env = {
     COMMON_NAME     = var.common_name
     INDEX_PREFIX    = local.index_prefix
