@@ -59,7 +59,7 @@ module "commons" {
   alarm_topic_arn          = var.alarm_topic_arn
   archive_force_destroy    = var.archive_force_destroy
 
+  # No depends_on on the guard: it would defer the module's data sources (and so its
+  # account check) to apply time. A failed precondition stops the whole plan anyway.
   tags = var.tags
-
-  depends_on = [terraform_data.one_state_per_commons]
 }
