@@ -61,7 +61,8 @@ impl MotoForTerraform {
     fn start() -> Self {
         let port = free_port();
         let log = tempfile::NamedTempFile::new().expect("log file");
-        let launcher = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/terraform/moto_server.py");
+        let launcher =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/terraform/moto_server.py");
         let child = Command::new(tool("python"))
             .arg(launcher)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -142,7 +143,10 @@ fn terraform_copy() -> tempfile::TempDir {
     }
     let dir = tempfile::TempDir::new().expect("temp dir");
     let root = dir.path().join("terraform");
-    copy(&Path::new(env!("CARGO_MANIFEST_DIR")).join("terraform"), &root);
+    copy(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("terraform"),
+        &root,
+    );
     std::fs::write(
         root.join("modules/csoc-commons/destroy_override.tf"),
         "resource \"aws_s3_bucket\" \"archive\" {\n  lifecycle {\n    prevent_destroy = false\n  }\n}\n\n\
@@ -241,8 +245,17 @@ impl Terraform {
             .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
-            .filter(|c| c["change"]["actions"] != json!(["no-op"]) && c["change"]["actions"] != json!(["read"]))
-            .map(|c| format!("{}: {}", c["address"].as_str().unwrap_or("?"), c["change"]["actions"]))
+            .filter(|c| {
+                c["change"]["actions"] != json!(["no-op"])
+                    && c["change"]["actions"] != json!(["read"])
+            })
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    c["address"].as_str().unwrap_or("?"),
+                    c["change"]["actions"]
+                )
+            })
             .collect()
     }
 }
@@ -260,7 +273,11 @@ async fn create_domain(endpoint: &str) {
         .send()
         .await
         .expect("create domain");
-    assert!(answer.status().is_success(), "create domain: {}", answer.status());
+    assert!(
+        answer.status().is_success(),
+        "create domain: {}",
+        answer.status()
+    );
 }
 
 fn commons_vars(zip: &Path) -> Vec<String> {
@@ -306,9 +323,17 @@ fn example_commons_and_child_apply_on_moto_and_logs_reach_the_index_and_the_arch
     let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
     rt.block_on(async {
         create_domain(&moto.endpoint).await;
-        s3.create_bucket().bucket(STATE_BUCKET).send().await.expect("state bucket");
+        s3.create_bucket()
+            .bucket(STATE_BUCKET)
+            .send()
+            .await
+            .expect("state bucket");
         // The child's existing log group, and its stream.
-        logs.create_log_group().log_group_name(APP_LOG_GROUP).send().await.expect("log group");
+        logs.create_log_group()
+            .log_group_name(APP_LOG_GROUP)
+            .send()
+            .await
+            .expect("log group");
         logs.create_log_stream()
             .log_group_name(APP_LOG_GROUP)
             .log_stream_name(APP_LOG_STREAM)
@@ -396,9 +421,16 @@ fn example_commons_and_child_apply_on_moto_and_logs_reach_the_index_and_the_arch
             .send()
             .await
             .expect("function configuration");
-        assert_eq!(config.runtime().map(|r| r.as_str()), Some("provided.al2023"));
         assert_eq!(
-            config.architectures().iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+            config.runtime().map(|r| r.as_str()),
+            Some("provided.al2023")
+        );
+        assert_eq!(
+            config
+                .architectures()
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>(),
             ["arm64"]
         );
         assert_eq!(config.memory_size(), Some(128));
@@ -423,7 +455,10 @@ fn example_commons_and_child_apply_on_moto_and_logs_reach_the_index_and_the_arch
     names.sort_unstable();
     let mut want: Vec<&str> = csoc_forwarder::config::lambda_env_names().collect();
     want.sort_unstable();
-    assert_eq!(names, want, "the function gets exactly what the binary reads");
+    assert_eq!(
+        names, want,
+        "the function gets exactly what the binary reads"
+    );
     assert_eq!(var("INDEX_PREFIX"), "csoc-logs-alpha");
     assert_eq!(var("COMMON_NAME"), COMMONS);
     assert_eq!(var("THRESHOLD"), "", "-var threshold= means off");
@@ -455,8 +490,14 @@ fn example_commons_and_child_apply_on_moto_and_logs_reach_the_index_and_the_arch
             .find(|s| s["Sid"] == "IndexIntoOpenSearch")
             .expect("IndexIntoOpenSearch statement");
         let resources = index["Resource"].to_string();
-        assert!(resources.contains("domain/commons-logs/csoc-logs-alpha-*"), "{resources}");
-        assert!(!resources.contains("domain/commons-logs/*\""), "no whole-domain write: {resources}");
+        assert!(
+            resources.contains("domain/commons-logs/csoc-logs-alpha-*"),
+            "{resources}"
+        );
+        assert!(
+            !resources.contains("domain/commons-logs/*\""),
+            "no whole-domain write: {resources}"
+        );
 
         // The mapping reads the stream and keeps failed batches whole in S3.
         // (moto filters list_event_source_mappings by function ARN only: list all.)
@@ -471,7 +512,9 @@ fn example_commons_and_child_apply_on_moto_and_logs_reach_the_index_and_the_arch
             .find(|m| m.event_source_arn() == Some(stream_arn.as_str()))
             .unwrap_or_else(|| panic!("a mapping from {stream_arn}: {mappings:?}"));
         assert!(
-            mapping.function_arn().is_some_and(|f| f.ends_with(&format!(":function:{function_name}"))),
+            mapping
+                .function_arn()
+                .is_some_and(|f| f.ends_with(&format!(":function:{function_name}"))),
             "{mapping:?}"
         );
         assert_eq!(
@@ -498,7 +541,11 @@ fn example_commons_and_child_apply_on_moto_and_logs_reach_the_index_and_the_arch
         // Gap 2: moto delivers a subscription to a destination ARN into a log group of the
         // destination's name; that group forwards to the destination's target stream.
         let hop = destination.destination_name().expect("name").to_owned();
-        logs.create_log_group().log_group_name(&hop).send().await.expect("hop group");
+        logs.create_log_group()
+            .log_group_name(&hop)
+            .send()
+            .await
+            .expect("hop group");
         logs.create_log_stream()
             .log_group_name(&hop)
             .log_stream_name(APP_LOG_STREAM)
@@ -565,7 +612,10 @@ fn example_commons_and_child_apply_on_moto_and_logs_reach_the_index_and_the_arch
         tf.ok(&commons_dir, &["show", "-no-color", "second.tfplan"])
     );
     let child_changes = tf.planned_changes(&child_dir, &str_args(&child_vars));
-    assert!(child_changes.is_empty(), "a second plan of the child changes nothing: {child_changes:?}");
+    assert!(
+        child_changes.is_empty(),
+        "a second plan of the child changes nothing: {child_changes:?}"
+    );
 
     // --- Logs flow: a CloudWatch Logs event into the subscribed group, through the stream.
     let message = format!(
@@ -613,7 +663,8 @@ fn example_commons_and_child_apply_on_moto_and_logs_reach_the_index_and_the_arch
         .await
     });
     assert!(
-        hits.iter().any(|d| d.to_string().contains("terraform-apply-proof")),
+        hits.iter()
+            .any(|d| d.to_string().contains("terraform-apply-proof")),
         "the document is in csoc-logs-alpha-{today}: {hits:?}\n{}",
         function.logs()
     );

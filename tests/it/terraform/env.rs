@@ -146,7 +146,10 @@ pub(super) fn lambda_environments(dir: &TfDir) -> Vec<(String, Result<BTreeSet<S
         .collect()
 }
 
-pub(super) fn env_mismatch(actual: &BTreeSet<String>, expected: &BTreeSet<String>) -> Option<String> {
+pub(super) fn env_mismatch(
+    actual: &BTreeSet<String>,
+    expected: &BTreeSet<String>,
+) -> Option<String> {
     if actual == expected {
         return None;
     }

@@ -82,7 +82,10 @@ pub(super) fn attr<'a>(body: &'a Body, key: &str) -> Option<&'a Expression> {
     body.attributes().find(|a| a.key() == key).map(|a| a.expr())
 }
 
-pub(super) fn sub_blocks<'a>(body: &'a Body, ident: &'a str) -> impl Iterator<Item = &'a Block> + 'a {
+pub(super) fn sub_blocks<'a>(
+    body: &'a Body,
+    ident: &'a str,
+) -> impl Iterator<Item = &'a Block> + 'a {
     body.blocks().filter(move |b| b.identifier() == ident)
 }
 
@@ -92,7 +95,10 @@ pub(super) fn show(expr: &Expression) -> String {
 
 impl TfDir {
     /// Top-level blocks of one kind, with the file they are in.
-    pub(super) fn blocks<'a>(&'a self, ident: &'a str) -> impl Iterator<Item = (&'a str, &'a Block)> + 'a {
+    pub(super) fn blocks<'a>(
+        &'a self,
+        ident: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a Block)> + 'a {
         self.files.iter().flat_map(move |(file, body)| {
             body.blocks()
                 .filter(move |b| b.identifier() == ident)

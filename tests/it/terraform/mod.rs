@@ -47,8 +47,8 @@ use self::audit::*;
 #[allow(unused_imports)]
 use self::env::*;
 #[allow(unused_imports)]
-use self::load::*;
-#[allow(unused_imports)]
 use self::iam::*;
+#[allow(unused_imports)]
+use self::load::*;
 #[allow(unused_imports)]
 use self::variables::*;

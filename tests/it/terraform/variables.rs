@@ -118,7 +118,8 @@ fn terraform_documented_defaults_hold() {
     // threshold is the seed's string: "" is off, anything else a number of seconds.
     let threshold = attr(call.body(), "threshold").map(show).unwrap_or_default();
     assert!(
-        threshold.contains("var.threshold == \"\"") && threshold.contains("tonumber(var.threshold)"),
+        threshold.contains("var.threshold == \"\"")
+            && threshold.contains("tonumber(var.threshold)"),
         "examples/commons: module \"commons\" must turn threshold \"\" into null and others into numbers, found {threshold}"
     );
     let providers: Vec<_> = example.blocks("provider").map(|(_, b)| b).collect();
