@@ -9,13 +9,18 @@ FIXTURE ?= fixtures/kinesis-mixed.json
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+BIN ?= ./target/debug/csoc-forwarder
+
 .PHONY: run
-run: ## Process the bundled fixture into ./out with the local sinks (no AWS needed)
-	$(CARGO) build --quiet --bin csoc-forwarder
-	./target/debug/csoc-forwarder process --out $(OUT) $(FIXTURE)
-	@echo
-	@echo "Output written under $(OUT):"
-	@find $(OUT) -type f | sort | sed 's/^/  /'
+run: ## Build (cargo shows its progress), then process the bundled fixture into a fresh directory under ./out with the local sinks (no AWS needed)
+	@echo "Building $(BIN) (debug); the first build takes several minutes..."
+	$(CARGO) build --bin csoc-forwarder
+	@mkdir -p $(OUT)
+	@dir=$$(mktemp -d "$(OUT)/run-$$(date -u +%Y%m%dT%H%M%SZ)-XXXX") && \
+	  echo "$(BIN) process --out $$dir $(FIXTURE)" && \
+	  $(BIN) process --out "$$dir" $(FIXTURE) && \
+	  echo && echo "Output of this run (a fresh directory: $$dir):" && \
+	  find "$$dir" -type f | sort | sed 's/^/  /'
 
 VENV ?= .venv
 

@@ -29,7 +29,8 @@ use std::time::{Duration, Instant};
 use csoc_forwarder::decode::{self, CONTROL_MESSAGE, Decoder, Envelope, LogEvent};
 use csoc_forwarder::document::{DEFAULT_INDEX_PREFIX, Document, DocumentBuilder, Limits};
 use csoc_forwarder::event::{self, Input};
-use csoc_forwarder::{archive, bulk};
+use csoc_forwarder::sinks::firehose::archive;
+use csoc_forwarder::sinks::opensearch::bulk;
 use serde_json::json;
 
 /// Kinesis events in the corpus (distinct data, cycled through while measuring).
@@ -199,7 +200,7 @@ struct Work {
     archive_bytes: u64,
 }
 
-/// The handler's CPU work on one Kinesis event (see `handler::Pipeline::handle_kinesis`
+/// The handler's CPU work on one Kinesis event (see `pipeline::kinesis`
 /// and the local sinks), minus the file writes. `bulk: false` leaves out the `_bulk` bodies.
 fn pipeline(builder: &DocumentBuilder, event_json: &[u8], bulk: bool) -> Work {
     let Ok(Input::Kinesis(event)) = event::parse(event_json) else {

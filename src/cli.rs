@@ -3,7 +3,9 @@
 //!
 //! stdout gets one JSON summary line per file; human logs go to stderr.
 //! Exit codes: 0 every record handled (dead-lettered counts as handled); 2 usage error,
-//! unreadable file or an input that is not an event; 3 some records are left for retry.
+//! an `--out` directory that cannot be written, unreadable file or an input that is not
+//! an event; 3 some records are left for retry, or the OpenSearch cluster cannot be
+//! reached at all (checked once, before any file).
 
 use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
@@ -15,16 +17,16 @@ use serde::Serialize;
 use tracing::error;
 
 use crate::config::{self, Config, ConfigError};
-use crate::handler::{Invocation, Pipeline};
+use crate::invocation::{Deadline, Invocation};
+use crate::pipeline::Pipeline;
 use crate::report::Report;
-use crate::sinks::Deadline;
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_RETRY: u8 = 3;
 
-/// The time a local run gives each file: Lambda's longest timeout.
-const LOCAL_DEADLINE: Duration = Duration::from_secs(15 * 60);
+/// How long `process` waits for the OpenSearch cluster to answer at all, before any file.
+const REACHABLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Parser)]
 #[command(
@@ -56,21 +58,25 @@ pub struct SinkArgs {
     /// The commons name stored in documents [env: COMMON_NAME] [default: local]
     #[arg(long, value_name = "NAME")]
     pub common_name: Option<String>,
-    /// Slow-response alert threshold in seconds [env: THRESHOLD]
-    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
-    pub threshold: Option<String>,
 }
 
 impl SinkArgs {
     /// The configuration: flags over the environment, validated the same way.
     pub fn config(&self) -> Result<Config, ConfigError> {
+        self.config_with(&[])
+    }
+
+    /// [`SinkArgs::config`] with more flags (`(variable, value)`) over the environment.
+    pub fn config_with(&self, more: &[(&str, Option<String>)]) -> Result<Config, ConfigError> {
         let out = self.out.as_ref().map(|p| p.display().to_string());
         Config::from_lookup(|name| {
             let flag = match name {
                 config::OUT_DIR => out.clone(),
                 config::COMMON_NAME => self.common_name.clone(),
-                config::THRESHOLD => self.threshold.clone(),
-                _ => None,
+                _ => more
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .and_then(|(_, v)| v.clone()),
             };
             flag.or_else(|| std::env::var(name).ok())
         })
@@ -81,9 +87,26 @@ impl SinkArgs {
 pub struct ProcessArgs {
     #[command(flatten)]
     pub sinks: SinkArgs,
+    /// Slow-response alert threshold in seconds [env: THRESHOLD]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub threshold: Option<String>,
+    /// Seconds each file may take, retries included; what still fails then is left for
+    /// retry (exit 3) [env: PROCESS_TIME_BUDGET] [default: 60]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub time_budget: Option<String>,
     /// Event files as Lambda receives them; `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
+}
+
+impl ProcessArgs {
+    /// The configuration, with `--threshold` and `--time-budget` over the environment.
+    pub fn config(&self) -> Result<Config, ConfigError> {
+        self.sinks.config_with(&[
+            (config::THRESHOLD, self.threshold.clone()),
+            (config::PROCESS_TIME_BUDGET, self.time_budget.clone()),
+        ])
+    }
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +116,51 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the address is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
+    /// Requests handled at once; more are answered 429 with Retry-After, like a
+    /// throttled function URL.
+    #[arg(long, value_name = "N", default_value_t = crate::serve::DEFAULT_CONCURRENCY,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+    /// Seconds a client has to send a request's headers (and an idle connection stays open).
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::serve::Limits::DEFAULT.header_timeout.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout: u64,
+    /// Seconds a client has to send a request's body once its headers are in (then 408).
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::serve::Limits::DEFAULT.body_timeout.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout: u64,
+}
+
+impl ServeArgs {
+    pub fn limits(&self) -> crate::serve::Limits {
+        crate::serve::Limits {
+            concurrency: usize::from(self.concurrency),
+            header_timeout: Duration::from_secs(self.header_timeout),
+            body_timeout: Duration::from_secs(self.body_timeout),
+        }
+    }
+}
+
+/// Whether `config` writes anything under `OUT_DIR` (some sink is local).
+pub fn uses_out_dir(config: &Config) -> bool {
+    config.opensearch.is_none()
+        || config.archive_sink == config::ArchiveSinkKind::Local
+        || config.dead_letter_bucket.is_none()
+        || (config.slack_webhook_url.is_none() && config.slack_webhook_secret_arn.is_none())
+}
+
+/// Checks, before any work, that the local sinks can write under `OUT_DIR`: one clear
+/// error instead of a warning per document.
+pub fn check_out_dir(config: &Config) -> Result<(), String> {
+    if !uses_out_dir(config) {
+        return Ok(());
+    }
+    crate::sinks::local::check_writable(&config.out_dir).map_err(|err| {
+        format!(
+            "cannot write to the output directory {} (--out, OUT_DIR): {err}",
+            config.out_dir.display()
+        )
+    })
 }
 
 #[derive(Serialize)]
@@ -116,7 +184,14 @@ pub async fn serve(args: &ServeArgs, pipeline: Pipeline) -> ExitCode {
     eprintln!(
         "csoc-forwarder: audit-records endpoint on http://{addr}/{{node-name}} (Ctrl-C stops)"
     );
-    match crate::serve::serve(listener, std::sync::Arc::new(pipeline), shutdown_signal()).await {
+    match crate::serve::serve(
+        listener,
+        std::sync::Arc::new(pipeline),
+        args.limits(),
+        shutdown_signal(),
+    )
+    .await
+    {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(err) => {
             error!(error = %err, "serve stopped");
@@ -150,6 +225,14 @@ async fn shutdown_signal() {
 
 /// Runs `process` on every file and returns the exit code.
 pub async fn process(args: &ProcessArgs, config: &Config, pipeline: &Pipeline) -> ExitCode {
+    // One clear error, before any file, when the cluster cannot be reached at all;
+    // otherwise each file would retry until its time budget is spent.
+    if let Err(err) = pipeline.index_reachable(REACHABLE_TIMEOUT).await {
+        eprintln!(
+            "error: {err}\n  nothing was processed; check OPENSEARCH_URL and the network, then run again (exit {EXIT_RETRY}: the input is left for retry)"
+        );
+        return ExitCode::from(EXIT_RETRY);
+    }
     let mut code = EXIT_OK;
     let mut stdout = std::io::stdout().lock();
     for file in &args.files {
@@ -164,7 +247,7 @@ pub async fn process(args: &ProcessArgs, config: &Config, pipeline: &Pipeline) -
         };
         let inv = Invocation {
             received_at: chrono::Utc::now(),
-            deadline: Deadline::after(LOCAL_DEADLINE),
+            deadline: Deadline::after(config.process_time_budget),
             source: format!("file-{}", crate::dead_letter::sanitize(file_stem(file))),
         };
         let report = pipeline.handle(&bytes, &inv).await;
@@ -178,8 +261,15 @@ pub async fn process(args: &ProcessArgs, config: &Config, pipeline: &Pipeline) -
                 eprintln!("error: {file}: {err}");
             }
             code = EXIT_USAGE;
-        } else if report.counts.retryable_failures > 0 && code == EXIT_OK {
-            code = EXIT_RETRY;
+        } else if report.counts.retryable_failures > 0 {
+            eprintln!(
+                "error: {file}: {} record(s) left for retry: not every document was stored within the time budget of {} s (--time-budget, PROCESS_TIME_BUDGET); see the warnings above",
+                report.counts.retryable_failures,
+                config.process_time_budget.as_secs()
+            );
+            if code == EXIT_OK {
+                code = EXIT_RETRY;
+            }
         }
         let line = serde_json::to_string(&SummaryLine {
             file,

@@ -20,7 +20,7 @@ pub const CONTROL_MESSAGE: &str = "CONTROL_MESSAGE";
 
 /// Default cap on one record's gunzipped size: far above what CloudWatch Logs puts in
 /// one subscription record (about 1 MiB of events), far below 128 MB of Lambda memory.
-pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 8 * 1024 * 1024;
+pub use crate::config::DEFAULT_MAX_DECOMPRESSED_BYTES;
 
 pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 

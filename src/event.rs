@@ -30,10 +30,27 @@ impl EventKind {
     }
 }
 
+/// Lets tests and logs compare a kind with its name.
+impl PartialEq<&str> for EventKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Error)]
 pub enum EventError {
     #[error("event is not JSON: {0}")]
     NotJson(serde_json::Error),
+    #[error(
+        "event is a JSON {0}, not an object: expected a Kinesis, EventBridge or function URL event (a JSON object)"
+    )]
+    NotAnObject(&'static str),
     #[error(
         "event shape is not recognised (expected a Kinesis, EventBridge or function URL event)"
     )]
@@ -51,7 +68,7 @@ impl EventError {
     pub fn kind(&self) -> EventKind {
         match self {
             Self::Malformed { kind, .. } | Self::Invalid { kind, .. } => *kind,
-            Self::NotJson(_) | Self::Unrecognised => EventKind::Unknown,
+            Self::NotJson(_) | Self::NotAnObject(_) | Self::Unrecognised => EventKind::Unknown,
         }
     }
 }
@@ -181,18 +198,39 @@ struct RecordProbe {
     kinesis: Option<IgnoredAny>,
 }
 
+/// Why the probe failed, in the user's terms: not JSON at all, JSON that is not an
+/// object (`[]`, `42`, `null`), or an object of no known shape.
+fn probe_error(bytes: &[u8], err: serde_json::Error) -> EventError {
+    if err.classify() != serde_json::error::Category::Data {
+        return EventError::NotJson(err);
+    }
+    let first = bytes
+        .iter()
+        .copied()
+        .find(|b| !b.is_ascii_whitespace())
+        .unwrap_or(b'{');
+    match first {
+        b'[' => EventError::NotAnObject("array"),
+        b'"' => EventError::NotAnObject("string"),
+        b'n' => EventError::NotAnObject("null"),
+        b't' | b'f' => EventError::NotAnObject("boolean"),
+        b'-' | b'0'..=b'9' => EventError::NotAnObject("number"),
+        _ => EventError::Unrecognised,
+    }
+}
+
 /// Detects the kind of `bytes` by shape and parses it.
 pub fn parse(bytes: &[u8]) -> Result<Input, EventError> {
     // Nearly every invocation is a Kinesis batch: try that shape first, so the (~1 MB)
     // event is read once. Whatever this parse accepts, the probe below would call
     // Kinesis too (short of a repeated `detail-type` or `requestContext` key, which the
-    // probe rejected as not JSON); anything else goes through the probe as before.
+    // probe rejects as an unrecognised shape); anything else goes through the probe.
     if let Ok(event) = serde_json::from_slice::<KinesisEvent>(bytes)
         && !event.records.is_empty()
     {
         return Ok(Input::Kinesis(event));
     }
-    let probe: Probe = serde_json::from_slice(bytes).map_err(EventError::NotJson)?;
+    let probe: Probe = serde_json::from_slice(bytes).map_err(|err| probe_error(bytes, err))?;
     let kind = match probe {
         Probe {
             records: Some(records),
@@ -221,5 +259,28 @@ pub fn parse(bytes: &[u8]) -> Result<Input, EventError> {
             .map(|req| Input::FunctionUrl(Box::new(req)))
             .map_err(|source| EventError::Malformed { kind, source }),
         EventKind::Unknown => Err(EventError::Unrecognised),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_that_is_not_an_event_is_named_in_the_users_terms() {
+        for (input, want) in [
+            ("[]", "event is a JSON array, not an object"),
+            ("42", "event is a JSON number, not an object"),
+            (" null", "event is a JSON null, not an object"),
+            ("\"text\"", "event is a JSON string, not an object"),
+            ("true", "event is a JSON boolean, not an object"),
+            (r#"{"Records": 5}"#, "event shape is not recognised"),
+            ("not json", "event is not JSON"),
+        ] {
+            let err = parse(input.as_bytes()).expect_err(input).to_string();
+            assert!(err.starts_with(want), "{input}: {err}");
+            assert!(!err.contains("Probe"), "{input}: {err}");
+            assert!(!err.contains("struct"), "{input}: {err}");
+        }
     }
 }

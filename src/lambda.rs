@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::value::RawValue;
 
-use crate::handler::{Invocation, Pipeline};
+use crate::event::EventKind;
+use crate::invocation::{Deadline, Invocation};
 use crate::metrics;
-use crate::sinks::Deadline;
+use crate::pipeline::Pipeline;
 
 /// What the runtime loop needs besides the pipeline.
 #[derive(Debug, Clone)]
@@ -65,7 +66,7 @@ pub async fn run(pipeline: Pipeline, settings: Settings) -> Result<(), Error> {
                 .write_all(format!("{line}\n").as_bytes());
             // An EventBridge event (asynchronous invocation) not fully handled fails the
             // invocation, so Lambda retries it and then sends it to the failure queue.
-            if report.kind == "event_bridge" && report.counts.retryable_failures > 0 {
+            if report.kind == EventKind::EventBridge && report.counts.retryable_failures > 0 {
                 return Err::<serde_json::Value, Error>(
                     format!("eventbridge event left for retry: {}", report.response).into(),
                 );

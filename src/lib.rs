@@ -2,114 +2,26 @@
 //! OpenSearch, the Firehose archive and Slack alerts. See README.md for the flow.
 //!
 //! Data flows one way: [`event`] in → [`decode`] → [`document`] → [`sinks`] →
-//! [`report`]. Only [`handler`] knows the order.
+//! [`report`]. Only [`pipeline`] knows the order; [`startup`] builds it once per cold
+//! start from [`config`].
 
 pub mod alerts;
-pub mod archive;
 pub mod audit;
 pub mod aws;
 pub mod batching;
-pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod dead_letter;
 pub mod decode;
 pub mod document;
 pub mod event;
-pub mod handler;
+pub mod invocation;
 pub mod lambda;
 pub mod metrics;
+pub mod pipeline;
 pub mod report;
 pub mod retry;
 pub mod serve;
 pub mod sinks;
+pub mod startup;
 pub mod timestamp;
-
-use config::{ArchiveSinkKind, Config};
-use document::{DocumentBuilder, Limits};
-use handler::Pipeline;
-use sinks::Sinks;
-
-/// The sinks `config` asks for, built once per cold start: the local file sinks under
-/// `OUT_DIR`, with each configured remote sink in its place — the OpenSearch cluster
-/// when `OPENSEARCH_URL` is set (one client, reused across invocations), Firehose for
-/// the archive, S3 for dead letters, the Slack webhook for alerts. The AWS configuration is loaded once, and only
-/// when a remote AWS sink needs it.
-pub async fn build_sinks(config: &Config) -> Result<Sinks, StartError> {
-    let mut built = sinks::local::sinks(&config.out_dir, &config.firehose_stream);
-    if let Some(os) = &config.opensearch {
-        built.index =
-            Box::new(sinks::opensearch::OpenSearchIndex::connect(os, &config.index_prefix).await?);
-    }
-    let firehose = config.archive_sink == ArchiveSinkKind::Firehose;
-    let slack_secret =
-        config.slack_webhook_url.is_none() && config.slack_webhook_secret_arn.is_some();
-    let sdk = if firehose || config.dead_letter_bucket.is_some() || slack_secret {
-        Some(aws::sdk_config().await)
-    } else {
-        None
-    };
-    if let Some(sdk) = &sdk {
-        if firehose {
-            built.archive = Box::new(sinks::firehose::FirehoseArchive::from_sdk_config(
-                sdk,
-                &config.firehose_stream,
-            ));
-        }
-        if let Some(bucket) = &config.dead_letter_bucket {
-            built.dead_letter = Box::new(sinks::s3_dead_letter::S3DeadLetter::from_sdk_config(
-                sdk, bucket,
-            ));
-        }
-    }
-    if let Some(alerts) = slack_alert_sink(config, sdk.as_ref()).await {
-        built.alerts = alerts;
-    }
-    Ok(built)
-}
-
-/// The pipeline for `config` with [`build_sinks`].
-pub async fn pipeline(config: &Config) -> Result<Pipeline, StartError> {
-    Ok(Pipeline::new(
-        config.max_decompressed_bytes,
-        DocumentBuilder::new(&config.common_name, &config.index_prefix, Limits::default()),
-        build_sinks(config).await?,
-    )
-    .with_alerts(alerts::Alerter::from_config(config)))
-}
-
-/// Why the pipeline could not be built at start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    OpenSearch(#[from] sinks::opensearch::ConnectError),
-}
-
-/// Where Slack alerts go for `config`: `SLACK_WEBHOOK_URL`, else the webhook read from
-/// the `SLACK_WEBHOOK_SECRET_ARN` secret (once, at cold start). `None`: neither is set,
-/// keep the local files. A secret that cannot be read does not stop the function:
-/// alerts are then disabled, and each one is logged and counted as failed.
-async fn slack_alert_sink(
-    config: &Config,
-    sdk: Option<&aws_config::SdkConfig>,
-) -> Option<Box<dyn sinks::AlertSink>> {
-    use sinks::slack::{DisabledAlerts, SlackWebhook, webhook_from_secret};
-    let url = match (
-        &config.slack_webhook_url,
-        &config.slack_webhook_secret_arn,
-        sdk,
-    ) {
-        (Some(url), _, _) => Ok(url.clone()),
-        (None, Some(arn), Some(sdk)) => webhook_from_secret(sdk, arn).await,
-        _ => return None,
-    };
-    Some(match url.and_then(SlackWebhook::new) {
-        Ok(sink) => Box::new(sink),
-        Err(err) => {
-            tracing::error!(error = %err, "Slack alerts disabled");
-            Box::new(DisabledAlerts {
-                reason: err.to_string(),
-            })
-        }
-    })
-}

@@ -1,5 +1,6 @@
 //! Thin start-up: tracing, configuration (read once, fail fast), clients, run.
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -49,7 +50,7 @@ fn main() -> ExitCode {
             commons: config.common_name.clone(),
             metrics_namespace: config.metrics_namespace.clone(),
         };
-        let pipeline = match runtime.block_on(csoc_forwarder::pipeline(&config)) {
+        let pipeline = match runtime.block_on(csoc_forwarder::startup::pipeline(&config)) {
             Ok(pipeline) => pipeline,
             Err(err) => {
                 tracing::error!(error = %err, "cannot start");
@@ -65,23 +66,31 @@ fn main() -> ExitCode {
         };
     }
 
+    // Colours only for a person at a terminal (and not with NO_COLOR set): piped or
+    // redirected logs stay plain text.
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_env_filter(filter)
         .init();
     let cli = Cli::parse();
-    let sinks = match &cli.command {
-        Command::Process(args) => &args.sinks,
-        Command::Serve(args) => &args.sinks,
+    let config = match &cli.command {
+        Command::Process(args) => args.config(),
+        Command::Serve(args) => args.sinks.config(),
     };
-    let config = match sinks.config() {
+    let config = match config {
         Ok(config) => config,
         Err(err) => {
             eprintln!("error: {err}");
             return ExitCode::from(cli::EXIT_USAGE);
         }
     };
-    let pipeline = match runtime.block_on(csoc_forwarder::pipeline(&config)) {
+    if let Err(err) = cli::check_out_dir(&config) {
+        eprintln!("error: {err}");
+        return ExitCode::from(cli::EXIT_USAGE);
+    }
+    let pipeline = match runtime.block_on(csoc_forwarder::startup::pipeline(&config)) {
         Ok(pipeline) => pipeline,
         Err(err) => {
             eprintln!("error: {err}");

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::report::Report;
 
-pub const DEFAULT_NAMESPACE: &str = "CSOC/Forwarder";
+pub use crate::config::DEFAULT_METRICS_NAMESPACE as DEFAULT_NAMESPACE;
 
 /// The dimension every metric carries.
 pub const DIMENSION: &str = "commons";
@@ -139,7 +139,7 @@ mod tests {
     #[test]
     fn line_declares_every_metric_and_carries_its_value() {
         let report = Report {
-            kind: "kinesis",
+            kind: crate::event::EventKind::Kinesis,
             counts: Counts {
                 records: 3,
                 log_events: 10,

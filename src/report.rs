@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::event::EventKind;
+
 /// Per-invocation counts. They add up: every log event ends as a document or a dead
 /// letter, and every document is indexed (or safe-indexed), dead-lettered, or left in a
 /// record reported for retry.
@@ -30,7 +32,7 @@ pub struct Counts {
 /// The outcome of one invocation.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    pub kind: &'static str,
+    pub kind: EventKind,
     #[serde(flatten)]
     pub counts: Counts,
     /// What the Lambda handler returns for this event.

@@ -7,7 +7,7 @@
 //! # async fn demo() {
 //! use std::time::Duration;
 //! use csoc_forwarder::retry::Backoff;
-//! use csoc_forwarder::sinks::Deadline;
+//! use csoc_forwarder::invocation::Deadline;
 //!
 //! let backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(5));
 //! let deadline = Deadline::after(Duration::from_millis(500));
@@ -34,7 +34,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher as _, Hasher as _};
 use std::time::Duration;
 
-use crate::sinks::Deadline;
+use crate::invocation::Deadline;
 
 /// Backoff parameters. Cheap to copy; holds no state between attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,12 @@
 //! locally. Each request becomes the function URL event Lambda would deliver (without
 //! an IAM identity), goes through the same [`Pipeline::handle`], and the function URL
 //! response it gives becomes the HTTP response.
+//!
+//! Bounded like a function URL front end ([`Limits`]): at most `concurrency` requests
+//! are handled at once (more get 429 with `Retry-After`, as a throttled function URL
+//! answers), request headers must arrive within `header_timeout` and the body within
+//! `body_timeout` (else the connection is closed, or 408), and at most
+//! [`MAX_CONNECTIONS`] connections are open (more wait in the listen backlog).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -18,18 +24,19 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
+use hyper::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tracing::{info, warn};
 
-use crate::handler::{Invocation, Pipeline};
+use crate::invocation::{Deadline, Invocation};
+use crate::pipeline::Pipeline;
 use crate::report::Report;
-use crate::sinks::Deadline;
 
 /// The largest request body a function URL accepts (6 MB); `serve` refuses larger ones
 /// the same way, before they reach the handler.
@@ -45,6 +52,40 @@ pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 /// How long in-flight requests may take to finish once shutdown is asked for.
 const DRAIN: Duration = Duration::from_secs(35);
 
+/// Requests handled at once by default (`--concurrency`).
+pub const DEFAULT_CONCURRENCY: u16 = 4;
+
+/// Open connections at most; further clients wait in the listen backlog.
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// The bounds `serve` works within.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Requests handled at once (body read and handler); more get 429.
+    pub concurrency: usize,
+    /// Time for a request's headers to arrive (also how long an idle keep-alive
+    /// connection stays open); then the connection is closed.
+    pub header_timeout: Duration,
+    /// Time for a request's body to arrive once its headers have; then 408.
+    pub body_timeout: Duration,
+}
+
+impl Limits {
+    /// 4 requests at once (a few times the 6 MB body each in memory), 10 s for headers,
+    /// 30 s for the body.
+    pub const DEFAULT: Self = Self {
+        concurrency: DEFAULT_CONCURRENCY as usize,
+        header_timeout: Duration::from_secs(10),
+        body_timeout: Duration::from_secs(30),
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
 /// What one request did: written to stdout as one JSON line.
 #[derive(serde::Serialize)]
 struct SummaryLine<'a> {
@@ -58,12 +99,25 @@ struct SummaryLine<'a> {
 pub async fn serve(
     listener: TcpListener,
     pipeline: Arc<Pipeline>,
+    limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     let sequence = Arc::new(AtomicU64::new(0));
+    let requests = Arc::new(Semaphore::new(limits.concurrency.max(1)));
+    let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
     tokio::pin!(shutdown);
     loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&connections).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -78,17 +132,30 @@ pub async fn serve(
         };
         let pipeline = Arc::clone(&pipeline);
         let sequence = Arc::clone(&sequence);
+        let requests = Arc::clone(&requests);
         let service = service_fn(move |req| {
             let pipeline = Arc::clone(&pipeline);
+            let requests = Arc::clone(&requests);
             let n = sequence.fetch_add(1, Ordering::Relaxed);
-            async move { Ok::<_, Infallible>(answer(req, peer, &pipeline, n).await) }
+            async move {
+                // Held until the answer is built: the body and the handler's work.
+                let Ok(_permit) = requests.try_acquire_owned() else {
+                    warn!(
+                        path = req.uri().path(),
+                        "too many requests at once: answered 429"
+                    );
+                    return Ok::<_, Infallible>(too_many_requests(limits.concurrency));
+                };
+                Ok(answer(req, peer, &pipeline, n, limits.body_timeout).await)
+            }
         });
-        let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        let conn = http.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(err) = conn.await {
                 warn!(error = %err, %peer, "connection ended with an error");
             }
+            drop(slot);
         });
     }
     info!("shutting down: finishing requests in flight");
@@ -106,11 +173,12 @@ async fn answer(
     peer: SocketAddr,
     pipeline: &Pipeline,
     n: u64,
+    body_timeout: Duration,
 ) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let body = match read_body(body).await {
-        Ok(body) => body,
-        Err(BodyError::TooLarge) => {
+    let body = match tokio::time::timeout(body_timeout, read_body(body)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(BodyError::TooLarge)) => {
             warn!(
                 path = parts.uri.path(),
                 "request body over the function URL limit"
@@ -120,11 +188,27 @@ async fn answer(
                 &format!("request body is over {MAX_REQUEST_BYTES} bytes, the function URL limit"),
             );
         }
-        Err(BodyError::Read(err)) => {
+        Ok(Err(BodyError::Read(err))) => {
             return json_response(
                 StatusCode::BAD_REQUEST,
                 &format!("request body could not be read: {err}"),
             );
+        }
+        Err(_) => {
+            warn!(
+                path = parts.uri.path(),
+                "request body too slow: answered 408"
+            );
+            let mut res = json_response(
+                StatusCode::REQUEST_TIMEOUT,
+                &format!(
+                    "the request body did not arrive within {} s",
+                    body_timeout.as_secs_f64()
+                ),
+            );
+            res.headers_mut()
+                .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+            return res;
         }
     };
     let now = chrono::Utc::now();
@@ -135,6 +219,8 @@ async fn answer(
             return json_response(StatusCode::INTERNAL_SERVER_ERROR, &err.to_string());
         }
     };
+    drop(event);
+    drop(body);
     let inv = Invocation {
         received_at: now,
         deadline: Deadline::after(REQUEST_DEADLINE),
@@ -149,6 +235,17 @@ async fn answer(
     .unwrap_or_default();
     println!("{line}");
     http_response(&report.response)
+}
+
+/// The 429 of a throttled function URL, asking the caller to retry shortly.
+fn too_many_requests(concurrency: usize) -> Response<Full<Bytes>> {
+    let mut res = json_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!("too many requests at once (at most {concurrency}): retry shortly"),
+    );
+    res.headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    res
 }
 
 enum BodyError {

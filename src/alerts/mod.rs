@@ -6,22 +6,24 @@
 //! be alerts are parsed (cheap substring checks first). Delivery ([`Alerter::deliver`])
 //! is best effort: its failures are logged and counted and never touch the batch.
 
+mod cloudtrail;
 pub mod rules;
 pub mod slack;
 pub mod slow;
 
 use std::collections::{BTreeMap, HashSet};
 
-use serde::Deserialize;
 use serde_json::Value;
 use tracing::warn;
 
+use self::cloudtrail::{HitKey, Seen, cloudtrail_event};
 use self::rules::{Rule, RuleSet};
-use self::slack::{Message, code, cut, escape, link};
+use self::slack::{Message, code, escape, link};
 use self::slow::{Environment, SlowCheck, SlowRequest};
 use crate::config::Config;
-use crate::document::{CLOUDTRAIL_TEXT_FIELDS, Document, OVERFLOW_KEY};
-use crate::sinks::{AlertSink, Deadline};
+use crate::document::Document;
+use crate::invocation::Deadline;
+use crate::sinks::AlertSink;
 
 /// Messages posted per invocation; past this, the rest are summed up in one more.
 pub const MAX_MESSAGES: usize = 10;
@@ -117,7 +119,7 @@ impl Alerter {
                 continue;
             };
             let seen = Seen::new(doc, &head, &event);
-            for rule in self.rules.matching(&event) {
+            for rule in rules::matching(&self.rules, &event) {
                 let i = self
                     .rules
                     .rules
@@ -356,127 +358,4 @@ pub fn discover_url(base: &str, doc_id: &str, at: &str) -> String {
     format!(
         "{base}/app/discover#/?_g=(time:(from:'{from}',to:'{to}'))&_a=(query:(language:kuery,query:'_id:%22{id}%22'))"
     )
-}
-
-/// The document fields alerting reads.
-#[derive(Deserialize)]
-struct Head {
-    #[serde(rename = "@timestamp", default)]
-    at: String,
-    #[serde(default)]
-    owner: String,
-    #[serde(rename = "logGroup", default)]
-    log_group: String,
-    #[serde(rename = "logStream", default)]
-    log_stream: String,
-    #[serde(default)]
-    commons: String,
-    message: Value,
-}
-
-/// The CloudTrail event inside `doc`, with its free-form fields parsed back from text.
-fn cloudtrail_event(doc: &Document) -> Option<(Head, Value)> {
-    let s = &doc.source;
-    if !(s.contains("\"eventSource\"") && s.contains("\"eventName\"")) {
-        return None;
-    }
-    let mut head: Head = serde_json::from_str(s).ok()?;
-    let mut event = std::mem::take(&mut head.message);
-    let obj = event.as_object_mut()?;
-    if !["eventVersion", "eventSource", "eventName", "eventTime"]
-        .iter()
-        .all(|k| obj.contains_key(*k))
-    {
-        return None;
-    }
-    for key in CLOUDTRAIL_TEXT_FIELDS {
-        if let Some(Value::String(text)) = obj.get(key)
-            && let Ok(v) = serde_json::from_str::<Value>(text)
-            && (v.is_object() || v.is_array())
-        {
-            obj.insert(key.to_owned(), v);
-        }
-    }
-    // Fields past the document's field cap are kept as text: put them back.
-    if let Some(Value::String(text)) = obj.get(OVERFLOW_KEY)
-        && let Ok(Value::Object(rest)) = serde_json::from_str::<Value>(text)
-    {
-        obj.remove(OVERFLOW_KEY);
-        for (k, v) in rest {
-            obj.entry(k).or_insert(v);
-        }
-    }
-    Some((head, event))
-}
-
-/// One matching event, as shown in an alert.
-#[derive(Debug, Clone)]
-struct Seen {
-    who_type: String,
-    who: String,
-    event_source: String,
-    event_name: String,
-    account: String,
-    region: String,
-    source_ip: String,
-    when: String,
-    doc_id: String,
-    at: String,
-    commons: String,
-    /// Where the document came from: `logGroup / logStream`.
-    source: String,
-}
-
-impl Seen {
-    fn new(doc: &Document, head: &Head, event: &Value) -> Self {
-        let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
-        let or = |a: String, b: &str| if a.is_empty() { b.to_owned() } else { a };
-        let id = event.get("userIdentity");
-        let field = |k: &str| s(id.and_then(|i| i.get(k)));
-        let who = or(
-            or(field("arn"), &field("principalId")),
-            &or(
-                field("userName"),
-                &s(event.pointer("/additionalEventData/UserName")),
-            ),
-        );
-        let account = or(
-            or(s(event.get("recipientAccountId")), &field("accountId")),
-            &head.owner,
-        );
-        Self {
-            who_type: or(field("type"), "?"),
-            who: or(who, "unknown"),
-            event_source: s(event.get("eventSource")),
-            event_name: s(event.get("eventName")),
-            account,
-            region: or(s(event.get("awsRegion")), "?"),
-            source_ip: or(s(event.get("sourceIPAddress")), "?"),
-            when: or(s(event.get("eventTime")), &head.at),
-            doc_id: doc.id.clone(),
-            at: head.at.clone(),
-            commons: head.commons.clone(),
-            source: cut(&format!("{} / {}", head.log_group, head.log_stream), 200),
-        }
-    }
-}
-
-/// Events of one rule are grouped by who, what and where: one message per group.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct HitKey {
-    rule: usize,
-    who: String,
-    what: (String, String),
-    where_: (String, String, String),
-}
-
-impl HitKey {
-    fn new(rule: usize, s: &Seen) -> Self {
-        Self {
-            rule,
-            who: s.who.clone(),
-            what: (s.event_source.clone(), s.event_name.clone()),
-            where_: (s.account.clone(), s.region.clone(), s.source_ip.clone()),
-        }
-    }
 }

@@ -3,11 +3,13 @@
 //! becomes a document, indexed and archived like a log document.
 //!
 //! [`request`] reads the HTTP request (method, node, body), [`record`] the body's
-//! schema, [`document`] builds the documents and [`response`] writes the answer. The
-//! handler ([`crate::handler`]) puts them in order and decides what is kept.
+//! schema, [`document`] builds the documents and [`response`] writes the answer;
+//! [`redact`] takes the caller's credentials out of a refused request before it is
+//! kept. The pipeline ([`crate::pipeline`]) puts them in order and decides what is kept.
 
 pub mod document;
 pub mod record;
+pub mod redact;
 pub mod request;
 pub mod response;
 

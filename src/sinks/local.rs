@@ -5,21 +5,24 @@
 //! DIR/opensearch/*.ndjson          _bulk request bodies, exactly as they would be sent
 //! DIR/firehose/<stream>/*.ndjson   one document per line, one file per PutRecordBatch
 //! DIR/slack/*.json                 one webhook payload per file
-//! DIR/dead-letter/<source>-<UTC timestamp>-<id>.json
+//! DIR/dead-letter/<source>-<UTC timestamp>-<id>-<digest>.json
 //! ```
 //!
-//! File names derive from content (the first document id, a payload hash), so running
-//! the same input twice rewrites the same files instead of adding copies.
+//! File names derive from content (the first document id, a payload hash, the dead
+//! letter's digest), so running the same input twice rewrites the same files instead of
+//! adding copies, and two dead letters never share a file.
 
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
-use super::{AlertSink, ArchiveSink, DeadLetterSink, Deadline, IndexSink, ItemOutcome, SinkError};
+use super::firehose::archive;
+use super::opensearch::bulk;
+use super::{AlertSink, ArchiveSink, DeadLetterSink, IndexSink, ItemOutcome, SinkError, SinkName};
 use crate::dead_letter::DeadLetter;
 use crate::document::Document;
-use crate::{archive, bulk};
+use crate::invocation::Deadline;
 
 /// All four local sinks under `dir`.
 pub fn sinks(dir: &Path, firehose_stream: &str) -> super::Sinks {
@@ -34,12 +37,19 @@ pub fn sinks(dir: &Path, firehose_stream: &str) -> super::Sinks {
     }
 }
 
-async fn write_file(
-    sink: &'static str,
-    dir: &Path,
-    name: &str,
-    bytes: &[u8],
-) -> Result<(), SinkError> {
+/// Checks that files can be written under `dir` (creating it when missing): once at
+/// start, so an unwritable directory is one clear error before any work.
+pub fn check_writable(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(format!(
+        ".csoc-forwarder-write-check-{}",
+        std::process::id()
+    ));
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
+}
+
+async fn write_file(sink: SinkName, dir: &Path, name: &str, bytes: &[u8]) -> Result<(), SinkError> {
     let io = |what: &Path, source| SinkError::Io {
         sink,
         what: what.display().to_string(),
@@ -88,8 +98,8 @@ impl LocalIndex {
     pub fn new(dir: PathBuf) -> Self {
         Self {
             dir,
-            max_bytes: bulk::DEFAULT_MAX_BYTES,
-            max_docs: bulk::DEFAULT_MAX_DOCS,
+            max_bytes: crate::config::opensearch::DEFAULT_MAX_BYTES,
+            max_docs: crate::config::opensearch::DEFAULT_MAX_DOCS,
         }
     }
 }
@@ -101,8 +111,13 @@ impl IndexSink for LocalIndex {
         for range in bulk::chunk_ranges(docs, self.max_bytes, self.max_docs) {
             let chunk = &docs[range];
             let name = format!("bulk-{}.ndjson", first_id_prefix(chunk));
-            let result =
-                write_file("opensearch", &self.dir, &name, &bulk::encode_body(chunk)).await;
+            let result = write_file(
+                SinkName::OpenSearch,
+                &self.dir,
+                &name,
+                &bulk::encode_body(chunk),
+            )
+            .await;
             out.extend(outcomes_for(chunk.len(), result));
         }
         out
@@ -135,7 +150,7 @@ impl ArchiveSink for LocalArchive {
                 .copied()
                 .collect::<Vec<u8>>();
             let name = format!("batch-{}.ndjson", first_id_prefix(batch));
-            let result = write_file("firehose", &self.dir, &name, &body).await;
+            let result = write_file(SinkName::Firehose, &self.dir, &name, &body).await;
             let written = result.is_ok();
             out.extend(
                 outcomes_for(batch.len(), result).zip(&records).map(
@@ -166,10 +181,10 @@ impl LocalDeadLetter {
 impl DeadLetterSink for LocalDeadLetter {
     async fn put(&self, letter: &DeadLetter) -> Result<(), SinkError> {
         let bytes = serde_json::to_vec_pretty(letter).map_err(|e| SinkError::Failed {
-            sink: "dead-letter",
+            sink: SinkName::DeadLetter,
             message: e.to_string(),
         })?;
-        write_file("dead-letter", &self.dir, &letter.file_name(), &bytes).await
+        write_file(SinkName::DeadLetter, &self.dir, &letter.file_name(), &bytes).await
     }
 }
 
@@ -193,10 +208,10 @@ impl AlertSink for LocalAlerts {
         _deadline: Deadline,
     ) -> Result<(), SinkError> {
         let bytes = serde_json::to_vec_pretty(payload).map_err(|e| SinkError::Failed {
-            sink: "slack",
+            sink: SinkName::Slack,
             message: e.to_string(),
         })?;
         let name = format!("alert-{}.json", hex::encode(&Sha256::digest(&bytes)[..8]));
-        write_file("slack", &self.dir, &name, &bytes).await
+        write_file(SinkName::Slack, &self.dir, &name, &bytes).await
     }
 }

@@ -10,13 +10,12 @@ pub mod opensearch;
 pub mod s3_dead_letter;
 pub mod slack;
 
-use std::time::{Duration, Instant};
-
 use async_trait::async_trait;
 use thiserror::Error;
 
 use crate::dead_letter::DeadLetter;
 use crate::document::Document;
+use crate::invocation::Deadline;
 
 /// What happened to one document in one sink.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,25 +33,34 @@ pub enum ItemOutcome {
     Rejected { reason: String },
 }
 
-/// When the invocation must have answered by.
-#[derive(Debug, Clone, Copy)]
-pub struct Deadline(Instant);
+/// Which sink an outcome or error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SinkName {
+    /// The search index.
+    OpenSearch,
+    /// The per-commons archive.
+    Firehose,
+    /// Where undeliverable input is kept.
+    DeadLetter,
+    /// Alert payloads.
+    Slack,
+}
 
-impl Deadline {
-    pub fn at(instant: Instant) -> Self {
-        Self(instant)
+impl SinkName {
+    /// The name in logs, errors, dead-letter sources and the local sinks' folders.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OpenSearch => "opensearch",
+            Self::Firehose => "firehose",
+            Self::DeadLetter => "dead-letter",
+            Self::Slack => "slack",
+        }
     }
+}
 
-    pub fn after(d: Duration) -> Self {
-        Self(Instant::now() + d)
-    }
-
-    pub fn remaining(&self) -> Duration {
-        self.0.saturating_duration_since(Instant::now())
-    }
-
-    pub fn instant(&self) -> Instant {
-        self.0
+impl std::fmt::Display for SinkName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -61,19 +69,26 @@ impl Deadline {
 pub enum SinkError {
     #[error("{sink}: could not write {what}: {source}")]
     Io {
-        sink: &'static str,
+        sink: SinkName,
         what: String,
         #[source]
         source: std::io::Error,
     },
     #[error("{sink}: {message}")]
-    Failed { sink: &'static str, message: String },
+    Failed { sink: SinkName, message: String },
 }
 
 /// The search index (OpenSearch).
 #[async_trait]
 pub trait IndexSink: Send + Sync {
     async fn index(&self, docs: &[Document], deadline: Deadline) -> Vec<ItemOutcome>;
+
+    /// Whether the index answers at all (any HTTP answer counts), within `timeout`: the
+    /// reason when it cannot be reached (refused, no such host, timed out). Local sinks
+    /// are always reachable.
+    async fn reachable(&self, _timeout: std::time::Duration) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// The per-commons archive (Firehose → S3).

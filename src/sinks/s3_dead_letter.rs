@@ -1,13 +1,14 @@
 //! The dead letter in S3: one JSON object per letter at
-//! `s3://$DEAD_LETTER_BUCKET/dead-letter/<source>/YYYY/MM/DD/<source>-<UTC timestamp>-<id>.json`,
-//! the date being the day the forwarder received the input (UTC).
+//! `s3://$DEAD_LETTER_BUCKET/dead-letter/<source>/YYYY/MM/DD/<source>-<UTC timestamp>-<id>-<digest>.json`,
+//! the date being the day the forwarder received the input (UTC). The name is unique per
+//! letter ([`DeadLetter::file_name`]); the source is sanitised (never `.` or `..`).
 
 use async_trait::async_trait;
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
 
-use super::{DeadLetterSink, SinkError};
+use super::{DeadLetterSink, SinkError, SinkName};
 use crate::dead_letter::DeadLetter;
 
 /// The key prefix of every dead letter in the bucket.
@@ -58,7 +59,7 @@ impl S3DeadLetter {
 impl DeadLetterSink for S3DeadLetter {
     async fn put(&self, letter: &DeadLetter) -> Result<(), SinkError> {
         let body = serde_json::to_vec(letter).map_err(|e| SinkError::Failed {
-            sink: "dead-letter",
+            sink: SinkName::DeadLetter,
             message: e.to_string(),
         })?;
         let key = object_key(letter);
@@ -72,7 +73,7 @@ impl DeadLetterSink for S3DeadLetter {
             .await
             .map(|_| ())
             .map_err(|err| SinkError::Failed {
-                sink: "dead-letter",
+                sink: SinkName::DeadLetter,
                 message: format!("s3://{}/{key}: {}", self.bucket, DisplayErrorContext(&err)),
             })
     }
@@ -86,9 +87,37 @@ mod tests {
     fn key_has_source_and_received_day() {
         let at: DateTime<Utc> = "2026-01-02T03:04:05.678Z".parse().expect("time");
         let letter = DeadLetter::from_bytes("kinesis-s", "bad", at, b"x", Some("shardId-1:42"));
+        let key = object_key(&letter);
+        assert!(
+            key.starts_with(
+                "dead-letter/kinesis-s/2026/01/02/kinesis-s-20260102T030405.678Z-shardId-1_42-"
+            ),
+            "{key}"
+        );
         assert_eq!(
-            object_key(&letter),
-            "dead-letter/kinesis-s/2026/01/02/kinesis-s-20260102T030405.678Z-shardId-1_42.json"
+            key,
+            format!("dead-letter/kinesis-s/2026/01/02/{}", letter.file_name())
+        );
+    }
+
+    #[test]
+    fn keys_are_unique_per_letter() {
+        let at: DateTime<Utc> = "2026-01-02T03:04:05.678Z".parse().expect("time");
+        let keys: std::collections::HashSet<String> = ["a:b", "a/b", "a b"]
+            .iter()
+            .map(|id| object_key(&DeadLetter::from_bytes("s", "bad", at, b"x", Some(id))))
+            .collect();
+        assert_eq!(keys.len(), 3, "{keys:?}");
+    }
+
+    #[test]
+    fn a_dot_dot_source_is_no_path_segment() {
+        let at: DateTime<Utc> = "2026-01-02T03:04:05.678Z".parse().expect("time");
+        let key = object_key(&DeadLetter::from_bytes("..", "bad", at, b"x", None));
+        assert!(key.starts_with("dead-letter/__/2026/01/02/__-"), "{key}");
+        assert!(
+            !key.split('/').any(|seg| seg == ".." || seg == "."),
+            "{key}"
         );
     }
 }

@@ -1,6 +1,6 @@
 //! The Slack incoming-webhook adapter of [`AlertSink`].
 //!
-//! - The URL is a credential: [`WebhookUrl`] never shows it (`Debug`/`Display` redact it)
+//! - The URL is a credential: [`WebhookUrl`] (in [`crate::config::slack`]) never shows it (`Debug`/`Display` redact it)
 //!   and errors are built without it.
 //! - At most one message per [`MIN_INTERVAL`] per instance (the state outlives
 //!   invocations); each request times out after [`TIMEOUT`] or at the deadline.
@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::{AlertSink, Deadline, SinkError};
+use super::{AlertSink, SinkError, SinkName};
+pub use crate::config::slack::WebhookUrl;
+use crate::config::slack::url_from_secret;
+use crate::invocation::Deadline;
 
 /// A request's time limit.
 pub const TIMEOUT: Duration = Duration::from_secs(2);
@@ -23,59 +26,7 @@ pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// Tries per message (the first and the retries after 429).
 const MAX_ATTEMPTS: usize = 3;
 
-const SINK: &str = "slack";
-
-/// A webhook URL. Its `Debug` and `Display` never show it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct WebhookUrl(String);
-
-impl WebhookUrl {
-    /// An `https://` URL (`http://` is accepted for local test servers).
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let rest = s
-            .strip_prefix("https://")
-            .or_else(|| s.strip_prefix("http://"));
-        match rest {
-            Some(r) if !r.is_empty() && !s.contains(char::is_whitespace) => Ok(Self(s.to_owned())),
-            _ => Err("an https:// URL (the Slack incoming webhook)".to_owned()),
-        }
-    }
-
-    /// The URL itself: only for sending the request.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for WebhookUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WebhookUrl(<redacted>)")
-    }
-}
-
-impl std::fmt::Display for WebhookUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted webhook URL>")
-    }
-}
-
-/// The URL from a secret's text: the URL itself, or JSON with a `url`, `webhook_url` or
-/// `slack_webhook_url` key.
-pub fn url_from_secret(text: &str) -> Result<WebhookUrl, String> {
-    let text = text.trim();
-    if text.starts_with('{') {
-        let v: serde_json::Value =
-            serde_json::from_str(text).map_err(|_| "the secret is not valid JSON".to_owned())?;
-        let url = ["url", "webhook_url", "slack_webhook_url"]
-            .iter()
-            .find_map(|k| v.get(*k).and_then(serde_json::Value::as_str))
-            .ok_or_else(|| "the secret's JSON has no `url` key".to_owned())?;
-        WebhookUrl::parse(url).map_err(|e| format!("the secret's `url` is not {e}"))
-    } else {
-        WebhookUrl::parse(text).map_err(|e| format!("the secret is not {e}"))
-    }
-}
+const SINK: SinkName = SinkName::Slack;
 
 /// Reads the webhook URL from Secrets Manager. The error names the secret, never its value.
 pub async fn webhook_from_secret(

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use csoc_forwarder::alerts::Alerter;
 use csoc_forwarder::alerts::rules::RuleSet;
 use csoc_forwarder::alerts::slow::SlowCheck;
+use csoc_forwarder::invocation::Deadline;
 use csoc_forwarder::sinks::slack::{self, SlackWebhook, WebhookUrl};
-use csoc_forwarder::sinks::{AlertSink, Deadline, local};
+use csoc_forwarder::sinks::{AlertSink, local};
 use serde_json::json;
 
 use crate::common::moto::Moto;
@@ -184,7 +185,9 @@ fn messages_are_spaced_by_the_rate_limit_and_stop_at_the_deadline() {
     assert_eq!(hook.received().len(), 3);
 }
 
-fn alerting_pipeline(hook: &FakeWebhook) -> (csoc_forwarder::handler::Pipeline, tempfile::TempDir) {
+fn alerting_pipeline(
+    hook: &FakeWebhook,
+) -> (csoc_forwarder::pipeline::Pipeline, tempfile::TempDir) {
     let dir = tempfile::TempDir::new().expect("tempdir");
     let pipeline = pipeline_with(local::sinks(dir.path(), "test_firehose"))
         .with_alerts(Alerter::new(

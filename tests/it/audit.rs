@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use csoc_forwarder::audit;
-use csoc_forwarder::handler::Pipeline;
+use csoc_forwarder::pipeline::Pipeline;
 use csoc_forwarder::sinks::{ItemOutcome, local};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -381,8 +381,12 @@ fn bad_requests_get_their_status_a_clear_message_and_are_kept() {
         assert!(file.starts_with(&format!("{source}-")), "{name}: {file}");
         assert_eq!(letter["error"], error, "{name}");
         assert_eq!(letter["event_id"], "c6af9ac6-7b61-11e6-9a41-93e8deadbeef");
-        // The whole event is kept, so it can be replayed with `process`.
-        assert_eq!(letter["raw"], crate::common::b64(&event), "{name}");
+        // The whole event is kept (credentials redacted), so it can be replayed.
+        assert_eq!(
+            letter["raw"],
+            crate::common::b64(&audit::redact::event(&event)),
+            "{name}"
+        );
     }
 }
 
@@ -419,12 +423,88 @@ fn a_refused_request_that_cannot_be_kept_is_503_not_400() {
     assert_eq!(report.counts.retryable_failures, 1);
 }
 
+/// The raw bytes of a dead letter.
+fn letter_raw(letter: &Value) -> Vec<u8> {
+    base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        letter["raw"].as_str().expect("raw"),
+    )
+    .expect("base64")
+}
+
+#[test]
+fn a_refused_request_is_kept_without_the_callers_credentials() {
+    let mut ev: Value = serde_json::from_slice(&function_url_event(
+        "POST",
+        "/n1",
+        Some(b"not json"),
+        AuditBody::Plain,
+    ))
+    .expect("json");
+    ev["headers"]["authorization"] =
+        "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLEKEY123456/20261122/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=f00dfeedf00dfeed".into();
+    ev["headers"]["cookie"] = "session=s3cr3t-cookie".into();
+    ev["cookies"] = json!(["session=s3cr3t-cookie"]);
+    let event = serde_json::to_vec(&ev).expect("json");
+    let (pipeline, dir) = local_pipeline();
+    let report = run(&pipeline, &event);
+    assert_eq!(url_response(&report).0, 400);
+    let letters = dead_letters(dir.path());
+    assert_eq!(letters.len(), 1);
+    let file =
+        std::fs::read_to_string(dir.path().join("dead-letter").join(&letters[0].0)).expect("read");
+    let raw = String::from_utf8(letter_raw(&letters[0].1)).expect("utf8");
+    for secret in [
+        "f00dfeedf00dfeed",
+        "ASIAEXAMPLEKEY123456",
+        "IQoJb3JpZ2luX2VjEXAMPLE",
+        "s3cr3t-cookie",
+    ] {
+        assert!(
+            !raw.contains(secret),
+            "{secret} kept in the dead letter: {raw}"
+        );
+        assert!(
+            !file.contains(secret),
+            "{secret} kept in the dead letter file"
+        );
+    }
+    // What a replay needs is still there: replaying the letter gives the same answer.
+    let kept: Value = serde_json::from_str(&raw).expect("json");
+    assert_eq!(kept["body"], "not json");
+    assert_eq!(kept["rawPath"], "/n1");
+    let (again, _) = local_pipeline();
+    let replayed = run(&again, raw.as_bytes());
+    assert_eq!(url_response(&replayed), url_response(&report));
+}
+
+#[test]
+fn a_dot_dot_node_is_kept_under_a_visible_safe_name() {
+    for path in ["/..", "/%2E%2E", "/.hidden"] {
+        let (pipeline, dir) = local_pipeline();
+        let event = function_url_event("POST", path, Some(b"not json"), AuditBody::Plain);
+        let report = run(&pipeline, &event);
+        assert_eq!(url_response(&report).0, 400, "{path}");
+        let letters = dead_letters(dir.path());
+        assert_eq!(letters.len(), 1, "{path}: kept as a visible file");
+        let (file, letter) = &letters[0];
+        assert!(!file.starts_with('.'), "{path}: {file}");
+        let source = letter["source"].as_str().expect("source");
+        assert!(
+            !source.starts_with('.') && source.starts_with('_'),
+            "{path}: {source}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn posting_the_same_records_twice_creates_no_duplicates_in_opensearch() {
     let os = Osmem::start();
     let dir = tempfile::TempDir::new().expect("tempdir");
     let config = crate::opensearch::config_for(&os.url, dir.path(), &[]);
-    let pipeline = csoc_forwarder::pipeline(&config).await.expect("pipeline");
+    let pipeline = csoc_forwarder::startup::pipeline(&config)
+        .await
+        .expect("pipeline");
     let event = fixture("function-url-audit.json");
     let inv = crate::opensearch::invocation(Duration::from_secs(60));
     let first = pipeline.handle(&event, &inv).await;
@@ -457,7 +537,9 @@ async fn an_attribute_type_conflict_goes_through_the_safe_form() {
     let os = Osmem::start();
     let dir = tempfile::TempDir::new().expect("tempdir");
     let config = crate::opensearch::config_for(&os.url, dir.path(), &[]);
-    let pipeline = csoc_forwarder::pipeline(&config).await.expect("pipeline");
+    let pipeline = csoc_forwarder::startup::pipeline(&config)
+        .await
+        .expect("pipeline");
     let inv = crate::opensearch::invocation(Duration::from_secs(60));
     let post = |id: &str, size: Value| {
         let body = json!({"messageType": "echo.text", "auditRecords": [

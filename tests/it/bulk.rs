@@ -1,7 +1,7 @@
 //! `_bulk` bodies and request splitting.
 
-use csoc_forwarder::bulk;
 use csoc_forwarder::document::Document;
+use csoc_forwarder::sinks::opensearch::bulk;
 
 use crate::common::{fixture_documents, kinesis_fixtures};
 

@@ -213,3 +213,193 @@ fn a_function_url_request_prints_its_response_in_the_summary_line() {
     assert_eq!(line["dead_lettered"], 1);
     assert!(String::from_utf8_lossy(&out.stderr).contains("auditRecords: empty"));
 }
+
+/// `process` with `envs` set (and the usual variables removed), on `args`.
+fn process_env(args: &[&str], out: &std::path::Path, envs: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_csoc-forwarder"))
+        .arg("process")
+        .arg("--out")
+        .arg(out)
+        .args(args)
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .env_remove("COMMON_NAME")
+        .env_remove("THRESHOLD")
+        .env_remove("INDEX_PREFIX")
+        .env_remove("FIREHOSE_STREAM")
+        .env_remove("OPENSEARCH_URL")
+        .env_remove("PROCESS_TIME_BUDGET")
+        .env_remove("NO_COLOR")
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run binary")
+}
+
+/// A Kinesis event file with one record whose data is not base64 (a logged warning).
+fn bad_record_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("bad-record.json");
+    std::fs::write(
+        &path,
+        r#"{"Records":[{"eventID":"shardId-0:1","eventSourceARN":"arn:aws:kinesis:us-east-1:1:stream/s","kinesis":{"data":"*** not base64 ***","sequenceNumber":"1","partitionKey":"p"}}]}"#,
+    )
+    .expect("write");
+    path
+}
+
+#[test]
+fn logs_carry_no_colour_codes_when_stderr_is_not_a_terminal() {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let input = bad_record_file(dir.path());
+    let out = process_env(
+        &[input.to_str().expect("path")],
+        &dir.path().join("out"),
+        &[("RUST_LOG", "info")],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("record dead-lettered"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "ANSI escape codes in: {stderr:?}"
+    );
+}
+
+#[test]
+fn an_unwritable_out_directory_is_one_clear_error_and_exit_2_before_any_work() {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    // A regular file where a directory of `--out` should be: nothing can be written
+    // under it, whoever runs the test (root included).
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, b"in the way").expect("write");
+    let out_dir = blocker.join("out");
+    let out = process(
+        &[fixture_path("kinesis-mixed.json").to_str().expect("path")],
+        &out_dir,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "error: cannot write to the output directory {}",
+            out_dir.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one line, no warning per document: {stderr}"
+    );
+    assert!(out.stdout.is_empty(), "no file was processed");
+}
+
+#[test]
+fn the_time_budget_is_validated_from_the_flag_and_the_environment() {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let f = fixture_path("kinesis-syslog.json");
+    let f = f.to_str().expect("path");
+    for (args, envs) in [
+        (vec![f, "--time-budget", "soon"], vec![]),
+        (vec![f, "--time-budget", "2"], vec![]),
+        (vec![f], vec![("PROCESS_TIME_BUDGET", "0")]),
+    ] {
+        let out = process_env(&args, dir.path(), &envs);
+        assert_eq!(out.status.code(), Some(2), "{args:?} {envs:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("PROCESS_TIME_BUDGET"), "{stderr}");
+    }
+    let out = process_env(&[f, "--time-budget", "30"], dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn an_unreachable_cluster_is_one_clear_error_at_once() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let url = format!("http://127.0.0.1:{port}");
+    let out = process_env(
+        &[fixture_path("kinesis-mixed.json").to_str().expect("path")],
+        dir.path(),
+        &[("OPENSEARCH_URL", &url)],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("cannot reach the OpenSearch cluster")
+            .count(),
+        1,
+        "said once: {stderr}"
+    );
+    assert!(
+        errors[0].contains(&format!("cannot reach the OpenSearch cluster at {url}/")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was processed"), "{stderr}");
+    assert!(
+        !stderr.contains("bulk request failed: retrying"),
+        "no retry loop: {stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_cluster_that_keeps_failing_stops_at_the_time_budget_with_a_clear_error() {
+    use crate::common::fault_server::{Action, FaultServer};
+    // Answers, so it is reachable, but every `_bulk` request fails with 503.
+    let server = FaultServer::memory(|seen| {
+        if seen.is_bulk() {
+            Action::Respond(503, r#"{"error":"unavailable"}"#.to_owned())
+        } else {
+            Action::Respond(200, "{}".to_owned())
+        }
+    });
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let out = process_env(
+        &[
+            fixture_path("kinesis-syslog.json").to_str().expect("path"),
+            "--time-budget",
+            "5",
+        ],
+        dir.path(),
+        &[
+            ("OPENSEARCH_URL", &server.url),
+            ("OPENSEARCH_TEMPLATE", "false"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "left for retry: not every document was stored within the time budget of 5 s"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(summaries(&out)[0]["retryable_failures"], 1);
+}
+
+#[test]
+fn serve_has_no_threshold_flag() {
+    // A taken address, so that a serve that accepted the flag would stop too.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_csoc-forwarder"))
+        .args(["serve", "--threshold", "1", "--listen", &addr])
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run binary");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unexpected argument '--threshold'"),
+        "{stderr}"
+    );
+}

@@ -81,3 +81,52 @@ fn the_readme_documents_every_variable_the_binary_reads() {
         );
     }
 }
+
+#[test]
+fn every_setting_is_validated_whatever_else_is_set() {
+    // Without OPENSEARCH_URL, as with it: a bad OpenSearch setting is an error at once.
+    for (name, value) in [
+        ("OPENSEARCH_AUTH", "sigv5"),
+        ("OPENSEARCH_TIMEOUT", "abc"),
+        ("OPENSEARCH_TIMEOUT", "0"),
+        ("OPENSEARCH_BULK_MAX_DOCS", "0"),
+        ("OPENSEARCH_BULK_MAX_BYTES", "12"),
+        ("OPENSEARCH_GZIP", "maybe"),
+        ("OPENSEARCH_TEMPLATE", "perhaps"),
+        ("OPENSEARCH_RETENTION_DAYS", "-1"),
+        ("PROCESS_TIME_BUDGET", "1"),
+        ("PROCESS_TIME_BUDGET", "soon"),
+    ] {
+        for url in [None, Some("http://127.0.0.1:9200")] {
+            let mut pairs = vec![(name, value)];
+            pairs.extend(url.map(|u| ("OPENSEARCH_URL", u)));
+            let err = from(&pairs).expect_err(&format!("{name}={value} with {url:?} must fail"));
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+    // Basic auth without its credentials is refused even before a URL is set.
+    let err = from(&[("OPENSEARCH_AUTH", "basic")]).expect_err("basic needs credentials");
+    assert!(err.to_string().contains("OPENSEARCH_SECRET_ID"), "{err}");
+    // Good values without a URL are fine, and mean no cluster.
+    let c = from(&[("OPENSEARCH_AUTH", "none"), ("OPENSEARCH_TIMEOUT", "5")]).expect("valid");
+    assert!(c.opensearch.is_none());
+}
+
+#[test]
+fn a_malformed_opensearch_url_never_shows_its_credentials() {
+    for (url, secret) in [
+        ("http://admin:PW-s3cret@host:notaport", "PW-s3cret"),
+        ("ftp://admin:PW-s3cret@host", "PW-s3cret"),
+        ("admin:PW-s3cret@host:9200", "PW-s3cret"),
+        ("http://admin:p/w-s3cret@host:9200", "w-s3cret"),
+        ("https://admin:PW-s3cret@", "PW-s3cret"),
+        ("http://admin:PW-s3cret@host:9200", "PW-s3cret"),
+    ] {
+        let err = from(&[("OPENSEARCH_URL", url)]).expect_err(url);
+        let (shown, debug) = (err.to_string(), format!("{err:?}"));
+        assert!(shown.contains("OPENSEARCH_URL"), "{shown}");
+        assert!(!shown.contains(secret), "{url}: {shown}");
+        assert!(!debug.contains(secret), "{url}: {debug}");
+        assert!(!shown.contains("admin"), "{url}: {shown}");
+    }
+}

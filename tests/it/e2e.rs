@@ -14,9 +14,9 @@ use aws_config::SdkConfig;
 use aws_sdk_kinesis::types::ShardIteratorType;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use csoc_forwarder::archive::{MAX_RECORD_BYTES, TRUNCATED_FIELD};
 use csoc_forwarder::decode::Decoder;
 use csoc_forwarder::document::{DocumentBuilder, Limits};
+use csoc_forwarder::sinks::firehose::archive::{MAX_RECORD_BYTES, TRUNCATED_FIELD};
 use serde_json::{Value, json};
 
 use crate::common::lambda_emulator::LambdaEmulator;

@@ -3,13 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use csoc_forwarder::archive::{self, MAX_RECORD_BYTES, TRUNCATED_FIELD};
 use csoc_forwarder::dead_letter::DeadLetter;
 use csoc_forwarder::document::Document;
+use csoc_forwarder::invocation::Deadline;
 use csoc_forwarder::retry::Backoff;
 use csoc_forwarder::sinks::firehose::FirehoseArchive;
+use csoc_forwarder::sinks::firehose::archive::{self, MAX_RECORD_BYTES, TRUNCATED_FIELD};
 use csoc_forwarder::sinks::s3_dead_letter::{S3DeadLetter, object_key};
-use csoc_forwarder::sinks::{ArchiveSink as _, DeadLetterSink as _, Deadline, ItemOutcome};
+use csoc_forwarder::sinks::{ArchiveSink as _, DeadLetterSink as _, ItemOutcome};
 use serde_json::{Value, json};
 
 use crate::common::moto::{self, Moto};
@@ -219,6 +220,14 @@ fn dead_letters_land_under_their_source_and_day() {
         );
         let stored: DeadLetter = serde_json::from_slice(&objects[0].1).expect("json");
         assert_eq!(stored, letter);
+
+        // Ids that sanitise alike, in the same millisecond: one object each.
+        for id in ["a:b", "a/b", "a b"] {
+            let letter = DeadLetter::from_bytes("kinesis-s", "bad", at, b"x", Some(id));
+            sink.put(&letter).await.expect("put");
+        }
+        let objects = moto::objects(&s3, "dead-letters", "dead-letter/").await;
+        assert_eq!(objects.len(), 4, "one object per letter");
 
         let missing = S3DeadLetter::from_sdk_config(&sdk, "no-such-bucket");
         let err = missing.put(&letter).await.expect_err("missing bucket");

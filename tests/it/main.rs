@@ -12,6 +12,7 @@ mod decode;
 mod documents;
 mod e2e;
 mod firehose;
+mod newcomer;
 mod opensearch;
 mod opensearch_auth;
 mod opensearch_cluster;

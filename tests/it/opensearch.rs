@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use csoc_forwarder::config::{self, Config};
-use csoc_forwarder::handler::Invocation;
+use csoc_forwarder::invocation::Deadline;
+use csoc_forwarder::invocation::Invocation;
 use csoc_forwarder::report::Report;
-use csoc_forwarder::sinks::Deadline;
 use csoc_forwarder::sinks::opensearch::{Auth, BasicSource, OpenSearchConfig};
 use opensearch::http::Method;
 use serde_json::{Value, json};
@@ -37,7 +37,9 @@ pub fn invocation(time: Duration) -> Invocation {
 }
 
 async fn handle(config: &Config, event: &[u8]) -> Report {
-    let pipeline = csoc_forwarder::pipeline(config).await.expect("pipeline");
+    let pipeline = csoc_forwarder::startup::pipeline(config)
+        .await
+        .expect("pipeline");
     pipeline
         .handle(event, &invocation(Duration::from_secs(60)))
         .await
@@ -224,7 +226,9 @@ async fn the_index_template_is_put_for_the_prefix() {
     let os = Osmem::start();
     let dir = tempfile::TempDir::new().expect("tempdir");
     let config = config_for(&os.url, dir.path(), &[(config::INDEX_PREFIX, "other")]);
-    csoc_forwarder::pipeline(&config).await.expect("pipeline");
+    csoc_forwarder::startup::pipeline(&config)
+        .await
+        .expect("pipeline");
     let v = request(&os.client(), Method::Get, "_index_template/other", None).await;
     let t = &v["index_templates"][0]["index_template"];
     assert_eq!(t["index_patterns"], json!(["other-*"]), "{v}");
@@ -240,7 +244,9 @@ async fn the_index_template_is_put_for_the_prefix() {
         dir.path(),
         &[(config::OPENSEARCH_TEMPLATE, "false")],
     );
-    csoc_forwarder::pipeline(&config).await.expect("pipeline");
+    csoc_forwarder::startup::pipeline(&config)
+        .await
+        .expect("pipeline");
     let v = request(&os2.client(), Method::Get, "_index_template", None).await;
     assert_eq!(v["index_templates"], json!([]), "{v}");
 }
@@ -255,7 +261,7 @@ async fn an_unreachable_cluster_at_cold_start_is_a_warning_and_records_are_retri
     };
     let dir = tempfile::TempDir::new().expect("tempdir");
     let config = config_for(&format!("http://127.0.0.1:{port}"), dir.path(), &[]);
-    let pipeline = csoc_forwarder::pipeline(&config)
+    let pipeline = csoc_forwarder::startup::pipeline(&config)
         .await
         .expect("cold start goes on");
     let started = std::time::Instant::now();

@@ -40,7 +40,9 @@ async fn a_real_cluster_indexes_the_fixtures_idempotently() {
         _ => std::env::var(name).ok(),
     })
     .expect("valid config");
-    let pipeline = csoc_forwarder::pipeline(&config).await.expect("pipeline");
+    let pipeline = csoc_forwarder::startup::pipeline(&config)
+        .await
+        .expect("pipeline");
     let event = fixture("kinesis-mixed.json");
     let first = pipeline
         .handle(&event, &invocation(Duration::from_secs(60)))

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use csoc_forwarder::config;
 use csoc_forwarder::document::Document;
+use csoc_forwarder::invocation::Deadline;
 use csoc_forwarder::retry::Backoff;
 use csoc_forwarder::sinks::opensearch::OpenSearchIndex;
-use csoc_forwarder::sinks::{Deadline, IndexSink, ItemOutcome};
+use csoc_forwarder::sinks::{IndexSink, ItemOutcome};
 
 use crate::common::fault_server::{Action, FaultServer, ItemFault, Seen};
 use crate::common::osmem::Osmem;
@@ -66,7 +67,7 @@ fn fail_first(
 }
 
 fn half(id: &str) -> bool {
-    id.as_bytes()[0] % 2 == 0
+    id.as_bytes()[0].is_multiple_of(2)
 }
 
 #[tokio::test]
@@ -182,7 +183,10 @@ async fn requests_are_bounded_by_documents_and_bytes() {
 async fn gzip_request_bodies() {
     let server = FaultServer::memory(|_| Action::Handle(None));
     let docs = docs(30);
-    let plain: usize = docs.iter().map(csoc_forwarder::bulk::encoded_len).sum();
+    let plain: usize = docs
+        .iter()
+        .map(csoc_forwarder::sinks::opensearch::bulk::encoded_len)
+        .sum();
     let out = sink(&server.url, &[(config::OPENSEARCH_GZIP, "true")])
         .await
         .index(&docs, Deadline::after(Duration::from_secs(20)))

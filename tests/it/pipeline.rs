@@ -89,11 +89,11 @@ fn bad_records_are_dead_lettered_and_the_batch_goes_on() {
     assert_eq!(letters.len(), 6);
     for ((name, letter), (i, (kind, data))) in letters.iter().zip(bad.iter().enumerate()) {
         let n = i + 1;
-        assert_eq!(
-            name,
-            &format!(
-                "kinesis-test_stream-20260102T030405.678Z-shardId-000000000000_4959{n:04}.json"
-            )
+        let prefix =
+            format!("kinesis-test_stream-20260102T030405.678Z-shardId-000000000000_4959{n:04}-");
+        assert!(
+            name.starts_with(&prefix) && name.ends_with(".json"),
+            "{name}"
         );
         assert_eq!(letter["source"], "kinesis-test_stream");
         assert_eq!(letter["raw"], data.as_str(), "raw data kept as received");
@@ -105,6 +105,35 @@ fn bad_records_are_dead_lettered_and_the_batch_goes_on() {
         let error = letter["error"].as_str().expect("error");
         assert!(error.contains(kind), "{error} should name {kind}");
     }
+}
+
+#[test]
+fn dead_letters_of_ids_that_sanitise_alike_do_not_overwrite_each_other() {
+    let ids = ["a:b", "a/b", "a b"];
+    let mut event: serde_json::Value = serde_json::from_slice(&kinesis_event(&vec![
+        "*** not base64 ***".to_owned();
+        ids.len()
+    ]))
+    .expect("json");
+    for (record, id) in event["Records"]
+        .as_array_mut()
+        .expect("records")
+        .iter_mut()
+        .zip(ids)
+    {
+        record["eventID"] = id.into();
+    }
+    let (pipeline, dir) = local_pipeline();
+    let report = run(&pipeline, &serde_json::to_vec(&event).expect("json"));
+    assert_eq!(report.counts.dead_lettered, 3);
+    let letters = dead_letters(dir.path());
+    assert_eq!(letters.len(), 3, "one file per letter: {letters:?}");
+    let mut kept: Vec<&str> = letters
+        .iter()
+        .map(|(_, l)| l["event_id"].as_str().expect("id"))
+        .collect();
+    kept.sort_unstable();
+    assert_eq!(kept, ["a b", "a/b", "a:b"]);
 }
 
 #[test]
@@ -249,5 +278,75 @@ fn a_failing_dead_letter_leaves_the_record_for_retry() {
     assert_eq!(
         report.response["batchItemFailures"][0]["itemIdentifier"],
         "49590001"
+    );
+}
+
+#[test]
+fn a_duplicate_id_with_different_content_is_archived_and_dead_lettered_not_dropped() {
+    // Two log events with the same owner, group, stream and event id, different messages,
+    // in two records of one batch; and an identical repeat of the first.
+    let first = envelope("g", "s", &["the original"]);
+    let second = envelope("g", "s", &["a different message"]);
+    assert_eq!(first.log_events[0].id, second.log_events[0].id);
+    let repeat = first.clone();
+    let datas = vec![
+        decode::encode(&first),
+        decode::encode(&second),
+        decode::encode(&repeat),
+    ];
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let index = std::sync::Arc::new(ScriptedIndex::new(|_| ItemOutcome::Delivered));
+    struct Shared(std::sync::Arc<ScriptedIndex>);
+    #[async_trait::async_trait]
+    impl csoc_forwarder::sinks::IndexSink for Shared {
+        async fn index(
+            &self,
+            docs: &[csoc_forwarder::document::Document],
+            deadline: csoc_forwarder::invocation::Deadline,
+        ) -> Vec<ItemOutcome> {
+            self.0.index(docs, deadline).await
+        }
+    }
+    let pipeline = pipeline_with(sinks_with_index(
+        dir.path(),
+        Shared(std::sync::Arc::clone(&index)),
+    ));
+    let report = run(&pipeline, &kinesis_event(&datas));
+    let c = &report.counts;
+    assert_eq!(
+        (c.documents, c.archived),
+        (3, 3),
+        "every document is archived"
+    );
+    assert_eq!(c.indexed, 2, "the original and its identical repeat");
+    assert_eq!(c.dead_lettered, 1, "the different one is kept");
+    assert_eq!(c.retryable_failures, 0);
+    let sent = index.seen.lock().expect("lock").clone();
+    assert_eq!(
+        sent.len(),
+        2,
+        "the clashing document is not sent to the index"
+    );
+    let letters = dead_letters(dir.path());
+    assert_eq!(letters.len(), 1);
+    let letter = &letters[0].1;
+    assert_eq!(letter["source"], "opensearch");
+    assert!(
+        letter["error"]
+            .as_str()
+            .expect("error")
+            .starts_with("duplicate id"),
+        "{letter}"
+    );
+    assert_eq!(letter["event_id"], sent[0].as_str());
+    let raw = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        letter["raw"].as_str().expect("raw"),
+    )
+    .expect("b64");
+    assert!(
+        String::from_utf8(raw)
+            .expect("utf8")
+            .contains("a different message")
     );
 }

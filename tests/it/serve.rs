@@ -18,6 +18,10 @@ struct Server {
 
 impl Server {
     fn start(out: &Path) -> Self {
+        Self::start_with(out, &[])
+    }
+
+    fn start_with(out: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_csoc-forwarder"))
             .args([
                 "serve",
@@ -28,6 +32,7 @@ impl Server {
                 "--out",
             ])
             .arg(out)
+            .args(extra)
             .env_remove("AWS_LAMBDA_RUNTIME_API")
             .env_remove("OPENSEARCH_URL")
             .env_remove("COMMON_NAME")
@@ -194,4 +199,89 @@ async fn serve_takes_audit_records_over_http() {
         .collect();
     assert_eq!(letters.len(), 1, "{letters:?}");
     assert!(letters[0].starts_with("node-a-"), "{letters:?}");
+}
+
+/// `host:port` of the server.
+fn addr(server: &Server) -> String {
+    server.url.trim_start_matches("http://").to_owned()
+}
+
+/// Reads from `stream` until it closes, `want` shows up, or 20 s pass; what was read.
+fn read_until(stream: &mut std::net::TcpStream, want: &str) -> String {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                got.extend_from_slice(&buf[..n]);
+                if String::from_utf8_lossy(&got).contains(want) {
+                    break;
+                }
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(err) => panic!(
+                "no answer and not closed ({err}); got {:?}",
+                String::from_utf8_lossy(&got)
+            ),
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    use std::io::Write as _;
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let server = Server::start_with(dir.path(), &["--header-timeout", "1"]);
+    let mut stream = std::net::TcpStream::connect(addr(&server)).expect("connect");
+    stream
+        .write_all(b"POST /node-a HTTP/1.1\r\nHost: x\r\n")
+        .expect("write");
+    // The server closes the connection (it may say 408 first) instead of waiting forever.
+    let got = read_until(&mut stream, "\r\n\r\n");
+    assert!(got.is_empty() || got.starts_with("HTTP/1.1 408"), "{got}");
+}
+
+#[test]
+fn a_body_that_never_arrives_is_408_and_requests_over_the_concurrency_are_429() {
+    use std::io::Write as _;
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let server = Server::start_with(dir.path(), &["--concurrency", "1", "--body-timeout", "3"]);
+    // A slow client: headers, then 10 of the 100 body bytes it announced. The
+    // `100 Continue` says the server is reading its body (it holds the one slot).
+    let mut slow = std::net::TcpStream::connect(addr(&server)).expect("connect");
+    slow.write_all(
+        b"POST /node-a HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n",
+    )
+    .expect("write");
+    let got = read_until(&mut slow, "100 Continue\r\n\r\n");
+    assert!(got.starts_with("HTTP/1.1 100 Continue"), "{got}");
+    slow.write_all(b"{\"message").expect("write");
+
+    // Meanwhile another request is throttled, as a function URL at its concurrency.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let post = |n: usize| {
+        rt.block_on(
+            reqwest::Client::new()
+                .post(format!("{}/node-a", server.url))
+                .body(audit_body(n))
+                .send(),
+        )
+        .expect("post")
+    };
+    let throttled = post(1);
+    assert_eq!(throttled.status().as_u16(), 429);
+    assert_eq!(throttled.headers()["retry-after"], "1");
+
+    // The slow body gets 408 when its time is up; then the slot is free again.
+    let got = read_until(&mut slow, "\r\n\r\n");
+    assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+    assert_eq!(post(2).status().as_u16(), 201);
 }

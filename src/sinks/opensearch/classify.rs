@@ -115,11 +115,11 @@ fn describe(error: Option<&Value>) -> (String, String) {
     let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
     let error_type = text(error, "type").unwrap_or_else(|| "unknown".to_owned());
     let mut reason = text(error, "reason").unwrap_or_default();
-    if let Some(cause) = error.get("caused_by") {
-        if let Some(cause_reason) = text(cause, "reason") {
-            let cause_type = text(cause, "type").unwrap_or_default();
-            reason = format!("{reason} (caused by {cause_type}: {cause_reason})");
-        }
+    if let Some(cause) = error.get("caused_by")
+        && let Some(cause_reason) = text(cause, "reason")
+    {
+        let cause_type = text(cause, "type").unwrap_or_default();
+        reason = format!("{reason} (caused by {cause_type}: {cause_reason})");
     }
     (error_type, reason)
 }

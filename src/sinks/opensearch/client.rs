@@ -8,7 +8,7 @@ use serde::Deserialize;
 use thiserror::Error;
 use tracing::info;
 
-use super::settings::{Auth, BasicSource, OpenSearchConfig};
+use crate::config::opensearch::{Auth, BasicSource, OpenSearchConfig};
 
 #[derive(Debug, Error)]
 pub enum ConnectError {

@@ -1,6 +1,6 @@
 //! The OpenSearch index sink: `_bulk` `create` requests into one shared cluster.
 //!
-//! - [`settings`]: the `OPENSEARCH_*` configuration.
+//! - [`bulk`]: the `_bulk` request body and its splitting.
 //! - [`client`]: the one HTTP client and its authentication (none, basic, SigV4).
 //! - [`classify`]: what a bulk answer means, per request and per item.
 //! - [`safe`]: the safe form of a document the index refused for its content.
@@ -11,10 +11,10 @@
 //! bounded by bytes and documents; 413 splits them in halves; 429, 5xx and transport
 //! errors are retried with exponential backoff and full jitter until the deadline.
 
+pub mod bulk;
 pub mod classify;
 pub mod client;
 pub mod safe;
-pub mod settings;
 pub mod template;
 
 use std::io::Write as _;
@@ -27,13 +27,13 @@ use opensearch::http::Method;
 use opensearch::http::headers::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue};
 use tracing::{debug, warn};
 
+pub use crate::config::opensearch::{Auth, BasicSource, OpenSearchConfig};
 pub use client::ConnectError;
-pub use settings::{Auth, BasicSource, OpenSearchConfig};
 
 use self::classify::{ItemClass, RequestClass};
-use super::{Deadline, IndexSink, ItemOutcome};
-use crate::bulk;
+use super::{IndexSink, ItemOutcome};
 use crate::document::Document;
+use crate::invocation::Deadline;
 use crate::retry::Backoff;
 
 /// The retry schedule: up to 100 ms before the first retry, doubling to 5 s.
@@ -47,6 +47,8 @@ const TEMPLATE_TIMEOUT: Duration = Duration::from_secs(3);
 /// The sink. Cheap to share: one client, one connection pool, reused across invocations.
 pub struct OpenSearchIndex {
     client: OpenSearch,
+    /// The cluster's URL without credentials, for messages.
+    url: String,
     max_bytes: usize,
     max_docs: usize,
     gzip: bool,
@@ -93,6 +95,7 @@ impl OpenSearchIndex {
     pub fn with_client(client: OpenSearch, config: &OpenSearchConfig) -> Self {
         Self {
             client,
+            url: config.display_url(),
             max_bytes: config.max_bytes,
             max_docs: config.max_docs,
             gzip: config.gzip,
@@ -354,6 +357,28 @@ impl IndexSink for OpenSearchIndex {
                 })
             })
             .collect()
+    }
+
+    async fn reachable(&self, timeout: Duration) -> Result<(), String> {
+        match self
+            .client
+            .send(
+                Method::Head,
+                "",
+                HeaderMap::new(),
+                None::<&()>,
+                None::<Bytes>,
+                Some(timeout),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) => Err(format!(
+                "cannot reach the OpenSearch cluster at {}: {}",
+                self.url,
+                describe_transport_error(&err)
+            )),
+        }
     }
 }
 

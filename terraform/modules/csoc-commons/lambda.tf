@@ -15,7 +15,7 @@ locals {
   opensearch_url        = var.opensearch_endpoint != null ? var.opensearch_endpoint : try("https://${data.aws_opensearch_domain.this[0].endpoint}", "")
 
   # The environment the binary reads today: exactly csoc_forwarder::config::lambda_env_names()
-  # (src/config.rs); tests/it/terraform/ checks the two agree.
+  # (src/config/env.rs); tests/it/terraform/ checks the two agree.
   lambda_env = {
     COMMON_NAME     = var.common_name
     INDEX_PREFIX    = local.index_prefix
@@ -25,7 +25,7 @@ locals {
   }
 
   # Values for the variables later versions of the binary read; their resources and
-  # permissions exist already. When src/config.rs marks one `lambda: true`, add its name
+  # permissions exist already. When src/config/env.rs marks one `lambda: true`, add its name
   # to lambda_env_later_enabled (one line).
   lambda_env_later = {
     OPENSEARCH_URL           = local.opensearch_url

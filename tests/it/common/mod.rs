@@ -17,9 +17,11 @@ use chrono::{DateTime, Utc};
 use csoc_forwarder::decode::{Envelope, LogEvent};
 use csoc_forwarder::document::{Document, DocumentBuilder, Limits};
 use csoc_forwarder::event::{KinesisEvent, KinesisPayload, KinesisRecord};
-use csoc_forwarder::handler::{Invocation, Pipeline};
+use csoc_forwarder::invocation::Deadline;
+use csoc_forwarder::invocation::Invocation;
+use csoc_forwarder::pipeline::Pipeline;
 use csoc_forwarder::report::Report;
-use csoc_forwarder::sinks::{Deadline, IndexSink, ItemOutcome, Sinks, local};
+use csoc_forwarder::sinks::{IndexSink, ItemOutcome, Sinks, local};
 use tempfile::TempDir;
 
 pub mod fault_server;

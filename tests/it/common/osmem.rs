@@ -80,10 +80,10 @@ impl Osmem {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                    if let Some(url) = v["url"].as_str() {
-                        let _ = tx.send(url.to_owned());
-                    }
+                if let Ok(v) = serde_json::from_str::<Value>(&line)
+                    && let Some(url) = v["url"].as_str()
+                {
+                    let _ = tx.send(url.to_owned());
                 }
             }
         });

@@ -89,7 +89,7 @@ run "defaults" {
 
   assert {
     condition     = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset(["COMMON_NAME", "INDEX_PREFIX", "THRESHOLD", "FIREHOSE_STREAM", "RUST_LOG", "OPENSEARCH_URL", "OPENSEARCH_AUTH", "DEAD_LETTER_BUCKET", "SLOW_LOG_STREAMS", "SLACK_WEBHOOK_SECRET_ARN", "DASHBOARDS_URL"])
-    error_message = "the function's environment must hold exactly the names the binary reads (see src/config.rs)"
+    error_message = "the function's environment must hold exactly the names the binary reads (see src/config/env.rs)"
   }
 
   assert {

@@ -17,9 +17,12 @@ use aws_sdk_firehose::primitives::Blob;
 use aws_sdk_firehose::types::Record;
 use tracing::{debug, warn};
 
-use super::{ArchiveSink, Deadline, ItemOutcome};
-use crate::archive::{self, ArchiveRecord};
+pub mod archive;
+
+use self::archive::ArchiveRecord;
+use super::{ArchiveSink, ItemOutcome};
 use crate::document::Document;
+use crate::invocation::Deadline;
 use crate::retry::Backoff;
 
 /// Calls made at most for one batch, the first one included.

@@ -7,210 +7,14 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-/// One environment variable the binary reads.
-#[derive(Debug, Clone, Copy)]
-pub struct EnvVar {
-    pub name: &'static str,
-    /// Shown in the README; `None` means unset by default.
-    pub default: Option<&'static str>,
-    pub doc: &'static str,
-    /// Whether the Terraform module sets it on the deployed Lambda function.
-    pub lambda: bool,
-}
+pub mod alert_rules;
+mod env;
+pub mod opensearch;
+pub mod slack;
 
-pub const COMMON_NAME: &str = "COMMON_NAME";
-pub const INDEX_PREFIX: &str = "INDEX_PREFIX";
-pub const THRESHOLD: &str = "THRESHOLD";
-pub const MAX_DECOMPRESSED_BYTES: &str = "MAX_DECOMPRESSED_BYTES";
-pub const FIREHOSE_STREAM: &str = "FIREHOSE_STREAM";
-pub const OUT_DIR: &str = "OUT_DIR";
-pub const RUST_LOG: &str = "RUST_LOG";
-pub const OPENSEARCH_URL: &str = "OPENSEARCH_URL";
-pub const OPENSEARCH_AUTH: &str = "OPENSEARCH_AUTH";
-pub const OPENSEARCH_SECRET_ID: &str = "OPENSEARCH_SECRET_ID";
-pub const OPENSEARCH_USERNAME: &str = "OPENSEARCH_USERNAME";
-pub const OPENSEARCH_PASSWORD: &str = "OPENSEARCH_PASSWORD";
-pub const OPENSEARCH_BULK_MAX_BYTES: &str = "OPENSEARCH_BULK_MAX_BYTES";
-pub const OPENSEARCH_BULK_MAX_DOCS: &str = "OPENSEARCH_BULK_MAX_DOCS";
-pub const OPENSEARCH_GZIP: &str = "OPENSEARCH_GZIP";
-pub const OPENSEARCH_TIMEOUT: &str = "OPENSEARCH_TIMEOUT";
-pub const OPENSEARCH_TEMPLATE: &str = "OPENSEARCH_TEMPLATE";
-pub const OPENSEARCH_RETENTION_DAYS: &str = "OPENSEARCH_RETENTION_DAYS";
-pub const ARCHIVE_SINK: &str = "ARCHIVE_SINK";
-pub const DEAD_LETTER_BUCKET: &str = "DEAD_LETTER_BUCKET";
-pub const METRICS_NAMESPACE: &str = "METRICS_NAMESPACE";
-pub const SLOW_LOG_STREAMS: &str = "SLOW_LOG_STREAMS";
-pub const SLACK_WEBHOOK_SECRET_ARN: &str = "SLACK_WEBHOOK_SECRET_ARN";
-pub const SLACK_WEBHOOK_URL: &str = "SLACK_WEBHOOK_URL";
-pub const DASHBOARDS_URL: &str = "DASHBOARDS_URL";
-pub const ALERT_RULES: &str = "ALERT_RULES";
-
-/// Default `SLOW_LOG_STREAMS`.
-pub const DEFAULT_SLOW_LOG_STREAMS: &str = "revproxy,sheepdog,peregrine";
-
-pub const ENV_VARS: &[EnvVar] = &[
-    EnvVar {
-        name: COMMON_NAME,
-        default: Some("local"),
-        doc: "The commons this deployment forwards for; stored as `commons` in every document.",
-        lambda: true,
-    },
-    EnvVar {
-        name: INDEX_PREFIX,
-        default: Some("csoc-logs"),
-        doc: "OpenSearch index prefix; documents go to `<prefix>-YYYY.MM.DD`.",
-        lambda: true,
-    },
-    EnvVar {
-        name: THRESHOLD,
-        default: None,
-        doc: "Slow-response alert threshold in seconds; unset turns the check off.",
-        lambda: true,
-    },
-    EnvVar {
-        name: MAX_DECOMPRESSED_BYTES,
-        default: Some("8388608"),
-        doc: "Hard cap on the gunzipped size of one Kinesis record, and on an audit-records body as sent and once gunzipped (bytes).",
-        lambda: false,
-    },
-    EnvVar {
-        name: FIREHOSE_STREAM,
-        default: Some("<COMMON_NAME>_firehose"),
-        doc: "The commons' Firehose delivery stream for the archive.",
-        lambda: true,
-    },
-    EnvVar {
-        name: OUT_DIR,
-        default: Some("./out"),
-        doc: "Where the local file sinks write when no remote endpoint is configured.",
-        lambda: false,
-    },
-    EnvVar {
-        name: RUST_LOG,
-        default: Some("info"),
-        doc: "Log filter (tracing `EnvFilter` syntax). Logs are JSON in Lambda.",
-        lambda: true,
-    },
-    EnvVar {
-        name: OPENSEARCH_URL,
-        default: None,
-        doc: "The OpenSearch cluster, e.g. `https://search-x.us-east-1.es.amazonaws.com`. Required in Lambda; unset, `process` writes `_bulk` bodies under `OUT_DIR`.",
-        lambda: true,
-    },
-    EnvVar {
-        name: OPENSEARCH_AUTH,
-        default: Some("sigv4 for Amazon endpoints, else none"),
-        doc: "`sigv4` (service `es`, or `aoss` for Serverless hosts), `basic` or `none`.",
-        lambda: true,
-    },
-    EnvVar {
-        name: OPENSEARCH_SECRET_ID,
-        default: None,
-        doc: "Basic auth: the Secrets Manager secret (ARN or name) holding `{\"username\", \"password\"}`.",
-        lambda: false,
-    },
-    EnvVar {
-        name: OPENSEARCH_USERNAME,
-        default: None,
-        doc: "Basic auth for local use, with `OPENSEARCH_PASSWORD` (instead of a secret).",
-        lambda: false,
-    },
-    EnvVar {
-        name: OPENSEARCH_PASSWORD,
-        default: None,
-        doc: "Basic auth for local use, with `OPENSEARCH_USERNAME`. Never logged.",
-        lambda: false,
-    },
-    EnvVar {
-        name: OPENSEARCH_BULK_MAX_BYTES,
-        default: Some("5242880"),
-        doc: "Cap on one `_bulk` request body in bytes (before gzip).",
-        lambda: false,
-    },
-    EnvVar {
-        name: OPENSEARCH_BULK_MAX_DOCS,
-        default: Some("5000"),
-        doc: "Cap on documents in one `_bulk` request.",
-        lambda: false,
-    },
-    EnvVar {
-        name: OPENSEARCH_GZIP,
-        default: Some("false"),
-        doc: "gzip `_bulk` request bodies.",
-        lambda: false,
-    },
-    EnvVar {
-        name: OPENSEARCH_TIMEOUT,
-        default: Some("30"),
-        doc: "Timeout of one request in seconds (also cut to the time the invocation has left).",
-        lambda: false,
-    },
-    EnvVar {
-        name: OPENSEARCH_TEMPLATE,
-        default: Some("true"),
-        doc: "Put the index template (and the retention policy) once per cold start.",
-        lambda: false,
-    },
-    EnvVar {
-        name: OPENSEARCH_RETENTION_DAYS,
-        default: Some("90"),
-        doc: "Days an index is kept (ISM policy, where the cluster supports it); `0` puts no policy.",
-        lambda: false,
-    },
-    EnvVar {
-        name: ARCHIVE_SINK,
-        default: Some("`firehose` in Lambda, `local` for `process`"),
-        doc: "Where the archive goes: `firehose` (PutRecordBatch to `FIREHOSE_STREAM`) or `local` (files under `OUT_DIR`; refused in Lambda).",
-        lambda: false,
-    },
-    EnvVar {
-        name: DEAD_LETTER_BUCKET,
-        default: None,
-        doc: "S3 bucket for dead letters (`dead-letter/<source>/YYYY/MM/DD/…`). Required in Lambda; unset, `process` writes them under `OUT_DIR`.",
-        lambda: true,
-    },
-    EnvVar {
-        name: METRICS_NAMESPACE,
-        default: Some("CSOC/Forwarder"),
-        doc: "CloudWatch namespace of the per-invocation Embedded Metric Format line (Lambda only).",
-        lambda: false,
-    },
-    EnvVar {
-        name: SLOW_LOG_STREAMS,
-        default: Some(DEFAULT_SLOW_LOG_STREAMS),
-        doc: "Comma-separated parts of log stream names checked for slow responses.",
-        lambda: true,
-    },
-    EnvVar {
-        name: SLACK_WEBHOOK_SECRET_ARN,
-        default: None,
-        doc: "Secrets Manager secret holding the Slack incoming-webhook URL (plain, or JSON with a `url` key); read once per cold start.",
-        lambda: true,
-    },
-    EnvVar {
-        name: SLACK_WEBHOOK_URL,
-        default: None,
-        doc: "The Slack incoming-webhook URL itself, for local use; wins over the secret. Neither set: payloads go to `OUT_DIR/slack/`.",
-        lambda: false,
-    },
-    EnvVar {
-        name: DASHBOARDS_URL,
-        default: None,
-        doc: "OpenSearch Dashboards base URL; alerts link each document into Discover when set.",
-        lambda: true,
-    },
-    EnvVar {
-        name: ALERT_RULES,
-        default: None,
-        doc: "CloudTrail alert rules replacing the defaults: inline JSON, or the path of a JSON file (format in \"Slack alerts\"). Validated at start.",
-        lambda: false,
-    },
-];
-
-/// The names the deployed Lambda function is given by Terraform.
-pub fn lambda_env_names() -> impl Iterator<Item = &'static str> {
-    ENV_VARS.iter().filter(|v| v.lambda).map(|v| v.name)
-}
+pub use env::*;
+pub use opensearch::{Auth, BasicSource, OpenSearchConfig, Redacted};
+pub use slack::WebhookUrl;
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -244,7 +48,7 @@ pub struct Config {
     pub firehose_stream: String,
     pub out_dir: PathBuf,
     /// The cluster to index into; `None` (no `OPENSEARCH_URL`) keeps the local file sink.
-    pub opensearch: Option<crate::sinks::opensearch::OpenSearchConfig>,
+    pub opensearch: Option<OpenSearchConfig>,
     pub archive_sink: ArchiveSinkKind,
     /// `None`: dead letters are files under `out_dir`.
     pub dead_letter_bucket: Option<String>,
@@ -253,11 +57,13 @@ pub struct Config {
     pub slow_log_streams: Vec<String>,
     pub slack_webhook_secret_arn: Option<String>,
     /// Redacted in `Debug`: the URL is a credential.
-    pub slack_webhook_url: Option<crate::sinks::slack::WebhookUrl>,
+    pub slack_webhook_url: Option<WebhookUrl>,
     /// Without a trailing `/`.
     pub dashboards_url: Option<String>,
     /// The alert rules from `ALERT_RULES`, validated; `None` means the defaults.
-    pub alert_rules: Option<crate::alerts::rules::RuleSet>,
+    pub alert_rules: Option<alert_rules::RuleSet>,
+    /// `process` only: the time each input file gets (`PROCESS_TIME_BUDGET`).
+    pub process_time_budget: std::time::Duration,
 }
 
 impl Config {
@@ -312,22 +118,21 @@ impl Config {
         let firehose_stream =
             get(FIREHOSE_STREAM).unwrap_or_else(|| format!("{common_name}_firehose"));
         let config = Self {
-            index_prefix: get(INDEX_PREFIX)
-                .unwrap_or_else(|| crate::document::DEFAULT_INDEX_PREFIX.to_owned()),
+            index_prefix: get(INDEX_PREFIX).unwrap_or_else(|| DEFAULT_INDEX_PREFIX.to_owned()),
             threshold: get(THRESHOLD).map(|v| parse_threshold(&v)).transpose()?,
             max_decompressed_bytes: match get(MAX_DECOMPRESSED_BYTES) {
                 Some(v) => parse_bytes(&v)?,
-                None => crate::decode::DEFAULT_MAX_DECOMPRESSED_BYTES,
+                None => DEFAULT_MAX_DECOMPRESSED_BYTES,
             },
             out_dir: get(OUT_DIR).map_or_else(|| PathBuf::from("./out"), PathBuf::from),
-            opensearch: crate::sinks::opensearch::OpenSearchConfig::from_lookup(&get)?,
+            opensearch: OpenSearchConfig::from_lookup(&get)?,
             archive_sink: match get(ARCHIVE_SINK) {
                 Some(v) => parse_archive_sink(&v)?,
                 None => default_archive,
             },
             dead_letter_bucket: get(DEAD_LETTER_BUCKET).map(|v| v.trim().to_owned()),
             metrics_namespace: get(METRICS_NAMESPACE)
-                .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_owned()),
+                .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned()),
             common_name,
             firehose_stream,
             slow_log_streams: parse_list(
@@ -336,7 +141,7 @@ impl Config {
             slack_webhook_secret_arn: get(SLACK_WEBHOOK_SECRET_ARN).map(|v| v.trim().to_owned()),
             slack_webhook_url: get(SLACK_WEBHOOK_URL)
                 .map(|v| {
-                    crate::sinks::slack::WebhookUrl::parse(&v).map_err(|reason| {
+                    WebhookUrl::parse(&v).map_err(|reason| {
                         ConfigError::Invalid {
                             name: SLACK_WEBHOOK_URL,
                             // Never echo the value: it is a credential.
@@ -350,6 +155,10 @@ impl Config {
                 .map(|v| parse_http_url(DASHBOARDS_URL, &v))
                 .transpose()?,
             alert_rules: get(ALERT_RULES).map(|v| read_rules(&v)).transpose()?,
+            process_time_budget: match get(PROCESS_TIME_BUDGET) {
+                Some(v) => parse_time_budget(&v)?,
+                None => std::time::Duration::from_secs(DEFAULT_PROCESS_TIME_BUDGET_SECS),
+            },
         };
         config.validate()?;
         Ok(config)
@@ -430,6 +239,23 @@ pub fn parse_threshold(v: &str) -> Result<f64, ConfigError> {
     }
 }
 
+/// `PROCESS_TIME_BUDGET` / `--time-budget`: whole seconds, at least
+/// [`MIN_PROCESS_TIME_BUDGET_SECS`].
+pub fn parse_time_budget(v: &str) -> Result<std::time::Duration, ConfigError> {
+    match v.trim().parse::<u64>() {
+        Ok(n) if (MIN_PROCESS_TIME_BUDGET_SECS..=86_400).contains(&n) => {
+            Ok(std::time::Duration::from_secs(n))
+        }
+        _ => Err(ConfigError::Invalid {
+            name: PROCESS_TIME_BUDGET,
+            value: v.to_owned(),
+            reason: format!(
+                "a whole number of seconds from {MIN_PROCESS_TIME_BUDGET_SECS} to 86400"
+            ),
+        }),
+    }
+}
+
 /// Comma-separated, trimmed, empty items dropped.
 fn parse_list(v: &str) -> Vec<String> {
     v.split(',')
@@ -449,7 +275,7 @@ fn parse_http_url(name: &'static str, v: &str) -> Result<String, ConfigError> {
 }
 
 /// `ALERT_RULES`: inline JSON (starts with `{`) or a file path; validated here.
-fn read_rules(v: &str) -> Result<crate::alerts::rules::RuleSet, ConfigError> {
+fn read_rules(v: &str) -> Result<alert_rules::RuleSet, ConfigError> {
     let v = v.trim();
     let invalid = |value: &str, reason: String| ConfigError::Invalid {
         name: ALERT_RULES,
@@ -466,7 +292,7 @@ fn read_rules(v: &str) -> Result<crate::alerts::rules::RuleSet, ConfigError> {
     } else {
         v
     };
-    crate::alerts::rules::RuleSet::parse(&text).map_err(|e| invalid(shown, e.to_string()))
+    alert_rules::RuleSet::parse(&text).map_err(|e| invalid(shown, e.to_string()))
 }
 
 fn parse_bytes(v: &str) -> Result<usize, ConfigError> {

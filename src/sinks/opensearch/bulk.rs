@@ -7,10 +7,7 @@ use std::ops::Range;
 use crate::batching;
 use crate::document::Document;
 
-/// Default request body cap: about 5 MiB.
-pub const DEFAULT_MAX_BYTES: usize = 5 * 1024 * 1024;
-/// Default document cap per request.
-pub const DEFAULT_MAX_DOCS: usize = 5_000;
+pub use crate::config::opensearch::{DEFAULT_MAX_BYTES, DEFAULT_MAX_DOCS};
 
 /// Appends the two lines of one `create` item.
 pub fn encode_create(out: &mut Vec<u8>, doc: &Document) {

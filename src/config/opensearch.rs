@@ -7,13 +7,16 @@ use std::time::Duration;
 
 use opensearch::http::Url;
 
-use crate::bulk;
-use crate::config::{
+use super::{
     ConfigError, OPENSEARCH_AUTH, OPENSEARCH_BULK_MAX_BYTES, OPENSEARCH_BULK_MAX_DOCS,
     OPENSEARCH_GZIP, OPENSEARCH_PASSWORD, OPENSEARCH_RETENTION_DAYS, OPENSEARCH_SECRET_ID,
     OPENSEARCH_TEMPLATE, OPENSEARCH_TIMEOUT, OPENSEARCH_URL, OPENSEARCH_USERNAME,
 };
 
+/// Default `_bulk` request body cap: about 5 MiB.
+pub const DEFAULT_MAX_BYTES: usize = 5 * 1024 * 1024;
+/// Default document cap per `_bulk` request.
+pub const DEFAULT_MAX_DOCS: usize = 5_000;
 /// Default per-request timeout (each request is also cut to the invocation's deadline).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default retention (ISM policy) in days.
@@ -77,50 +80,60 @@ pub struct OpenSearchConfig {
 }
 
 impl OpenSearchConfig {
-    /// `None` when `OPENSEARCH_URL` is unset. `get` treats empty values as unset.
+    /// `None` when `OPENSEARCH_URL` is unset. `get` treats empty values as unset. Every
+    /// `OPENSEARCH_*` setting is validated whether or not `OPENSEARCH_URL` is set, so a
+    /// mistake shows at once, not the day the URL is added.
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<Self>, ConfigError> {
+        let auth_kind = match get(OPENSEARCH_AUTH).map(|v| v.trim().to_ascii_lowercase()) {
+            None => None,
+            Some(v) if matches!(v.as_str(), "sigv4" | "basic" | "none") => Some(v),
+            Some(v) => return Err(invalid(OPENSEARCH_AUTH, &v, "one of sigv4, basic, none")),
+        };
+        let basic = match auth_kind.as_deref() {
+            Some("basic") => Some(basic_source(get)?),
+            _ => None,
+        };
+        let max_bytes = parse_num(
+            get,
+            OPENSEARCH_BULK_MAX_BYTES,
+            DEFAULT_MAX_BYTES,
+            4096..=100 * 1024 * 1024,
+        )?;
+        let max_docs = parse_num(get, OPENSEARCH_BULK_MAX_DOCS, DEFAULT_MAX_DOCS, 1..=100_000)?;
+        let gzip = parse_bool(get, OPENSEARCH_GZIP, false)?;
+        let timeout = Duration::from_secs(parse_num(
+            get,
+            OPENSEARCH_TIMEOUT,
+            DEFAULT_TIMEOUT.as_secs() as usize,
+            1..=900,
+        )? as u64);
+        let template = parse_bool(get, OPENSEARCH_TEMPLATE, true)?;
+        let retention_days = parse_num(
+            get,
+            OPENSEARCH_RETENTION_DAYS,
+            DEFAULT_RETENTION_DAYS as usize,
+            0..=36_500,
+        )? as u32;
         let Some(raw_url) = get(OPENSEARCH_URL) else {
             return Ok(None);
         };
         let url = parse_url(&raw_url)?;
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        let auth = match get(OPENSEARCH_AUTH).map(|v| v.trim().to_ascii_lowercase()) {
-            None if aws_endpoint(&host).is_some() => sigv4(&host),
-            None => Auth::None,
-            Some(v) if v == "sigv4" => sigv4(&host),
-            Some(v) if v == "none" => Auth::None,
-            Some(v) if v == "basic" => Auth::Basic(basic_source(get)?),
-            Some(v) => return Err(invalid(OPENSEARCH_AUTH, &v, "one of sigv4, basic, none")),
+        let auth = match (auth_kind.as_deref(), basic) {
+            (_, Some(basic)) => Auth::Basic(basic),
+            (None, _) if aws_endpoint(&host).is_some() => sigv4(&host),
+            (Some("sigv4"), _) => sigv4(&host),
+            _ => Auth::None,
         };
         Ok(Some(Self {
             url,
             auth,
-            max_bytes: parse_num(
-                get,
-                OPENSEARCH_BULK_MAX_BYTES,
-                bulk::DEFAULT_MAX_BYTES,
-                4096..=100 * 1024 * 1024,
-            )?,
-            max_docs: parse_num(
-                get,
-                OPENSEARCH_BULK_MAX_DOCS,
-                bulk::DEFAULT_MAX_DOCS,
-                1..=100_000,
-            )?,
-            gzip: parse_bool(get, OPENSEARCH_GZIP, false)?,
-            timeout: Duration::from_secs(parse_num(
-                get,
-                OPENSEARCH_TIMEOUT,
-                DEFAULT_TIMEOUT.as_secs() as usize,
-                1..=900,
-            )? as u64),
-            template: parse_bool(get, OPENSEARCH_TEMPLATE, true)?,
-            retention_days: parse_num(
-                get,
-                OPENSEARCH_RETENTION_DAYS,
-                DEFAULT_RETENTION_DAYS as usize,
-                0..=36_500,
-            )? as u32,
+            max_bytes,
+            max_docs,
+            gzip,
+            timeout,
+            template,
+            retention_days,
         }))
     }
 
@@ -183,18 +196,32 @@ fn basic_source(get: &dyn Fn(&str) -> Option<String>) -> Result<BasicSource, Con
 
 fn parse_url(v: &str) -> Result<Url, ConfigError> {
     let reason = "an http:// or https:// URL such as https://search-x.us-east-1.es.amazonaws.com";
-    let url = Url::parse(v.trim()).map_err(|_| invalid(OPENSEARCH_URL, v, reason))?;
+    // Whatever is wrong, the value is only ever shown without its user info.
+    let shown = without_user_info(v);
+    let url = Url::parse(v.trim()).map_err(|_| invalid(OPENSEARCH_URL, &shown, reason))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(invalid(OPENSEARCH_URL, v, reason));
+        return Err(invalid(OPENSEARCH_URL, &shown, reason));
     }
     if url.password().is_some() {
         return Err(invalid(
             OPENSEARCH_URL,
-            "(contains a password)",
+            &shown,
             "no credentials in the URL: use OPENSEARCH_AUTH=basic",
         ));
     }
     Ok(url)
+}
+
+/// `v` with everything between the scheme (or the start) and the last `@` replaced by
+/// `<redacted>`: user info is never printed, even when `v` does not parse as a URL (a
+/// password may hold `/`, `?`, `#` or `@`, so the last `@` of the whole value counts).
+pub fn without_user_info(v: &str) -> String {
+    let v = v.trim();
+    let start = v.find("://").map_or(0, |i| i + 3);
+    match v[start..].rfind('@') {
+        Some(at) => format!("{}<redacted>{}", &v[..start], &v[start + at..]),
+        None => v.to_owned(),
+    }
 }
 
 fn parse_num(
@@ -260,6 +287,22 @@ mod tests {
         assert_eq!(aws_endpoint("localhost"), None);
         assert_eq!(aws_endpoint("logs.example.com"), None);
         assert_eq!(aws_endpoint("s3.amazonaws.com"), None);
+    }
+
+    #[test]
+    fn user_info_is_cut_from_any_value() {
+        for (v, want) in [
+            (
+                "http://admin:PW@host:notaport",
+                "http://<redacted>@host:notaport",
+            ),
+            ("ftp://admin:PW@host", "ftp://<redacted>@host"),
+            ("admin:PW@host:9200", "<redacted>@host:9200"),
+            ("http://admin:p/w@x@host", "http://<redacted>@host"),
+            ("https://host:9200", "https://host:9200"),
+        ] {
+            assert_eq!(without_user_info(v), want);
+        }
     }
 
     #[test]

@@ -1,0 +1,105 @@
+//! One log event → one document: the JSON that is indexed and archived.
+//!
+//! The schema is written down in README.md ("Document schema"). Building a document
+//! never reads the wall clock: the same input always gives the same bytes.
+
+//!
+//! - [`builder`]: the document of one log event (times, id, index, envelope fields);
+//! - [`sanitize`]: a JSON message made safe for the index mapping (key rewrites, caps);
+//! - [`json`]: the borrowed JSON tree messages are parsed into.
+
+mod builder;
+mod json;
+mod sanitize;
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Datelike, Utc};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+pub use builder::DocumentBuilder;
+pub(crate) use sanitize::OutputKeys;
+
+pub use crate::config::DEFAULT_INDEX_PREFIX;
+
+/// CloudTrail fields stored as JSON text so they cannot explode the index mapping.
+pub const CLOUDTRAIL_TEXT_FIELDS: [&str; 4] = [
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+    "serviceEventDetails",
+];
+const CLOUDTRAIL_MARKERS: [&str; 4] = ["eventVersion", "eventSource", "eventName", "eventTime"];
+
+/// Key under which the fields past the field cap are kept, as JSON text.
+pub const OVERFLOW_KEY: &str = "_overflow";
+
+/// Caps on what a JSON message may add to the index mapping. What is over a cap is
+/// kept as JSON text, never dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Objects and arrays nested deeper than this (the message object is depth 1) are
+    /// stored as JSON text.
+    pub max_depth: usize,
+    /// Fields (keys at every depth) kept as fields; the rest of each object past the cap
+    /// goes to one `_overflow` text field.
+    pub max_fields: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: 8,
+            max_fields: 200,
+        }
+    }
+}
+
+/// A finished document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// Deterministic, unique, at most 64 bytes: becomes the OpenSearch `_id`.
+    pub id: String,
+    /// `<prefix>-YYYY.MM.DD` from `@timestamp`.
+    pub index: String,
+    /// The document as compact JSON.
+    pub source: String,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum DocumentError {
+    #[error("log event timestamp {0} ms is out of range")]
+    Timestamp(i64),
+    #[error("document could not be serialized: {0}")]
+    Serialize(String),
+}
+
+/// `sha256(owner, logGroup, logStream, event id)` in hex: unique per log event, the same
+/// on every run, 64 bytes (OpenSearch allows 512).
+pub fn document_id(owner: &str, log_group: &str, log_stream: &str, event_id: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [owner, log_group, log_stream, event_id] {
+        // Length-prefixed so ("ab","c") and ("a","bc") differ.
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    let mut hex = [0u8; 64];
+    // 32 bytes of digest always fit 64 hex digits.
+    let _ = hex::encode_to_slice(h.finalize(), &mut hex);
+    String::from_utf8_lossy(&hex).into_owned()
+}
+
+/// `<prefix>-YYYY.MM.DD` in UTC.
+pub fn index_name(prefix: &str, at: DateTime<Utc>) -> String {
+    let mut s = String::with_capacity(prefix.len() + 11);
+    // Writing to a String cannot fail.
+    let _ = write!(
+        s,
+        "{prefix}-{:04}.{:02}.{:02}",
+        at.year(),
+        at.month(),
+        at.day()
+    );
+    s
+}
