@@ -3,6 +3,7 @@
 mod common;
 
 mod alerts;
+mod arm64;
 mod alerts_slack;
 mod audit;
 mod bulk;

@@ -23,6 +23,20 @@ impl LambdaEmulator {
     /// Starts the emulator, then the function with `env` (and nothing else from this
     /// process's environment) plus the variables Lambda sets.
     pub fn start(env: &[(String, String)]) -> Self {
+        Self::start_program(
+            std::path::Path::new(env!("CARGO_BIN_EXE_csoc-forwarder")),
+            &[],
+            env,
+        )
+    }
+
+    /// As `start`, with another build of the function: `program args...` (for example
+    /// `qemu-aarch64 -L <sysroot> bootstrap`, the arm64 package under emulation).
+    pub fn start_program(
+        program: &std::path::Path,
+        args: &[&str],
+        env: &[(String, String)],
+    ) -> Self {
         let dir = tempfile::TempDir::new().expect("temp dir");
         let port = free_port();
         let watch_log = std::fs::File::create(dir.path().join("watch.log")).expect("log");
@@ -39,7 +53,8 @@ impl LambdaEmulator {
         wait_for_port(port, Duration::from_secs(60), "cargo lambda watch");
 
         let function_log = std::fs::File::create(dir.path().join("function.log")).expect("log");
-        let function = Command::new(env!("CARGO_BIN_EXE_csoc-forwarder"))
+        let function = Command::new(program)
+            .args(args)
             .env_clear()
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env(
