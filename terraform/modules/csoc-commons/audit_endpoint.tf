@@ -117,7 +117,10 @@ resource "aws_lambda_function_url" "audit" {
 }
 
 # One resource-policy statement per invoker: lambda:InvokeFunctionUrl, only through an
-# AWS_IAM function URL.
+# AWS_IAM function URL. Function URLs created since October 2025 also need
+# lambda:InvokeFunction scoped to function-URL calls (lambda:InvokedViaFunctionUrl), which
+# the aws provider expresses only from 6.x (invoked_via_function_url); see the README,
+# "Audit-records endpoint", for adding it without raising this module's provider constraint.
 resource "aws_lambda_permission" "audit_invoke_url" {
   for_each = var.enable_audit_endpoint ? toset(var.audit_endpoint_invoker_arns) : toset([])
 
@@ -126,19 +129,4 @@ resource "aws_lambda_permission" "audit_invoke_url" {
   function_name          = aws_lambda_function.audit[0].function_name
   principal              = each.value
   function_url_auth_type = "AWS_IAM"
-}
-
-# Function URLs created since October 2025 also need lambda:InvokeFunction for the same
-# principals, or every call gets 403. AWS scopes it to URL calls with the condition
-# lambda:InvokedViaFunctionUrl, which the aws provider sets only from 6.x
-# (invoked_via_function_url = true); with 5.x the statement is unconditioned, so an invoker
-# may also call the Invoke API directly with a function-URL-shaped event: it reaches the
-# same handler with the same rights (index, archive, dead-letter its own records).
-resource "aws_lambda_permission" "audit_invoke_function" {
-  for_each = var.enable_audit_endpoint ? toset(var.audit_endpoint_invoker_arns) : toset([])
-
-  statement_id  = "AuditInvokeFunction-${substr(sha256(each.value), 0, 16)}"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.audit[0].function_name
-  principal     = each.value
 }
