@@ -37,7 +37,11 @@ fn arm64_bootstrap(dir: &Path) -> PathBuf {
         .arg(dir)
         .output()
         .expect("python -m zipfile");
-    assert!(out.status.success(), "unzip: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "unzip: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let bootstrap = dir.join("bootstrap");
     let head = std::fs::read(&bootstrap).expect("bootstrap in the zip");
     // ELF, e_machine (offset 18, little endian) 0xB7 = EM_AARCH64.
@@ -76,7 +80,9 @@ fn fixtures() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(fixture_path(""))
         .expect("fixtures dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .filter(|n| (n.starts_with("kinesis-") || n.starts_with("eventbridge-")) && n.ends_with(".json"))
+        .filter(|n| {
+            (n.starts_with("kinesis-") || n.starts_with("eventbridge-")) && n.ends_with(".json")
+        })
         .collect();
     names.sort();
     names
@@ -109,7 +115,11 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
             if path.is_dir() {
                 walk(base, &path, out);
             } else {
-                let rel = path.strip_prefix(base).expect("prefix").display().to_string();
+                let rel = path
+                    .strip_prefix(base)
+                    .expect("prefix")
+                    .display()
+                    .to_string();
                 out.push((rel, std::fs::read(&path).expect("read")));
             }
         }
@@ -129,7 +139,11 @@ fn arm64_package_processes_the_fixtures_byte_for_byte_like_the_native_build() {
 
     let native_out = work.path().join("native");
     let arm_out = work.path().join("arm64");
-    let native = process(Path::new(env!("CARGO_BIN_EXE_csoc-forwarder")), &[], &native_out);
+    let native = process(
+        Path::new(env!("CARGO_BIN_EXE_csoc-forwarder")),
+        &[],
+        &native_out,
+    );
     let arm = process(&qemu, &sysroot, &arm_out);
     assert_eq!(
         native.status.code(),
@@ -156,7 +170,10 @@ fn arm64_package_processes_the_fixtures_byte_for_byte_like_the_native_build() {
         "the two builds wrote different files"
     );
     for ((name, a), (_, b)) in native_files.iter().zip(&arm_files) {
-        assert!(a == b, "{name} differs between the native and the arm64 build");
+        assert!(
+            a == b,
+            "{name} differs between the native and the arm64 build"
+        );
     }
 }
 

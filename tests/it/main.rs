@@ -3,8 +3,8 @@
 mod common;
 
 mod alerts;
-mod arm64;
 mod alerts_slack;
+mod arm64;
 mod audit;
 mod bulk;
 mod cli;
