@@ -79,15 +79,25 @@ package: tools ## Build target/lambda/csoc-forwarder/bootstrap.zip with cargo-la
 	@echo "Lambda package ($(ARCH), provided.al2023): $(LAMBDA_DIR)/csoc-forwarder/bootstrap.zip"
 
 .PHONY: bench
-bench: ## Throughput and peak-RSS benchmark of the whole pipeline (release build)
+bench: ## Throughput and peak-RSS benchmarks of the whole pipeline, and peak RSS on 6 MB events against 100 MB (release build)
 	$(CARGO) build --release --locked --bin csoc-forwarder
 	$(CARGO) bench --locked --bench pipeline
+	$(CARGO) bench --locked --bench memory
 
 .PHONY: fuzz
 fuzz: ## Fuzz the decoder and the audit-records reader with cargo-fuzz (not in CI; FUZZ_SECONDS=60 each)
 	command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
 	cd fuzz && mkdir -p corpus/decode && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run decode corpus/decode seeds -- -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=512
 	cd fuzz && mkdir -p corpus/audit && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run audit corpus/audit seeds-audit -- -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=512
+
+.PHONY: dashboards
+dashboards: ## Regenerate opensearch/dashboards/csoc-overview.ndjson from scripts/make_dashboards.py (deterministic)
+	python3 scripts/make_dashboards.py
+
+.PHONY: dashboard-picture
+dashboard-picture: tools ## Draw docs/csoc-overview.svg: the overview dashboard's aggregations over the fixtures (osmem-server)
+	$(CARGO) build --locked --bin csoc-forwarder
+	python3 scripts/dashboard_picture.py
 
 .PHONY: fixtures
 fixtures: ## Regenerate fixtures/ (deterministic)

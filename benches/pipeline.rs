@@ -2,12 +2,16 @@
 //! with no I/O and no network, on a corpus this file generates (seeded, deterministic).
 //!
 //! Measured per event, single-threaded: `event::parse` → per record `Decoder::decode`
-//! (base64 → capped gunzip → envelope) → `DocumentBuilder::build` for every log event →
+//! (base64 → capped gunzip → envelope) → `Scrubber::scrub_event` and
+//! `DocumentBuilder::build` for every log event →
 //! `_bulk` bodies (`bulk::chunk_ranges` + `encode_body`) and Firehose records
 //! (`archive::batch_ranges` + `encode_record`), all serialized.
 //!
-//! Also: the "base64 + gunzip + envelope parse only" rate, and the peak RSS of the real
-//! binary (`csoc-forwarder process`) on one 100-record event, as a child process.
+//! Also: the "base64 + gunzip + envelope parse only" rate, the peak RSS of the real
+//! binary (`csoc-forwarder process`) on one 100-record event, as a child process, and
+//! (issue #15) that binary's rate on the whole corpus as a process (alerts on, local
+//! sinks) against the decode-only rate, with start-up, alert evaluation, output writing
+//! and file reading measured apart.
 //!
 //! Run: `cargo bench --bench pipeline`. Options (after `--`):
 //!   --seconds S        time per repetition (default 1.5)
@@ -16,6 +20,8 @@
 //!   --passes N         no timing: run the full pipeline N times over the corpus (or, with
 //!                      --decode-only, the decode baseline) and exit; for instruction
 //!                      counts, e.g. `valgrind --tool=callgrind` (subtract a `--passes 0` run)
+//!   --no-scrub         leave out credential scrubbing (`scrub::Scrubber`, on by default
+//!                      in the Lambda): the difference is what scrubbing costs
 //!   --no-bulk          leave out the `_bulk` bodies (documents + Firehose records only):
 //!                      with --passes, or in place of the full pipeline when timed; the
 //!                      difference is what bulk encoding adds (BENCHMARKS.md)
@@ -29,6 +35,7 @@ use std::time::{Duration, Instant};
 use csoc_forwarder::decode::{self, CONTROL_MESSAGE, Decoder, Envelope, LogEvent};
 use csoc_forwarder::document::{DEFAULT_INDEX_PREFIX, Document, DocumentBuilder, Limits};
 use csoc_forwarder::event::{self, Input};
+use csoc_forwarder::scrub::{Redactions, Scrubber};
 use csoc_forwarder::sinks::firehose::archive;
 use csoc_forwarder::sinks::opensearch::bulk;
 use serde_json::json;
@@ -42,6 +49,13 @@ const SEED: u64 = 0x2026_1122;
 
 const TARGET_EVENTS_PER_SEC: f64 = 220_000.0;
 const TARGET_RSS_MB: f64 = 48.0;
+/// Issue #15: the full pipeline at >= 0.6x, the whole process at >= 0.4x, of the
+/// decode-only rate measured in the same run.
+const TARGET_RATIO_TO_DECODE: f64 = 0.6;
+const TARGET_PROCESS_RATIO: f64 = 0.4;
+/// Times the whole process reads the corpus's 4 events in one run (so start-up is a
+/// small part of it; it is measured on its own too).
+const PROCESS_ROUNDS: usize = 3;
 
 fn main() {
     let opts = Options::from_args();
@@ -55,6 +69,8 @@ fn main() {
 
     let builder = DocumentBuilder::new("local", DEFAULT_INDEX_PREFIX, Limits::default());
     let bulk = !opts.no_bulk;
+    let scrubber = (!opts.no_scrub).then(Scrubber::built_in);
+    let scrubber = scrubber.as_ref();
     if let Some(passes) = opts.passes {
         let mut n = 0;
         for _ in 0..passes {
@@ -62,7 +78,7 @@ fn main() {
                 n += if opts.decode_only {
                     decode_only(&event.json).log_events
                 } else {
-                    pipeline(&builder, &event.json, bulk).log_events
+                    pipeline(&builder, scrubber, &event.json, bulk).log_events
                 };
             }
         }
@@ -76,13 +92,17 @@ fn main() {
     let rep = Duration::from_secs_f64(opts.seconds);
 
     // Full pipeline.
-    warm_up(&corpus, |e| pipeline(&builder, e, bulk));
-    let full = measure(&corpus, opts.reps, rep, |e| pipeline(&builder, e, bulk));
+    let events = |i: usize| corpus.events[i].json.as_slice();
+    warm_up(|i| pipeline(&builder, scrubber, events(i), bulk));
+    let full = measure(opts.reps, rep, |i| {
+        pipeline(&builder, scrubber, events(i), bulk)
+    });
     // Baseline: base64 + gunzip + envelope parse only.
-    warm_up(&corpus, decode_only);
-    let base = measure(&corpus, opts.reps, rep, decode_only);
+    warm_up(|i| decode_only(events(i)));
+    let base = measure(opts.reps, rep, |i| decode_only(events(i)));
 
     let rss = peak_rss(&corpus);
+    let outside = outside_the_pipeline(&corpus, &builder, opts.reps, rep);
 
     let decoded_per_event = corpus.decoded_bytes as f64 / corpus.log_events as f64;
     println!();
@@ -134,7 +154,13 @@ fn main() {
         rss.idle_mb
     );
 
+    outside.print(base.median_cpu_rate());
+
     let eps = full.median_cpu_rate();
+    println!(
+        "full pipeline / decode only: {:.2}x (target >= {TARGET_RATIO_TO_DECODE:.1}x)",
+        eps / base.median_cpu_rate()
+    );
     println!("load average at the end: {}", load_average());
     println!();
     println!(
@@ -160,6 +186,7 @@ struct Options {
     passes: Option<usize>,
     decode_only: bool,
     no_bulk: bool,
+    no_scrub: bool,
 }
 
 impl Options {
@@ -171,6 +198,7 @@ impl Options {
             passes: None,
             decode_only: false,
             no_bulk: false,
+            no_scrub: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -181,6 +209,7 @@ impl Options {
                 "--passes" => opts.passes = args.next().and_then(|v| v.parse().ok()),
                 "--decode-only" => opts.decode_only = true,
                 "--no-bulk" => opts.no_bulk = true,
+                "--no-scrub" => opts.no_scrub = true,
                 // `cargo bench` passes `--bench`; filters are meaningless here.
                 _ => {}
             }
@@ -202,13 +231,19 @@ struct Work {
 
 /// The handler's CPU work on one Kinesis event (see `pipeline::kinesis`
 /// and the local sinks), minus the file writes. `bulk: false` leaves out the `_bulk` bodies.
-fn pipeline(builder: &DocumentBuilder, event_json: &[u8], bulk: bool) -> Work {
+fn pipeline(
+    builder: &DocumentBuilder,
+    scrubber: Option<&Scrubber>,
+    event_json: &[u8],
+    bulk: bool,
+) -> Work {
     let Ok(Input::Kinesis(event)) = event::parse(event_json) else {
         panic!("the corpus is a Kinesis event");
     };
     let mut work = Work::default();
     let mut decoder = Decoder::new(decode::DEFAULT_MAX_DECOMPRESSED_BYTES);
     let mut docs: Vec<Document> = Vec::with_capacity(event.records.len() * 8);
+    let mut redactions = Redactions::new();
     for record in &event.records {
         let env = decoder
             .decode(&record.kinesis.data)
@@ -218,7 +253,11 @@ fn pipeline(builder: &DocumentBuilder, event_json: &[u8], bulk: bool) -> Work {
         }
         for log_event in &env.log_events {
             work.log_events += 1;
-            docs.push(builder.build(&env, log_event).expect("corpus builds"));
+            let log_event = match scrubber {
+                Some(s) => s.scrub_event(log_event, &mut redactions),
+                None => Cow::Borrowed(log_event),
+            };
+            docs.push(builder.build(&env, &log_event).expect("corpus builds"));
         }
     }
     if bulk {
@@ -294,22 +333,19 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-fn warm_up(corpus: &Corpus, mut f: impl FnMut(&[u8]) -> Work) {
+/// Runs `f` on the corpus events (by index) for 0.7 s.
+fn warm_up(mut f: impl FnMut(usize) -> Work) {
     let start = Instant::now();
     let mut i = 0;
     while start.elapsed() < Duration::from_millis(700) || i < EVENTS {
-        black_box(f(&corpus.events[i % EVENTS].json));
+        black_box(f(i % EVENTS));
         i += 1;
     }
 }
 
-/// Whole Kinesis events, cycling through the corpus, until `rep` has passed; `reps` times.
-fn measure(
-    corpus: &Corpus,
-    reps: usize,
-    rep: Duration,
-    mut f: impl FnMut(&[u8]) -> Work,
-) -> Measurement {
+/// Whole Kinesis events (`f` of the event's index), cycling through the corpus, until
+/// `rep` has passed; `reps` times.
+fn measure(reps: usize, rep: Duration, mut f: impl FnMut(usize) -> Work) -> Measurement {
     let mut m = Measurement {
         reps: Vec::with_capacity(reps),
         log_events: 0,
@@ -321,7 +357,7 @@ fn measure(
         let (cpu0, wall0) = (thread_cpu_seconds(), Instant::now());
         let mut n = 0;
         while wall0.elapsed() < rep {
-            let w = f(&corpus.events[i % EVENTS].json);
+            let w = f(i % EVENTS);
             n += w.log_events;
             m.out_bulk += w.bulk_bytes;
             m.out_archive += w.archive_bytes;
@@ -386,6 +422,197 @@ fn child_max_rss_mb(event: &Path, out: &Path) -> f64 {
     assert!(status.success(), "csoc-forwarder process failed: {status}");
     // ru_maxrss is in KiB on Linux.
     rusage(libc::RUSAGE_CHILDREN).ru_maxrss as f64 * 1024.0 / 1e6
+}
+
+// ---------------------------------------------------------------------------------------
+// Outside the benchmarked path: the whole process, and its parts measured one by one
+
+struct Outside {
+    /// `csoc-forwarder process` on the corpus: log events, then CPU seconds per run.
+    process_events: u64,
+    process_cpu: Vec<f64>,
+    /// The same binary on a 1-record control message: CPU seconds per run (start-up,
+    /// configuration, runtime, exit).
+    startup_cpu: Vec<f64>,
+    alerts: Measurement,
+    writing: Measurement,
+    reading: Measurement,
+}
+
+impl Outside {
+    fn print(&self, decode_rate: f64) {
+        let process_rate = self.process_events as f64 / median(self.process_cpu.clone());
+        println!();
+        println!(
+            "whole process, `csoc-forwarder process --threshold 1 --out DIR` on the corpus \
+             ({PROCESS_ROUNDS} x {EVENTS} event files, {} log events; slow-response check and \
+             default rules on, local sinks), per CPU-second (user + system) of the process, \
+             median of {} runs: {:.0} log events/s = {:.2}x decode only (target >= \
+             {TARGET_PROCESS_RATIO:.1}x: {})",
+            self.process_events,
+            self.process_cpu.len(),
+            process_rate,
+            process_rate / decode_rate,
+            verdict(process_rate / decode_rate >= TARGET_PROCESS_RATIO),
+        );
+        println!(
+            "  start-up (same binary, 1-record control message): {:.1} ms of CPU per run",
+            median(self.startup_cpu.clone()) * 1e3
+        );
+        for (name, m) in [
+            ("alert evaluation (Alerter::evaluate)", &self.alerts),
+            ("output writing (_bulk + archive files)", &self.writing),
+            ("file reading (the event file)", &self.reading),
+        ] {
+            let eps = m.median_cpu_rate();
+            println!(
+                "  {name:<40} {eps:>12.0} log events/s  {:>8.0} ns/event",
+                1e9 / eps
+            );
+        }
+    }
+}
+
+fn outside_the_pipeline(
+    corpus: &Corpus,
+    builder: &DocumentBuilder,
+    reps: usize,
+    rep: Duration,
+) -> Outside {
+    use csoc_forwarder::alerts::slow::SlowCheck;
+    use csoc_forwarder::alerts::{Alerter, rules::RuleSet};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files: Vec<_> = (0..EVENTS)
+        .map(|i| {
+            let path = dir.path().join(format!("event-{i}.json"));
+            std::fs::write(&path, &corpus.events[i].json).expect("write event");
+            path
+        })
+        .collect();
+    let control = dir.path().join("event-control.json");
+    std::fs::write(&control, &corpus.control_event_json).expect("write event");
+
+    let mut process_cpu = Vec::new();
+    let mut startup_cpu = Vec::new();
+    for run in 0..3 {
+        let out = dir.path().join(format!("out-{run}"));
+        let args: Vec<&Path> = (0..PROCESS_ROUNDS)
+            .flat_map(|_| files.iter().map(|p| p.as_path()))
+            .collect();
+        process_cpu.push(child_cpu_seconds(&args, &out));
+        startup_cpu.push(child_cpu_seconds(&[&control], &dir.path().join("out-idle")));
+    }
+
+    // The parts, in this process, per corpus event.
+    let docs: Vec<Vec<Document>> = (0..EVENTS)
+        .map(|i| documents(builder, &corpus.events[i].json))
+        .collect();
+    let alerter = Alerter::new(
+        Some(SlowCheck {
+            threshold: 1.0,
+            streams: csoc_forwarder::config::DEFAULT_SLOW_LOG_STREAMS
+                .split(',')
+                .map(str::to_owned)
+                .collect(),
+        }),
+        RuleSet::default(),
+        None,
+    );
+    let alerts = measure(reps, rep, |i| {
+        black_box(alerter.evaluate(&docs[i]));
+        Work {
+            log_events: docs[i].len() as u64,
+            ..Work::default()
+        }
+    });
+    // Per event: its `_bulk` bodies, then its Firehose record batches.
+    let bodies: Vec<Vec<Vec<u8>>> = docs
+        .iter()
+        .map(|d| {
+            let bulk = bulk::chunk_ranges(d, bulk::DEFAULT_MAX_BYTES, bulk::DEFAULT_MAX_DOCS)
+                .into_iter()
+                .map(|r| bulk::encode_body(&d[r]));
+            let archive = archive::batch_ranges(d).into_iter().map(|r| {
+                let mut body = Vec::new();
+                for doc in &d[r] {
+                    archive::encode_record(&mut body, doc);
+                }
+                body
+            });
+            bulk.chain(archive).collect()
+        })
+        .collect();
+    let out = dir.path().join("out-parts");
+    std::fs::create_dir_all(&out).expect("out dir");
+    let writing = measure(reps, rep, |i| {
+        // As the local sinks write: a temporary file, then renamed into place.
+        for (n, body) in bodies[i].iter().enumerate() {
+            let tmp = out.join(format!("{n}.tmp"));
+            std::fs::write(&tmp, body).expect("write");
+            std::fs::rename(&tmp, out.join(format!("{n}.json"))).expect("rename");
+        }
+        Work {
+            log_events: docs[i].len() as u64,
+            ..Work::default()
+        }
+    });
+    let reading = measure(reps, rep, |i| {
+        black_box(std::fs::read(&files[i]).expect("read"));
+        Work {
+            log_events: docs[i].len() as u64,
+            ..Work::default()
+        }
+    });
+    Outside {
+        process_events: PROCESS_ROUNDS as u64 * docs.iter().map(|d| d.len() as u64).sum::<u64>(),
+        process_cpu,
+        startup_cpu,
+        alerts,
+        writing,
+        reading,
+    }
+}
+
+/// The documents of one Kinesis event.
+fn documents(builder: &DocumentBuilder, event_json: &[u8]) -> Vec<Document> {
+    let Ok(Input::Kinesis(event)) = event::parse(event_json) else {
+        panic!("the corpus is a Kinesis event");
+    };
+    let mut decoder = Decoder::new(decode::DEFAULT_MAX_DECOMPRESSED_BYTES);
+    let mut docs = Vec::new();
+    for record in &event.records {
+        let env = decoder
+            .decode(&record.kinesis.data)
+            .expect("corpus decodes");
+        if !env.is_control_message() {
+            for log_event in &env.log_events {
+                docs.push(builder.build(&env, log_event).expect("corpus builds"));
+            }
+        }
+    }
+    docs
+}
+
+/// CPU seconds (user + system) of `csoc-forwarder process --threshold 1 --out OUT FILES…`.
+fn child_cpu_seconds(files: &[&Path], out: &Path) -> f64 {
+    let before = rusage(libc::RUSAGE_CHILDREN);
+    let status = Command::new(env!("CARGO_BIN_EXE_csoc-forwarder"))
+        .arg("process")
+        .arg("--threshold")
+        .arg("1")
+        .arg("--out")
+        .arg(out)
+        .args(files)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run csoc-forwarder");
+    assert!(status.success(), "csoc-forwarder process failed: {status}");
+    let after = rusage(libc::RUSAGE_CHILDREN);
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (tv(after.ru_utime) + tv(after.ru_stime)) - (tv(before.ru_utime) + tv(before.ru_stime))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ pub enum EventKind {
     Kinesis,
     EventBridge,
     FunctionUrl,
+    S3Batch,
     Unknown,
 }
 
@@ -25,6 +26,7 @@ impl EventKind {
             Self::Kinesis => "kinesis",
             Self::EventBridge => "event_bridge",
             Self::FunctionUrl => "function_url",
+            Self::S3Batch => "s3_batch",
             Self::Unknown => "unknown",
         }
     }
@@ -48,11 +50,11 @@ pub enum EventError {
     #[error("event is not JSON: {0}")]
     NotJson(serde_json::Error),
     #[error(
-        "event is a JSON {0}, not an object: expected a Kinesis, EventBridge or function URL event (a JSON object)"
+        "event is a JSON {0}, not an object: expected a Kinesis, EventBridge, function URL or S3 Batch Operations event (a JSON object)"
     )]
     NotAnObject(&'static str),
     #[error(
-        "event shape is not recognised (expected a Kinesis, EventBridge or function URL event)"
+        "event shape is not recognised (expected a Kinesis, EventBridge, function URL or S3 Batch Operations event)"
     )]
     Unrecognised,
     #[error("{} event is malformed: {source}", kind.as_str())]
@@ -118,6 +120,8 @@ pub enum Input {
     EventBridge(EventBridgeEvent),
     /// An audit-records request through the function URL (or `csoc-forwarder serve`).
     FunctionUrl(Box<LambdaFunctionUrlRequest>),
+    /// S3 Batch Operations (Lambda invoke, schema 1.0 or 2.0): objects to replay.
+    S3Batch(crate::replay::batch_operations::BatchEvent),
 }
 
 /// The EventBridge detail types of CloudTrail events (the Terraform rule sends these).
@@ -191,6 +195,9 @@ struct Probe {
     detail_type: Option<IgnoredAny>,
     #[serde(rename = "requestContext")]
     request_context: Option<IgnoredAny>,
+    #[serde(rename = "invocationSchemaVersion")]
+    invocation_schema_version: Option<IgnoredAny>,
+    tasks: Option<IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -246,6 +253,11 @@ pub fn parse(bytes: &[u8]) -> Result<Input, EventError> {
             request_context: Some(_),
             ..
         } => EventKind::FunctionUrl,
+        Probe {
+            invocation_schema_version: Some(_),
+            tasks: Some(_),
+            ..
+        } => EventKind::S3Batch,
         _ => return Err(EventError::Unrecognised),
     };
     match kind {
@@ -257,6 +269,9 @@ pub fn parse(bytes: &[u8]) -> Result<Input, EventError> {
             .map_err(|source| EventError::Malformed { kind, source }),
         EventKind::FunctionUrl => serde_json::from_slice(bytes)
             .map(|req| Input::FunctionUrl(Box::new(req)))
+            .map_err(|source| EventError::Malformed { kind, source }),
+        EventKind::S3Batch => serde_json::from_slice(bytes)
+            .map(Input::S3Batch)
             .map_err(|source| EventError::Malformed { kind, source }),
         EventKind::Unknown => Err(EventError::Unrecognised),
     }

@@ -78,6 +78,8 @@ fn main() -> ExitCode {
     let config = match &cli.command {
         Command::Process(args) => args.config(),
         Command::Serve(args) => args.sinks.config(),
+        Command::Replay(args) => args.sinks.config(),
+        Command::Dashboards(args) => return runtime.block_on(cli::dashboards(args)),
     };
     let config = match config {
         Ok(config) => config,
@@ -86,7 +88,9 @@ fn main() -> ExitCode {
             return ExitCode::from(cli::EXIT_USAGE);
         }
     };
-    if let Err(err) = cli::check_out_dir(&config) {
+    // A dry run writes nothing, not even the output directory.
+    let dry_run = matches!(&cli.command, Command::Replay(args) if args.dry_run);
+    if !dry_run && let Err(err) = cli::check_out_dir(&config) {
         eprintln!("error: {err}");
         return ExitCode::from(cli::EXIT_USAGE);
     }
@@ -100,5 +104,7 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Process(args) => runtime.block_on(cli::process(args, &config, &pipeline)),
         Command::Serve(args) => runtime.block_on(cli::serve(args, pipeline)),
+        Command::Replay(args) => runtime.block_on(cli::replay(args, &pipeline)),
+        Command::Dashboards(args) => runtime.block_on(cli::dashboards(args)),
     }
 }

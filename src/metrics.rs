@@ -46,6 +46,11 @@ pub const METRICS: &[(&str, &str, &str)] = &[
         "records reported in batchItemFailures, left for Lambda to retry",
     ),
     ("Alerts", "Count", "Slack alerts sent"),
+    (
+        "Redacted",
+        "Count",
+        "credential-like values redacted (also one `Redacted.<pattern>` metric per pattern that fired)",
+    ),
     ("Duration", "Milliseconds", "time spent handling the event"),
 ];
 
@@ -80,6 +85,7 @@ pub fn emf_line(
         c.dead_lettered,
         c.retryable_failures,
         c.alerts,
+        c.redacted.values().sum(),
     ];
     let mut line = Map::new();
     line.insert(
@@ -92,6 +98,7 @@ pub fn emf_line(
                 "Metrics": METRICS
                     .iter()
                     .map(|(name, unit, _)| json!({ "Name": name, "Unit": unit }))
+                    .chain(c.redacted.keys().map(|p| json!({ "Name": redacted_metric(p), "Unit": "Count" })))
                     .collect::<Vec<_>>(),
             }],
         }),
@@ -99,6 +106,9 @@ pub fn emf_line(
     line.insert(DIMENSION.to_owned(), json!(commons));
     for ((name, _, _), value) in METRICS.iter().zip(values) {
         line.insert((*name).to_owned(), json!(value));
+    }
+    for (pattern, n) in &c.redacted {
+        line.insert(redacted_metric(pattern), json!(n));
     }
     let ms = (duration.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0;
     line.insert("Duration".to_owned(), json!(ms));
@@ -120,6 +130,11 @@ pub fn emf_line(
         line.insert("request_id".to_owned(), json!(id));
     }
     Value::Object(line).to_string()
+}
+
+/// The metric counting the redactions of one scrubbing pattern.
+pub fn redacted_metric(pattern: &str) -> String {
+    format!("Redacted.{pattern}")
 }
 
 /// The process's peak resident set size (kB), from `/proc/self/status` (Linux).
@@ -180,7 +195,29 @@ mod tests {
         assert_eq!(v["Retried"], 1);
         assert_eq!(v["Duration"], 7.0);
         assert_eq!(v["cold_start_ms"], 12.345);
+        assert_eq!(v["Redacted"], 0);
         assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn redactions_are_counted_per_pattern() {
+        let report = Report {
+            kind: crate::event::EventKind::Kinesis,
+            counts: Counts {
+                redacted: [("query_param".to_owned(), 3), ("jwt".to_owned(), 1)].into(),
+                ..Counts::default()
+            },
+            response: json!({}),
+            error: None,
+        };
+        let line = emf_line("NS", "qa", &report, Duration::ZERO, &Extra::default(), 1);
+        let v: Value = serde_json::from_str(&line).expect("json");
+        assert_eq!(v["Redacted"], 4);
+        assert_eq!(v["Redacted.query_param"], 3);
+        assert_eq!(v["Redacted.jwt"], 1);
+        let declared = v["_aws"]["CloudWatchMetrics"][0]["Metrics"].to_string();
+        assert!(declared.contains("Redacted.query_param"), "{declared}");
+        assert!(declared.contains("Redacted.jwt"), "{declared}");
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub struct Counts {
     pub dead_lettered: usize,
     /// Records left for retry: from the first record not fully handled to the end.
     pub retryable_failures: usize,
+    /// Credential-like values redacted, per pattern (absent from the summary when none).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub redacted: crate::scrub::Redactions,
 }
 
 /// The outcome of one invocation.

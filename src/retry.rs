@@ -1,7 +1,7 @@
-//! Exponential backoff with full jitter, bounded by a [`Deadline`].
-//!
-//! Shared by the sinks that retry (OpenSearch, Firehose). The caller keeps its own loop
-//! and asks [`Backoff::wait`] before each new attempt:
+//! The one retry loop ([`Backoff::retrying`]: pending items, send, classify, back off, bounded
+//! by a [`Deadline`]) used by every sink that retries (OpenSearch, Firehose, Slack), and
+//! its exponential backoff with full jitter. A caller with a loop of its own asks
+//! [`Backoff::wait`] before each new attempt:
 //!
 //! ```
 //! # async fn demo() {
@@ -32,7 +32,7 @@
 use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher as _, Hasher as _};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::invocation::Deadline;
 
@@ -95,6 +95,146 @@ impl Backoff {
     }
 }
 
+/// What one round of sending did, as the sink classified it.
+#[derive(Debug)]
+pub struct Round<T> {
+    /// The items to send again.
+    pub retry: Vec<T>,
+    /// Wait with the exponential backoff before the next round (`false`: e.g. only
+    /// rewritten items to send, nothing failed in a way worth waiting for).
+    pub back_off: bool,
+    /// Do not start the next round before this (the service's `Retry-After`).
+    pub not_before: Option<Instant>,
+    /// Stop: what is left cannot succeed within this invocation.
+    pub stop: bool,
+}
+
+impl<T> Round<T> {
+    /// Retry `items` after the backoff.
+    pub fn retry(items: Vec<T>) -> Self {
+        Self {
+            retry: items,
+            back_off: true,
+            not_before: None,
+            stop: false,
+        }
+    }
+
+    /// Nothing left to send.
+    pub fn done() -> Self {
+        Self::retry(Vec::new())
+    }
+
+    /// Give up on `items` for this invocation.
+    pub fn stop(items: Vec<T>) -> Self {
+        Self {
+            stop: true,
+            ..Self::retry(items)
+        }
+    }
+}
+
+/// How a [`Retrying`] loop ended.
+#[derive(Debug)]
+pub struct Finished<T> {
+    /// The items still failing: report them as retryable.
+    pub left: Vec<T>,
+    /// Rounds sent.
+    pub rounds: u32,
+    /// Backoff waits started (the last may have been refused by the deadline).
+    pub backoffs: u32,
+    /// The loop stopped because the deadline left no time for another round.
+    pub out_of_time: bool,
+}
+
+impl Backoff {
+    /// The retry loop for `items`, at most `max_rounds` rounds, bounded by `deadline`.
+    /// The caller sends and classifies; the loop decides whether and when to go on:
+    ///
+    /// ```text
+    /// let mut retry = backoff.retrying(items, max_rounds, deadline);
+    /// while let Some((items, round)) = retry.next_round() {
+    ///     let outcome = /* send `items`, classify: */ Round::retry(still_failing);
+    ///     retry.settle(outcome).await;
+    /// }
+    /// let finished = retry.finish(); // `finished.left`: report as retryable
+    /// ```
+    pub fn retrying<T>(&self, items: Vec<T>, max_rounds: u32, deadline: Deadline) -> Retrying<T> {
+        Retrying {
+            backoff: *self,
+            max_rounds,
+            deadline,
+            items,
+            rounds: 0,
+            backoffs: 0,
+            over: false,
+            out_of_time: false,
+        }
+    }
+}
+
+/// A retry loop in progress ([`Backoff::retrying`]): the pending items, the rounds sent
+/// and the backoff waits; it goes on until nothing is left, a round says stop,
+/// `max_rounds` rounds were sent, or the next round (after its wait) could not start
+/// before the deadline.
+#[derive(Debug)]
+pub struct Retrying<T> {
+    backoff: Backoff,
+    max_rounds: u32,
+    deadline: Deadline,
+    items: Vec<T>,
+    rounds: u32,
+    backoffs: u32,
+    over: bool,
+    out_of_time: bool,
+}
+
+impl<T> Retrying<T> {
+    /// The items to send in the next round and its number (from 1), or `None` when the
+    /// loop is over.
+    pub fn next_round(&mut self) -> Option<(Vec<T>, u32)> {
+        if self.over || self.items.is_empty() {
+            return None;
+        }
+        self.rounds += 1;
+        Some((std::mem::take(&mut self.items), self.rounds))
+    }
+
+    /// What the round did: keeps what to send again and waits (the backoff, or the
+    /// service's `Retry-After`) before the next round, or ends the loop.
+    pub async fn settle(&mut self, round: Round<T>) {
+        self.items = round.retry;
+        if self.items.is_empty() || round.stop || self.rounds >= self.max_rounds {
+            self.over = true;
+            return;
+        }
+        if let Some(at) = round.not_before {
+            if at + self.backoff.min_attempt >= self.deadline.instant() {
+                self.over = true;
+                self.out_of_time = true;
+                return;
+            }
+            tokio::time::sleep_until(at.into()).await;
+        } else if round.back_off {
+            self.backoffs += 1;
+            if !self.backoff.wait(self.backoffs, self.deadline).await {
+                self.over = true;
+                self.out_of_time = true;
+            }
+        }
+    }
+
+    /// How the loop ended.
+    pub fn finish(self) -> Finished<T> {
+        Finished {
+            left: self.items,
+            rounds: self.rounds,
+            backoffs: self.backoffs,
+            out_of_time: self.out_of_time,
+        }
+    }
+}
+
 thread_local! {
     static RNG: Cell<u64> = Cell::new(RandomState::new().build_hasher().finish() | 1);
 }
@@ -145,6 +285,61 @@ mod tests {
         let start = std::time::Instant::now();
         assert!(!B.wait(1, deadline).await);
         assert!(start.elapsed() < Duration::from_millis(50), "no sleep");
+    }
+
+    /// Drives a loop where `classify` turns each round's items into its outcome.
+    async fn drive(
+        backoff: Backoff,
+        items: Vec<u32>,
+        max_rounds: u32,
+        deadline: Deadline,
+        mut classify: impl FnMut(Vec<u32>) -> Round<u32>,
+    ) -> (Finished<u32>, Vec<Vec<u32>>) {
+        let mut sent = Vec::new();
+        let mut retry = backoff.retrying(items, max_rounds, deadline);
+        while let Some((items, _)) = retry.next_round() {
+            sent.push(items.clone());
+            retry.settle(classify(items)).await;
+        }
+        (retry.finish(), sent)
+    }
+
+    const FAST: Backoff = Backoff::new(Duration::from_millis(1), Duration::from_millis(2))
+        .with_min_attempt(Duration::ZERO);
+
+    #[tokio::test]
+    async fn the_loop_retries_until_done_and_counts_rounds() {
+        let deadline = Deadline::after(Duration::from_secs(10));
+        // Each round one item succeeds.
+        let (done, sent) = drive(FAST, vec![1, 2, 3], 10, deadline, |items| {
+            Round::retry(items.into_iter().skip(1).collect())
+        })
+        .await;
+        assert!(done.left.is_empty());
+        assert_eq!((done.rounds, done.backoffs), (3, 2));
+        assert_eq!(sent, vec![vec![1, 2, 3], vec![2, 3], vec![3]]);
+    }
+
+    #[tokio::test]
+    async fn the_loop_stops_at_max_rounds_a_stop_or_the_deadline() {
+        let deadline = Deadline::after(Duration::from_secs(10));
+        let (capped, _) = drive(FAST, vec![1], 2, deadline, Round::retry).await;
+        assert_eq!(
+            (capped.left, capped.rounds, capped.out_of_time),
+            (vec![1], 2, false)
+        );
+        let (stopped, _) = drive(FAST, vec![1], 9, deadline, Round::stop).await;
+        assert_eq!((stopped.rounds, stopped.backoffs), (1, 0));
+        let soon = Deadline::after(Duration::from_millis(50));
+        let (late, _) = drive(B, vec![1], 9, soon, Round::retry).await;
+        assert!(late.out_of_time);
+        assert_eq!(late.rounds, 1);
+        let (waited, _) = drive(FAST, vec![1], 9, deadline, |items| Round {
+            not_before: Some(Instant::now() + Duration::from_secs(60)),
+            ..Round::retry(items)
+        })
+        .await;
+        assert!(waited.out_of_time, "Retry-After past the deadline");
     }
 
     #[tokio::test]

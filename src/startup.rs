@@ -48,12 +48,15 @@ pub async fn build_sinks(config: &Config) -> Result<Sinks, StartError> {
 
 /// The pipeline for `config` with [`build_sinks`].
 pub async fn pipeline(config: &Config) -> Result<Pipeline, StartError> {
-    Ok(Pipeline::new(
-        config.max_decompressed_bytes,
-        DocumentBuilder::new(&config.common_name, &config.index_prefix, Limits::default()),
-        build_sinks(config).await?,
-    )
-    .with_alerts(alerts::Alerter::from_config(config)))
+    let sinks = build_sinks(config).await?;
+    // Documents carry the CloudTrail free-form objects as the index maps them.
+    let builder =
+        DocumentBuilder::new(&config.common_name, &config.index_prefix, Limits::default())
+            .with_free_form_objects(sinks.index.free_form() == crate::config::FreeForm::FlatObject);
+    Ok(Pipeline::new(config.max_decompressed_bytes, builder, sinks)
+        .with_alerts(alerts::Alerter::from_config(config))
+        .with_scrubber(config.scrub.clone())
+        .with_chunk_bytes(config.delivery_chunk_bytes))
 }
 
 /// Why the pipeline could not be built at start.

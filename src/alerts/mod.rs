@@ -49,6 +49,17 @@ impl Default for Alerter {
     }
 }
 
+/// What alerting keeps of one document that can be part of an alert
+/// ([`Alerter::candidate`]).
+#[derive(Debug, Clone)]
+pub struct Candidate(Kind);
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Slow(Environment, SlowRequest),
+    CloudTrail { rules: Vec<usize>, seen: Seen },
+}
+
 /// What delivery did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Delivery {
@@ -87,6 +98,25 @@ impl Alerter {
         Self::deliver(&payloads, sink, deadline).await
     }
 
+    /// What alerting keeps of one document, if it can be part of an alert: small, so a
+    /// batch keeps these instead of its documents while they stream to the sinks.
+    pub fn candidate(&self, doc: &Document) -> Option<Candidate> {
+        if let Some(check) = &self.slow
+            && let Some((env, req)) = check.check(doc)
+        {
+            return Some(Candidate(Kind::Slow(env, req)));
+        }
+        let (head, event) = cloudtrail_event(doc)?;
+        let rules: Vec<usize> = rules::matching(&self.rules, &event)
+            .filter_map(|rule| self.rules.rules.iter().position(|r| std::ptr::eq(r, rule)))
+            .collect();
+        if rules.is_empty() {
+            return None;
+        }
+        let seen = Seen::new(doc, &head, &event);
+        Some(Candidate(Kind::CloudTrail { rules, seen }))
+    }
+
     /// Posts each payload in order; failures are logged and counted.
     pub async fn deliver(payloads: &[Value], sink: &dyn AlertSink, deadline: Deadline) -> Delivery {
         let mut d = Delivery::default();
@@ -105,36 +135,34 @@ impl Alerter {
     /// The webhook payloads for `docs`: CloudTrail alerts by severity, then slow
     /// responses; identical ones once; at most [`MAX_MESSAGES`].
     pub fn evaluate<'d>(&self, docs: impl IntoIterator<Item = &'d Document>) -> Vec<Value> {
+        let candidates: Vec<Candidate> =
+            docs.into_iter().filter_map(|d| self.candidate(d)).collect();
+        self.payloads(&candidates)
+    }
+
+    /// The webhook payloads for the candidates of a batch's documents, as
+    /// [`Alerter::evaluate`] gives them for the documents themselves.
+    pub fn payloads<'c>(&self, candidates: impl IntoIterator<Item = &'c Candidate>) -> Vec<Value> {
         let mut slow: BTreeMap<Environment, Vec<SlowRequest>> = BTreeMap::new();
         let mut hits: BTreeMap<HitKey, Vec<Seen>> = BTreeMap::new();
         let mut bursts: BTreeMap<(usize, String), Vec<Seen>> = BTreeMap::new();
-        for doc in docs {
-            if let Some(check) = &self.slow
-                && let Some((env, req)) = check.check(doc)
-            {
-                slow.entry(env).or_default().push(req);
-                continue;
-            }
-            let Some((head, event)) = cloudtrail_event(doc) else {
-                continue;
-            };
-            let seen = Seen::new(doc, &head, &event);
-            for rule in rules::matching(&self.rules, &event) {
-                let i = self
-                    .rules
-                    .rules
-                    .iter()
-                    .position(|r| std::ptr::eq(r, rule))
-                    .unwrap_or_default();
-                if rule.burst.is_some() {
-                    bursts
-                        .entry((i, seen.account.clone()))
-                        .or_default()
-                        .push(seen.clone());
-                } else {
-                    hits.entry(HitKey::new(i, &seen))
-                        .or_default()
-                        .push(seen.clone());
+        for candidate in candidates {
+            match &candidate.0 {
+                Kind::Slow(env, req) => slow.entry(env.clone()).or_default().push(req.clone()),
+                Kind::CloudTrail { rules, seen } => {
+                    for &i in rules {
+                        let rule = &self.rules.rules[i];
+                        if rule.burst.is_some() {
+                            bursts
+                                .entry((i, seen.account.clone()))
+                                .or_default()
+                                .push(seen.clone());
+                        } else {
+                            hits.entry(HitKey::new(i, seen))
+                                .or_default()
+                                .push(seen.clone());
+                        }
+                    }
                 }
             }
         }

@@ -17,6 +17,7 @@ pub const COMMON_NAME: &str = "COMMON_NAME";
 pub const INDEX_PREFIX: &str = "INDEX_PREFIX";
 pub const THRESHOLD: &str = "THRESHOLD";
 pub const MAX_DECOMPRESSED_BYTES: &str = "MAX_DECOMPRESSED_BYTES";
+pub const DELIVERY_CHUNK_BYTES: &str = "DELIVERY_CHUNK_BYTES";
 pub const FIREHOSE_STREAM: &str = "FIREHOSE_STREAM";
 pub const OUT_DIR: &str = "OUT_DIR";
 pub const RUST_LOG: &str = "RUST_LOG";
@@ -31,6 +32,9 @@ pub const OPENSEARCH_GZIP: &str = "OPENSEARCH_GZIP";
 pub const OPENSEARCH_TIMEOUT: &str = "OPENSEARCH_TIMEOUT";
 pub const OPENSEARCH_TEMPLATE: &str = "OPENSEARCH_TEMPLATE";
 pub const OPENSEARCH_RETENTION_DAYS: &str = "OPENSEARCH_RETENTION_DAYS";
+pub const OPENSEARCH_FREEFORM: &str = "OPENSEARCH_FREEFORM";
+pub const SCRUB: &str = "SCRUB";
+pub const SCRUB_PATTERNS: &str = "SCRUB_PATTERNS";
 pub const ARCHIVE_SINK: &str = "ARCHIVE_SINK";
 pub const DEAD_LETTER_BUCKET: &str = "DEAD_LETTER_BUCKET";
 pub const METRICS_NAMESPACE: &str = "METRICS_NAMESPACE";
@@ -50,6 +54,13 @@ pub const MIN_PROCESS_TIME_BUDGET_SECS: u64 = 5;
 pub const DEFAULT_INDEX_PREFIX: &str = "csoc-logs";
 /// Default `MAX_DECOMPRESSED_BYTES`: 8 MiB.
 pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 8 * 1024 * 1024;
+/// `MAX_DECOMPRESSED_BYTES` may not exceed this (64 MiB): memory is bounded by it.
+pub const MAX_MAX_DECOMPRESSED_BYTES: usize = 64 * 1024 * 1024;
+/// Default `DELIVERY_CHUNK_BYTES`: 4 MiB of documents are flushed to the sinks at once.
+pub const DEFAULT_DELIVERY_CHUNK_BYTES: usize = 4 * 1024 * 1024;
+/// The range `DELIVERY_CHUNK_BYTES` may take: 64 KiB to 32 MiB.
+pub const DELIVERY_CHUNK_BYTES_RANGE: std::ops::RangeInclusive<usize> =
+    64 * 1024..=32 * 1024 * 1024;
 /// Default `METRICS_NAMESPACE`.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "CSOC/Forwarder";
 /// Default `SLOW_LOG_STREAMS`.
@@ -77,7 +88,13 @@ pub const ENV_VARS: &[EnvVar] = &[
     EnvVar {
         name: MAX_DECOMPRESSED_BYTES,
         default: Some("8388608"),
-        doc: "Hard cap on the gunzipped size of one Kinesis record, and on an audit-records body as sent and once gunzipped (bytes).",
+        doc: "Hard cap on the gunzipped size of one Kinesis record, and on an audit-records body as sent and once gunzipped (bytes, 1024 to 67108864).",
+        lambda: false,
+    },
+    EnvVar {
+        name: DELIVERY_CHUNK_BYTES,
+        default: Some("4194304"),
+        doc: "Documents of a Kinesis batch are delivered in chunks: a chunk goes to the index and the archive when its documents reach this many bytes (65536 to 33554432); bounds memory (README, \"Memory and time\").",
         lambda: false,
     },
     EnvVar {
@@ -161,7 +178,25 @@ pub const ENV_VARS: &[EnvVar] = &[
     EnvVar {
         name: OPENSEARCH_RETENTION_DAYS,
         default: Some("90"),
-        doc: "Days an index is kept (ISM policy, where the cluster supports it); `0` puts no policy.",
+        doc: "Days an index is kept (ISM policy for `<INDEX_PREFIX>-*`, where the cluster supports it; overrides the shared `csoc-logs-*` policy for a longer prefix); `0` puts no policy.",
+        lambda: true,
+    },
+    EnvVar {
+        name: OPENSEARCH_FREEFORM,
+        default: Some("auto"),
+        doc: "How CloudTrail `requestParameters`, `responseElements`, `additionalEventData`, `serviceEventDetails` are mapped and stored: `flat_object` (OpenSearch 2.7+, objects kept), `text` (JSON text), or `auto`: `flat_object` unless the cluster refuses the type when the template is put (text without a template, and in the local files).",
+        lambda: false,
+    },
+    EnvVar {
+        name: SCRUB,
+        default: Some("on"),
+        doc: "`off` turns [credential scrubbing](#credential-scrubbing) off.",
+        lambda: false,
+    },
+    EnvVar {
+        name: SCRUB_PATTERNS,
+        default: None,
+        doc: "More scrubbing patterns: a JSON object of names to regular expressions (a group named `secret` is what gets redacted, else the whole match). Validated at start.",
         lambda: false,
     },
     EnvVar {

@@ -13,7 +13,7 @@ pub mod opensearch;
 pub mod slack;
 
 pub use env::*;
-pub use opensearch::{Auth, BasicSource, OpenSearchConfig, Redacted};
+pub use opensearch::{Auth, BasicSource, FreeForm, FreeFormChoice, OpenSearchConfig, Redacted};
 pub use slack::WebhookUrl;
 
 #[derive(Debug, Error)]
@@ -45,6 +45,8 @@ pub struct Config {
     /// Seconds; `None` turns the slow-response check off.
     pub threshold: Option<f64>,
     pub max_decompressed_bytes: usize,
+    /// Bytes of documents delivered to the sinks at once (a Kinesis batch streams).
+    pub delivery_chunk_bytes: usize,
     pub firehose_stream: String,
     pub out_dir: PathBuf,
     /// The cluster to index into; `None` (no `OPENSEARCH_URL`) keeps the local file sink.
@@ -62,6 +64,8 @@ pub struct Config {
     pub dashboards_url: Option<String>,
     /// The alert rules from `ALERT_RULES`, validated; `None` means the defaults.
     pub alert_rules: Option<alert_rules::RuleSet>,
+    /// Credential scrubbing (`SCRUB`, `SCRUB_PATTERNS`); `None`: off.
+    pub scrub: Option<crate::scrub::Scrubber>,
     /// `process` only: the time each input file gets (`PROCESS_TIME_BUDGET`).
     pub process_time_budget: std::time::Duration,
 }
@@ -124,6 +128,10 @@ impl Config {
                 Some(v) => parse_bytes(&v)?,
                 None => DEFAULT_MAX_DECOMPRESSED_BYTES,
             },
+            delivery_chunk_bytes: match get(DELIVERY_CHUNK_BYTES) {
+                Some(v) => parse_chunk_bytes(&v)?,
+                None => DEFAULT_DELIVERY_CHUNK_BYTES,
+            },
             out_dir: get(OUT_DIR).map_or_else(|| PathBuf::from("./out"), PathBuf::from),
             opensearch: OpenSearchConfig::from_lookup(&get)?,
             archive_sink: match get(ARCHIVE_SINK) {
@@ -155,6 +163,7 @@ impl Config {
                 .map(|v| parse_http_url(DASHBOARDS_URL, &v))
                 .transpose()?,
             alert_rules: get(ALERT_RULES).map(|v| read_rules(&v)).transpose()?,
+            scrub: read_scrub(get(SCRUB), get(SCRUB_PATTERNS))?,
             process_time_budget: match get(PROCESS_TIME_BUDGET) {
                 Some(v) => parse_time_budget(&v)?,
                 None => std::time::Duration::from_secs(DEFAULT_PROCESS_TIME_BUDGET_SECS),
@@ -274,6 +283,41 @@ fn parse_http_url(name: &'static str, v: &str) -> Result<String, ConfigError> {
     Ok(v.trim_end_matches('/').to_owned())
 }
 
+/// `SCRUB` (on by default) and `SCRUB_PATTERNS` (compiled here, once).
+fn read_scrub(
+    on: Option<String>,
+    patterns: Option<String>,
+) -> Result<Option<crate::scrub::Scrubber>, ConfigError> {
+    let on = match on.map(|v| v.trim().to_ascii_lowercase()) {
+        None => true,
+        Some(v) if matches!(v.as_str(), "on" | "true" | "1" | "yes") => true,
+        Some(v) if matches!(v.as_str(), "off" | "false" | "0" | "no") => false,
+        Some(v) => {
+            return Err(ConfigError::Invalid {
+                name: SCRUB,
+                value: v,
+                reason: "on or off".to_owned(),
+            });
+        }
+    };
+    let invalid = |e: crate::scrub::ScrubError| ConfigError::Invalid {
+        name: SCRUB_PATTERNS,
+        // Patterns may describe secrets: name the problem, not the value.
+        value: "<patterns>".to_owned(),
+        reason: e.to_string(),
+    };
+    let extra = match patterns {
+        Some(text) => crate::scrub::Scrubber::parse_extra(&text).map_err(invalid)?,
+        None => Vec::new(),
+    };
+    if !on {
+        return Ok(None);
+    }
+    crate::scrub::Scrubber::with_extra(&extra)
+        .map(Some)
+        .map_err(invalid)
+}
+
 /// `ALERT_RULES`: inline JSON (starts with `{`) or a file path; validated here.
 fn read_rules(v: &str) -> Result<alert_rules::RuleSet, ConfigError> {
     let v = v.trim();
@@ -297,11 +341,29 @@ fn read_rules(v: &str) -> Result<alert_rules::RuleSet, ConfigError> {
 
 fn parse_bytes(v: &str) -> Result<usize, ConfigError> {
     match v.trim().parse::<usize>() {
-        Ok(n) if n >= 1024 => Ok(n),
+        Ok(n) if (1024..=MAX_MAX_DECOMPRESSED_BYTES).contains(&n) => Ok(n),
         _ => Err(ConfigError::Invalid {
             name: MAX_DECOMPRESSED_BYTES,
             value: v.to_owned(),
-            reason: "a whole number of bytes, at least 1024".to_owned(),
+            reason: format!(
+                "a whole number of bytes, at least 1024 and at most {MAX_MAX_DECOMPRESSED_BYTES}"
+            ),
+        }),
+    }
+}
+
+fn parse_chunk_bytes(v: &str) -> Result<usize, ConfigError> {
+    let range = DELIVERY_CHUNK_BYTES_RANGE;
+    match v.trim().parse::<usize>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(ConfigError::Invalid {
+            name: DELIVERY_CHUNK_BYTES,
+            value: v.to_owned(),
+            reason: format!(
+                "a whole number of bytes from {} to {}",
+                range.start(),
+                range.end()
+            ),
         }),
     }
 }

@@ -9,8 +9,9 @@ use opensearch::http::Url;
 
 use super::{
     ConfigError, OPENSEARCH_AUTH, OPENSEARCH_BULK_MAX_BYTES, OPENSEARCH_BULK_MAX_DOCS,
-    OPENSEARCH_GZIP, OPENSEARCH_PASSWORD, OPENSEARCH_RETENTION_DAYS, OPENSEARCH_SECRET_ID,
-    OPENSEARCH_TEMPLATE, OPENSEARCH_TIMEOUT, OPENSEARCH_URL, OPENSEARCH_USERNAME,
+    OPENSEARCH_FREEFORM, OPENSEARCH_GZIP, OPENSEARCH_PASSWORD, OPENSEARCH_RETENTION_DAYS,
+    OPENSEARCH_SECRET_ID, OPENSEARCH_TEMPLATE, OPENSEARCH_TIMEOUT, OPENSEARCH_URL,
+    OPENSEARCH_USERNAME,
 };
 
 /// Default `_bulk` request body cap: about 5 MiB.
@@ -21,6 +22,29 @@ pub const DEFAULT_MAX_DOCS: usize = 5_000;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default retention (ISM policy) in days.
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
+
+/// How the CloudTrail free-form objects are mapped in the index, and so stored in
+/// documents (`crate::sinks::opensearch::template` puts the template in this form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FreeForm {
+    /// `flat_object` (OpenSearch 2.7+): documents keep the objects, and
+    /// `message.requestParameters.bucketName: prod-*` works.
+    FlatObject,
+    /// `text`: documents carry the objects as JSON text (any cluster, and the local files).
+    #[default]
+    Text,
+}
+
+/// The configured choice (`OPENSEARCH_FREEFORM`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FreeFormChoice {
+    /// `flat_object` where the cluster takes it, else text (decided at cold start).
+    #[default]
+    Auto,
+    /// Always this form (the template is put in it; with `OPENSEARCH_TEMPLATE=false`,
+    /// say which form the template applied by hand has).
+    Fixed(FreeForm),
+}
 
 /// How requests to the cluster are authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +101,8 @@ pub struct OpenSearchConfig {
     pub template: bool,
     /// ISM retention in days; 0 puts no policy.
     pub retention_days: u32,
+    /// How the CloudTrail free-form objects are mapped (`OPENSEARCH_FREEFORM`).
+    pub free_form: FreeFormChoice,
 }
 
 impl OpenSearchConfig {
@@ -114,6 +140,7 @@ impl OpenSearchConfig {
             DEFAULT_RETENTION_DAYS as usize,
             0..=36_500,
         )? as u32;
+        let free_form = parse_free_form(get)?;
         let Some(raw_url) = get(OPENSEARCH_URL) else {
             return Ok(None);
         };
@@ -134,6 +161,7 @@ impl OpenSearchConfig {
             timeout,
             template,
             retention_days,
+            free_form,
         }))
     }
 
@@ -239,6 +267,21 @@ fn parse_num(
             name,
             &v,
             &format!("a whole number from {} to {}", range.start(), range.end()),
+        )),
+    }
+}
+
+/// `OPENSEARCH_FREEFORM`: `auto` (default), `flat_object` or `text`.
+fn parse_free_form(get: &dyn Fn(&str) -> Option<String>) -> Result<FreeFormChoice, ConfigError> {
+    match get(OPENSEARCH_FREEFORM).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(FreeFormChoice::Auto),
+        Some(v) if v == "auto" => Ok(FreeFormChoice::Auto),
+        Some(v) if v == "flat_object" => Ok(FreeFormChoice::Fixed(FreeForm::FlatObject)),
+        Some(v) if v == "text" => Ok(FreeFormChoice::Fixed(FreeForm::Text)),
+        Some(v) => Err(invalid(
+            OPENSEARCH_FREEFORM,
+            &v,
+            "one of auto, flat_object, text",
         )),
     }
 }

@@ -5,11 +5,12 @@ use std::borrow::Cow;
 use std::cell::Cell;
 
 use chrono::{DateTime, Datelike, Utc};
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
+use serde_json::Number;
 
+use super::fast::{self, Field};
 use super::json::{Json, Object};
-use super::sanitize::Sanitized;
+use super::sanitize::{FreeForm, Sanitized};
 use super::{CLOUDTRAIL_MARKERS, Document, DocumentError, Limits, document_id};
 use crate::decode::{Envelope, LogEvent};
 use crate::timestamp::{self, Rfc3339Millis};
@@ -20,6 +21,7 @@ pub struct DocumentBuilder {
     commons: String,
     index_prefix: String,
     limits: Limits,
+    free_form_objects: bool,
 }
 
 impl DocumentBuilder {
@@ -32,7 +34,16 @@ impl DocumentBuilder {
             commons: commons.into(),
             index_prefix: index_prefix.into(),
             limits,
+            free_form_objects: false,
         }
+    }
+
+    /// Keep CloudTrail's free-form fields as objects (the index maps them as
+    /// `flat_object`): their inner fields add nothing to the mapping, so they are not
+    /// counted against the field cap. Default: JSON text.
+    pub fn with_free_form_objects(mut self, objects: bool) -> Self {
+        self.free_form_objects = objects;
+        self
     }
 
     /// The commons name stored in every document.
@@ -50,30 +61,64 @@ impl DocumentBuilder {
         env: &Envelope<'_>,
         event: &LogEvent<'_>,
     ) -> Result<Document, DocumentError> {
+        self.build_with(env, event, true)
+    }
+
+    /// [`Self::build`] without the one-pass path: every JSON message through the tree.
+    /// The same bytes as `build`; for the tests that hold the two paths to that.
+    #[doc(hidden)]
+    pub fn build_by_tree(
+        &self,
+        env: &Envelope<'_>,
+        event: &LogEvent<'_>,
+    ) -> Result<Document, DocumentError> {
+        self.build_with(env, event, false)
+    }
+
+    fn build_with(
+        &self,
+        env: &Envelope<'_>,
+        event: &LogEvent<'_>,
+        one_pass: bool,
+    ) -> Result<Document, DocumentError> {
         // RFC 3339 and OpenSearch dates hold years 0000 to 9999 only.
         let at = timestamp::from_epoch_millis(event.timestamp)
             .filter(|t| (0..=9999).contains(&t.year()))
             .ok_or(DocumentError::Timestamp(event.timestamp))?;
-        let parsed = parse_object(&event.message);
-        let found = match &parsed {
-            Some(obj) => time_in_object(obj, at),
-            None => timestamp::find_in_text(&event.message, at),
+        // The message object: in one pass when it is already in canonical form
+        // (`fast`), else through the sorted tree; any other message as `{"log": text}`.
+        let mut message = Vec::with_capacity(event.message.len() + event.message.len() / 8 + 16);
+        let fields = one_pass
+            .then(|| {
+                fast::write_message(
+                    &event.message,
+                    self.limits,
+                    self.free_form_objects,
+                    &mut message,
+                )
+            })
+            .flatten();
+        let found = match fields {
+            Some(fields) => time_in_fields(
+                |k| {
+                    fields.get(k).map(|f| match f {
+                        Field::Number(n) => FieldRef::Number(n),
+                        Field::String(raw) => FieldRef::String(Field::unescaped(raw)),
+                        Field::Other => FieldRef::Other,
+                    })
+                },
+                fields.cloudtrail,
+                at,
+            ),
+            None => {
+                message.clear();
+                self.tree_message(&event.message, at, &mut message)?
+            }
         };
         // Both times are in years 0000..=9999 (`at` by the filter above, found times by
         // the time finder), so they fit the stack buffer.
         let at_text = Rfc3339Millis::new(at).ok_or(DocumentError::Timestamp(event.timestamp))?;
         let found_text = found.filter(|t| *t != at).and_then(Rfc3339Millis::new);
-        let budget = Cell::new(self.limits.max_fields);
-        let message = match &parsed {
-            Some(obj) => MessageView::Object(Sanitized {
-                obj,
-                depth: 1,
-                limits: self.limits,
-                budget: &budget,
-                cloudtrail: is_cloudtrail(obj),
-            }),
-            None => MessageView::Text(&event.message),
-        };
         let view = DocView {
             at: at_text.as_str(),
             timestamp: found_text.as_ref().unwrap_or(&at_text).as_str(),
@@ -83,13 +128,11 @@ impl DocumentBuilder {
             log_stream: &env.log_stream,
             subscription_filters: &env.subscription_filters,
             commons: &self.commons,
-            message,
         };
         // Sized up front: the document is the message plus the envelope fields, and
         // growing a ~1 KB string by doubling costs more than the estimate.
         let mut source = Vec::with_capacity(
-            event.message.len()
-                + event.message.len() / 8
+            message.len()
                 + env.owner.len()
                 + env.log_group.len()
                 + env.log_stream.len()
@@ -103,6 +146,11 @@ impl DocumentBuilder {
         );
         serde_json::to_writer(&mut source, &view)
             .map_err(|e| DocumentError::Serialize(e.to_string()))?;
+        // The envelope fields, then `"message":` last, as one JSON object.
+        source.pop(); // `}`
+        source.extend_from_slice(b",\"message\":");
+        source.extend_from_slice(&message);
+        source.push(b'}');
         let source =
             String::from_utf8(source).map_err(|e| DocumentError::Serialize(e.to_string()))?;
         Ok(Document {
@@ -111,6 +159,55 @@ impl DocumentBuilder {
             source,
         })
     }
+}
+
+impl DocumentBuilder {
+    /// The message through the sorted tree (any JSON object) or as `{"log": text}`;
+    /// returns the time found in it.
+    fn tree_message(
+        &self,
+        text: &str,
+        at: DateTime<Utc>,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<DateTime<Utc>>, DocumentError> {
+        let serialize = |e: serde_json::Error| DocumentError::Serialize(e.to_string());
+        let Some(obj) = parse_object(text) else {
+            let found = timestamp::find_in_text(text, at);
+            serde_json::to_writer(&mut *out, &LogText { log: text }).map_err(serialize)?;
+            return Ok(found);
+        };
+        let found = time_in_fields(
+            |k| {
+                obj.get(k).map(|v| match v {
+                    Json::Number(n) => FieldRef::Number(n),
+                    Json::String(s) => FieldRef::String(Cow::Borrowed(s.as_ref())),
+                    _ => FieldRef::Other,
+                })
+            },
+            is_cloudtrail(&obj),
+            at,
+        );
+        let budget = Cell::new(self.limits.max_fields);
+        let view = Sanitized {
+            obj: &obj,
+            depth: 1,
+            limits: self.limits,
+            budget: &budget,
+            cloudtrail: is_cloudtrail(&obj).then_some(if self.free_form_objects {
+                FreeForm::Objects
+            } else {
+                FreeForm::Text
+            }),
+        };
+        serde_json::to_writer(&mut *out, &view).map_err(serialize)?;
+        Ok(found)
+    }
+}
+
+/// A message that is not a JSON object.
+#[derive(Serialize)]
+struct LogText<'a> {
+    log: &'a str,
 }
 
 /// [`index_name`] from the RFC 3339 text of the same time (`YYYY-MM-DD…`): no
@@ -143,26 +240,36 @@ pub(super) fn is_cloudtrail(obj: &Object<'_>) -> bool {
     CLOUDTRAIL_MARKERS.iter().all(|k| obj.get(k).is_some())
 }
 
-/// The time inside a JSON message: CloudTrail's `eventTime`, then the well-known
-/// fields, then the text of a `log` field (Kubernetes/fluentd).
-fn time_in_object(obj: &Object<'_>, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+/// A top-level field of a message, as the time finder reads it.
+enum FieldRef<'a> {
+    Number(&'a Number),
+    String(Cow<'a, str>),
+    Other,
+}
+
+/// The time inside a JSON message (its top-level fields by `get`): CloudTrail's
+/// `eventTime`, then the well-known fields, then the text of a `log` field
+/// (Kubernetes/fluentd).
+fn time_in_fields<'a>(
+    get: impl Fn(&str) -> Option<FieldRef<'a>>,
+    cloudtrail: bool,
+    at: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     // As `timestamp::parse_json_value` reads a `serde_json::Value`.
-    let parse = |v: &Json<'_>| match v {
-        Json::Number(n) => timestamp::parse_json_number(n),
-        Json::String(s) => timestamp::parse_json_string(s, at),
-        _ => None,
+    let parse = |v: FieldRef<'_>| match v {
+        FieldRef::Number(n) => timestamp::parse_json_number(n),
+        FieldRef::String(s) => timestamp::parse_json_string(&s, at),
+        FieldRef::Other => None,
     };
-    if is_cloudtrail(obj)
-        && let Some(t) = obj.get("eventTime").and_then(parse)
-    {
+    if cloudtrail && let Some(t) = get("eventTime").and_then(parse) {
         return Some(t);
     }
     timestamp::WELL_KNOWN_FIELDS
         .iter()
-        .filter_map(|k| obj.get(k))
+        .filter_map(|k| get(k))
         .find_map(parse)
-        .or_else(|| match obj.get("log") {
-            Some(Json::String(text)) => timestamp::find_in_text(text, at),
+        .or_else(|| match get("log") {
+            Some(FieldRef::String(text)) => timestamp::find_in_text(&text, at),
             _ => None,
         })
 }
@@ -182,23 +289,4 @@ struct DocView<'a> {
     #[serde(rename = "subscriptionFilters")]
     subscription_filters: &'a [Cow<'a, str>],
     commons: &'a str,
-    message: MessageView<'a>,
-}
-
-enum MessageView<'a> {
-    Object(Sanitized<'a>),
-    Text(&'a str),
-}
-
-impl Serialize for MessageView<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Object(obj) => obj.serialize(s),
-            Self::Text(text) => {
-                let mut map = s.serialize_map(Some(1))?;
-                map.serialize_entry("log", text)?;
-                map.end()
-            }
-        }
-    }
 }

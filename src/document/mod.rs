@@ -9,6 +9,7 @@
 //! - [`json`]: the borrowed JSON tree messages are parsed into.
 
 mod builder;
+mod fast;
 mod json;
 mod sanitize;
 
@@ -23,7 +24,9 @@ pub(crate) use sanitize::OutputKeys;
 
 pub use crate::config::DEFAULT_INDEX_PREFIX;
 
-/// CloudTrail fields stored as JSON text so they cannot explode the index mapping.
+/// CloudTrail's free-form fields: stored as JSON text so they cannot explode the index
+/// mapping, or kept as objects where the index maps them as `flat_object`
+/// ([`DocumentBuilder::with_free_form_objects`]).
 pub const CLOUDTRAIL_TEXT_FIELDS: [&str; 4] = [
     "requestParameters",
     "responseElements",

@@ -1,6 +1,6 @@
 //! A JSON message made safe for the index mapping: `.` → `_` in keys (without
 //! collisions), depth and field caps (what is over a cap is kept as JSON text), and the
-//! free-form CloudTrail fields as text.
+//! free-form CloudTrail fields as text, or as objects outside the field cap.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -12,14 +12,22 @@ use serde::{Serialize, Serializer};
 use super::json::{Entries, Json, Object};
 use super::{CLOUDTRAIL_TEXT_FIELDS, Limits, OVERFLOW_KEY};
 
+/// How the free-form fields at the top of a CloudTrail event are written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum FreeForm {
+    Text,
+    /// Objects outside the field budget (the index maps them as `flat_object`).
+    Objects,
+}
+
 /// A JSON object written with `.` → `_` in keys, depth and field caps, and (at the top of
-/// a CloudTrail event) the free-form fields as text.
+/// a CloudTrail event) the free-form fields as text or as uncounted objects.
 pub(super) struct Sanitized<'a> {
     pub(super) obj: &'a Object<'a>,
     pub(super) depth: usize,
     pub(super) limits: Limits,
     pub(super) budget: &'a Cell<usize>,
-    pub(super) cloudtrail: bool,
+    pub(super) cloudtrail: Option<FreeForm>,
 }
 
 impl Sanitized<'_> {
@@ -47,12 +55,22 @@ impl Serialize for Sanitized<'_> {
             }
             self.budget.set(self.budget.get() - 1);
             let out_key = keys.claim(key);
-            if self.cloudtrail
-                && CLOUDTRAIL_TEXT_FIELDS.contains(&key.as_ref())
-                && is_container(value)
-            {
+            let free_form = self
+                .cloudtrail
+                .filter(|_| CLOUDTRAIL_TEXT_FIELDS.contains(&key.as_ref()) && is_container(value));
+            if free_form == Some(FreeForm::Text) {
                 let text = serde_json::to_string(value).map_err(serde::ser::Error::custom)?;
                 map.serialize_entry(&out_key, &text)?;
+            } else if free_form == Some(FreeForm::Objects) {
+                // A budget of its own: a flat_object adds one field to the mapping.
+                let unlimited = Cell::new(usize::MAX);
+                let child = SanitizedValue {
+                    value,
+                    depth: self.depth + 1,
+                    limits: self.limits,
+                    budget: &unlimited,
+                };
+                map.serialize_entry(&out_key, &child)?;
             } else {
                 map.serialize_entry(&out_key, &self.child(value))?;
             }
@@ -80,7 +98,7 @@ impl Serialize for SanitizedValue<'_> {
                 depth: self.depth,
                 limits: self.limits,
                 budget: self.budget,
-                cloudtrail: false,
+                cloudtrail: None,
             }
             .serialize(s),
             Json::Array(items) => {

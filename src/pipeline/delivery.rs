@@ -1,11 +1,16 @@
-//! Delivery: a source's documents to the index and the archive at once, their
-//! per-document outcomes settled (dead letters, records left for retry), then the
-//! alerts on what is done.
+//! Delivery as a stream: documents wait in a [`Batch`] until they reach the byte budget
+//! (`DELIVERY_CHUNK_BYTES`), then the chunk goes to the index and the archive at once,
+//! its per-document outcomes are settled (dead letters, records left for retry) and its
+//! documents are freed before more are built. Alerting keeps only small candidates of
+//! the delivered documents and runs once the records that are done are known.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher as _, RandomState};
+use std::time::{Duration, Instant};
 
 use tracing::{info, warn};
 
+use crate::alerts::Candidate;
 use crate::dead_letter::DeadLetter;
 use crate::document::Document;
 use crate::invocation::{Deadline, Invocation};
@@ -14,23 +19,151 @@ use crate::sinks::{ItemOutcome, SinkName};
 
 use super::{Pipeline, SAFETY_MARGIN};
 
+/// Alert candidates one batch keeps at most; past this they are counted and dropped
+/// (alerts then understate a burst). A candidate is a few hundred bytes.
+pub(super) const MAX_ALERT_CANDIDATES: usize = 10_000;
+
+/// Distinct document ids one batch remembers to find clashing ones: about 3 MB.
+const MAX_TRACKED_IDS: usize = 100_000;
+
+/// Time left for the dead letter after the sinks' deadline, so the answer still comes
+/// before the invocation's deadline.
+const DEAD_LETTER_MARGIN: Duration = Duration::from_millis(500);
+
+/// A dead letter is always given this long, however close the deadline.
+const MIN_DEAD_LETTER_TIME: Duration = Duration::from_millis(250);
+
+/// When the sinks must be done with `inv`: [`SAFETY_MARGIN`] before its deadline, so
+/// the function answers (with what is left for retry) instead of timing out.
+pub(super) fn answer_by(inv: &Invocation) -> Deadline {
+    inv.deadline.earlier_by(SAFETY_MARGIN)
+}
+
+/// One source's documents on their way to the sinks, and what became of them.
+pub(super) struct Batch {
+    /// Documents not delivered yet (the chunk), and the record each came from.
+    docs: Vec<Document>,
+    doc_record: Vec<usize>,
+    /// Bytes held by `docs` (sources, ids, index names).
+    bytes: usize,
+    /// The lowest record index not fully handled.
+    first_failed: Option<usize>,
+    pub(super) counts: Counts,
+    /// What alerting keeps of delivered documents, with their records; `None`: no
+    /// alerts for this source.
+    candidates: Option<Vec<(usize, Candidate)>>,
+    dropped_candidates: usize,
+    /// A hash of each id indexed so far in this batch and a hash of its content, to find
+    /// a later document with the same id but other content (at most
+    /// [`MAX_TRACKED_IDS`]).
+    indexed_ids: HashMap<u64, u64>,
+    hasher: RandomState,
+}
+
+impl Batch {
+    /// `alerts`: whether the documents are checked by the alert rules.
+    pub(super) fn new(alerts: bool) -> Self {
+        Self {
+            docs: Vec::new(),
+            doc_record: Vec::new(),
+            bytes: 0,
+            first_failed: None,
+            counts: Counts::default(),
+            candidates: alerts.then(Vec::new),
+            dropped_candidates: 0,
+            indexed_ids: HashMap::new(),
+            hasher: RandomState::new(),
+        }
+    }
+
+    pub(super) fn push(&mut self, doc: Document, record: usize) {
+        self.bytes += doc_bytes(&doc);
+        self.docs.push(doc);
+        self.doc_record.push(record);
+        self.counts.documents += 1;
+    }
+
+    /// Bytes of documents waiting for delivery.
+    pub(super) fn pending_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Forgets the documents of `record` and later not delivered yet: the record was
+    /// abandoned (left for retry or dead-lettered whole), so they are sent again when
+    /// it is handled.
+    pub(super) fn drop_from(&mut self, record: usize) {
+        let keep = self.doc_record.partition_point(|r| *r < record);
+        for doc in self.docs.drain(keep..) {
+            self.bytes -= doc_bytes(&doc);
+            // Counted again when the record is handled.
+            self.counts.documents -= 1;
+            self.counts.log_events -= 1;
+        }
+        self.doc_record.truncate(keep);
+    }
+
+    pub(super) fn fail(&mut self, record: usize) {
+        self.first_failed = Some(self.first_failed.map_or(record, |f| f.min(record)));
+    }
+
+    pub(super) fn first_failed(&self) -> Option<usize> {
+        self.first_failed
+    }
+
+    /// For each waiting document, whether an earlier document of the batch (in this
+    /// chunk or an earlier one) has its id with different content; `None` when there is
+    /// no such clash (nearly always). Identical repeats are not clashes: the index keeps
+    /// one, which is right. Memory stays bounded: past [`MAX_TRACKED_IDS`] distinct ids,
+    /// new ones are not remembered (a clash with them goes unnoticed).
+    fn clashing_ids(&mut self) -> Option<Vec<bool>> {
+        let mut clashes: Option<Vec<bool>> = None;
+        for (j, doc) in self.docs.iter().enumerate() {
+            let key = self.hasher.hash_one(&doc.id);
+            let content = self.hasher.hash_one((&doc.id, &doc.source));
+            match self.indexed_ids.get(&key) {
+                Some(seen) if *seen != content => {
+                    clashes.get_or_insert_with(|| vec![false; self.docs.len()])[j] = true;
+                }
+                Some(_) => {}
+                None if self.indexed_ids.len() < MAX_TRACKED_IDS => {
+                    self.indexed_ids.insert(key, content);
+                }
+                None => {}
+            }
+        }
+        clashes
+    }
+}
+
+/// Why a document with the id of an earlier, different document of its batch is not
+/// indexed.
+pub(crate) const DUPLICATE_ID: &str = "duplicate id: an earlier log event of this batch with the same owner, log group, log stream and event id, but different content, is indexed under this id; this one is archived and kept here instead of being dropped by the index";
+
+fn doc_bytes(doc: &Document) -> usize {
+    doc.source.len() + doc.id.len() + doc.index.len()
+}
+
 impl Pipeline {
-    /// Sends the batch's documents to the index and the archive and settles the
-    /// outcomes. Returns the deadline the sinks worked to.
-    ///
-    /// A document whose id an earlier document of the batch has, with different content
-    /// (two log events with the same owner, group, stream and event id), is not sent to
-    /// the index, where the 409 of `create` would drop it silently: it is archived and
-    /// dead-lettered (source `opensearch`) with [`DUPLICATE_ID`] as the reason.
-    pub(super) async fn deliver(&self, batch: &mut Batch, inv: &Invocation) -> Deadline {
-        let deadline = inv.deadline.earlier_by(SAFETY_MARGIN);
-        let clashes = clashing_ids(&batch.docs);
+    /// Delivers the documents waiting in `batch` to the index and the archive at once,
+    /// settles their outcomes, keeps their alert candidates and frees them. Returns how
+    /// long it took.
+    pub(super) async fn flush(&self, batch: &mut Batch, inv: &Invocation) -> Duration {
+        let started = Instant::now();
+        if batch.docs.is_empty() {
+            return started.elapsed();
+        }
+        let deadline = answer_by(inv);
+        // A document whose id an earlier document of the batch has, with different
+        // content (two log events with the same owner, group, stream and event id), is
+        // not sent to the index, where the 409 of `create` would drop it silently: it is
+        // archived and dead-lettered (source `opensearch`) with [`DUPLICATE_ID`].
+        let clashes = batch.clashing_ids();
+        let docs = &batch.docs;
         let index = async {
             let Some(clashes) = &clashes else {
-                return self.sinks.index.index(&batch.docs, deadline).await;
+                return self.sinks.index.index(docs, deadline).await;
             };
-            let kept: Vec<Document> = batch
-                .docs
+            let kept: Vec<Document> = docs
                 .iter()
                 .zip(clashes)
                 .filter(|(_, clash)| !**clash)
@@ -52,27 +185,72 @@ impl Pipeline {
                 })
                 .collect()
         };
-        let (indexed, archived) =
-            tokio::join!(index, self.sinks.archive.archive(&batch.docs, deadline),);
+        let (indexed, archived) = tokio::join!(index, self.sinks.archive.archive(docs, deadline));
         self.settle(batch, indexed, SinkName::OpenSearch, inv).await;
         self.settle(batch, archived, SinkName::Firehose, inv).await;
-        deadline
+        if let Some(candidates) = &mut batch.candidates {
+            for (doc, &record) in batch.docs.iter().zip(&batch.doc_record) {
+                let Some(candidate) = self.alerts.candidate(doc) else {
+                    continue;
+                };
+                if candidates.len() < MAX_ALERT_CANDIDATES {
+                    candidates.push((record, candidate));
+                } else {
+                    batch.dropped_candidates += 1;
+                }
+            }
+        }
+        batch.docs.clear();
+        batch.doc_record.clear();
+        batch.bytes = 0;
+        started.elapsed()
+    }
+
+    /// Delivers the documents rebuilt from one dead-lettered input (`csoc-forwarder
+    /// replay`): to the index and the archive, settled as for any source (a document a
+    /// sink refuses for good gets a dead letter of its own), then the alerts when
+    /// `alerts`. The counts, and whether something is left for retry.
+    pub async fn redeliver(
+        &self,
+        docs: Vec<Document>,
+        inv: &Invocation,
+        alerts: bool,
+    ) -> (Counts, bool) {
+        let mut batch = Batch::new(alerts);
+        for doc in docs {
+            batch.push(doc, 0);
+        }
+        self.flush(&mut batch, inv).await;
+        if alerts && batch.first_failed().is_none() {
+            self.alert(&mut batch, inv).await;
+        }
+        let retry = batch.first_failed().is_some();
+        (batch.counts, retry)
     }
 
     /// Slack alerts on the documents of the records that are done (records left for
     /// retry alert when they are handled). Best effort: never changes the response.
-    pub(super) async fn alert(&self, batch: &mut Batch, deadline: Deadline) {
+    pub(super) async fn alert(&self, batch: &mut Batch, inv: &Invocation) {
+        let Some(candidates) = &batch.candidates else {
+            return;
+        };
+        if batch.dropped_candidates > 0 {
+            warn!(
+                dropped = batch.dropped_candidates,
+                kept = MAX_ALERT_CANDIDATES,
+                "too many alert candidates in one batch: the rest are not alerted on"
+            );
+        }
         let done = batch.first_failed().unwrap_or(usize::MAX);
-        let docs = batch
-            .docs
-            .iter()
-            .zip(&batch.doc_record)
-            .filter(|(_, r)| **r < done)
-            .map(|(d, _)| d);
-        let delivery = self
-            .alerts
-            .run(docs, self.sinks.alerts.as_ref(), deadline)
-            .await;
+        let payloads = self.alerts.payloads(
+            candidates
+                .iter()
+                .filter(|(record, _)| *record < done)
+                .map(|(_, c)| c),
+        );
+        let delivery =
+            crate::alerts::Alerter::deliver(&payloads, self.sinks.alerts.as_ref(), answer_by(inv))
+                .await;
         batch.counts.alerts += delivery.sent;
         batch.counts.alert_failures += delivery.failed;
     }
@@ -86,9 +264,15 @@ impl Pipeline {
         inv: &Invocation,
     ) {
         let is_index = sink == SinkName::OpenSearch;
-        for j in 0..batch.docs.len() {
+        for (j, outcome) in outcomes
+            .into_iter()
+            .map(Some)
+            .chain(std::iter::repeat(None))
+            .take(batch.docs.len())
+            .enumerate()
+        {
             let record = batch.doc_record[j];
-            let outcome = outcomes.get(j).cloned().unwrap_or(ItemOutcome::Retryable {
+            let outcome = outcome.unwrap_or(ItemOutcome::Retryable {
                 reason: format!("{sink} gave no outcome for this document"),
             });
             match outcome {
@@ -133,75 +317,36 @@ impl Pipeline {
             Some(&doc.id),
         );
         let record = batch.doc_record[j];
-        self.dead_letter(batch, record, &letter).await;
+        self.dead_letter(batch, record, &letter, inv).await;
     }
 
-    /// Keeps `letter`; if even that fails, the record is left for retry.
-    pub(super) async fn dead_letter(&self, batch: &mut Batch, record: usize, letter: &DeadLetter) {
-        match self.sinks.dead_letter.put(letter).await {
-            Ok(()) => batch.counts.dead_lettered += 1,
-            Err(err) => {
+    /// Keeps `letter`; if even that fails (or cannot finish before the answer is due),
+    /// the record is left for retry.
+    pub(super) async fn dead_letter(
+        &self,
+        batch: &mut Batch,
+        record: usize,
+        letter: &DeadLetter,
+        inv: &Invocation,
+    ) {
+        let time = inv
+            .deadline
+            .earlier_by(DEAD_LETTER_MARGIN)
+            .remaining()
+            .max(MIN_DEAD_LETTER_TIME);
+        match tokio::time::timeout(time, self.sinks.dead_letter.put(letter)).await {
+            Ok(Ok(())) => batch.counts.dead_lettered += 1,
+            Ok(Err(err)) => {
                 warn!(record, error = %err, "dead letter failed: record left for retry");
                 batch.fail(record);
             }
-        }
-    }
-}
-
-/// Why a document with the id of an earlier, different document of its batch is not
-/// indexed.
-pub(crate) const DUPLICATE_ID: &str = "duplicate id: an earlier log event of this batch with the same owner, log group, log stream and event id, but different content, is indexed under this id; this one is archived and kept here instead of being dropped by the index";
-
-/// For each document, whether an earlier document of `docs` has its id with different
-/// content; `None` when there is no such clash (nearly always). Identical repeats are
-/// not clashes: the index keeps one, which is right.
-fn clashing_ids(docs: &[Document]) -> Option<Vec<bool>> {
-    let mut first: HashMap<&str, &str> = HashMap::with_capacity(docs.len());
-    let mut clashes: Option<Vec<bool>> = None;
-    for (j, doc) in docs.iter().enumerate() {
-        match first.get(doc.id.as_str()) {
-            Some(source) if *source != doc.source => {
-                clashes.get_or_insert_with(|| vec![false; docs.len()])[j] = true;
-            }
-            Some(_) => {}
-            None => {
-                first.insert(&doc.id, &doc.source);
+            Err(_) => {
+                warn!(
+                    record,
+                    "dead letter did not finish before the answer was due: record left for retry"
+                );
+                batch.fail(record);
             }
         }
-    }
-    clashes
-}
-
-/// The documents of one Kinesis batch and which record each came from.
-pub(super) struct Batch {
-    pub(super) docs: Vec<Document>,
-    pub(super) doc_record: Vec<usize>,
-    /// The lowest record index not fully handled.
-    first_failed: Option<usize>,
-    pub(super) counts: Counts,
-}
-
-impl Batch {
-    pub(super) fn new(records: usize) -> Self {
-        Self {
-            docs: Vec::with_capacity(records * 8),
-            doc_record: Vec::with_capacity(records * 8),
-            first_failed: None,
-            counts: Counts::default(),
-        }
-    }
-
-    pub(super) fn push(&mut self, doc: Document, record: usize) {
-        self.docs.push(doc);
-        self.doc_record.push(record);
-        self.counts.documents += 1;
-    }
-
-    pub(super) fn fail(&mut self, record: usize) {
-        self.first_failed = Some(self.first_failed.map_or(record, |f| f.min(record)));
-    }
-
-    pub(super) fn first_failed(&self) -> Option<usize> {
-        self.first_failed
     }
 }

@@ -27,10 +27,11 @@ impl Pipeline {
             Ok(env) => env,
             Err(err) => return self.reject_event(raw, err, inv).await,
         };
-        let mut batch = Batch::new(1);
+        let mut batch = Batch::new(true);
         batch.counts.records = 1;
         batch.counts.log_events = 1;
-        match self.builder.build(&env, &env.log_events[0]) {
+        let log_event = self.scrub(&env.log_events[0], &mut batch.counts);
+        match self.builder.build(&env, &log_event) {
             Ok(doc) => batch.push(doc, 0),
             Err(err) => {
                 let letter = DeadLetter::from_bytes(
@@ -40,11 +41,11 @@ impl Pipeline {
                     raw,
                     Some(&ev.id),
                 );
-                self.dead_letter(&mut batch, 0, &letter).await;
+                self.dead_letter(&mut batch, 0, &letter, inv).await;
             }
         }
-        let deadline = self.deliver(&mut batch, inv).await;
-        self.alert(&mut batch, deadline).await;
+        self.flush(&mut batch, inv).await;
+        self.alert(&mut batch, inv).await;
         let retry = batch.first_failed().is_some();
         if retry {
             batch.counts.retryable_failures = 1;

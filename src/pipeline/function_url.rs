@@ -32,7 +32,7 @@ impl Pipeline {
         };
         let caller = audit::Caller::of(req);
         let (node, post) = (&request.node, &request.post);
-        let mut batch = Batch::new(1);
+        let mut batch = Batch::new(false);
         batch.counts.records = 1;
         for record in &post.audit_records {
             batch.counts.log_events += 1;
@@ -46,7 +46,7 @@ impl Pipeline {
                 }
             }
         }
-        self.deliver(&mut batch, inv).await;
+        self.flush(&mut batch, inv).await;
         let n = post.audit_records.len();
         let (status, body) = if batch.first_failed().is_some() {
             batch.counts.retryable_failures = 1;

@@ -4,7 +4,8 @@
 //! which dispatches by event kind to one file per source:
 //! - [`kinesis`]: a batch of CloudWatch Logs subscription records;
 //! - [`eventbridge`]: one CloudTrail event from EventBridge;
-//! - [`function_url`]: an audit-records request.
+//! - [`function_url`]: an audit-records request;
+//! - [`s3_batch`]: S3 Batch Operations tasks, each an object to replay ([`crate::replay`]).
 //!
 //! [`delivery`] sends a source's documents to the index and the archive, settles the
 //! per-document outcomes (dead letters, retries) and runs the alerts.
@@ -13,21 +14,29 @@ mod delivery;
 mod eventbridge;
 mod function_url;
 mod kinesis;
+mod pace;
+mod s3_batch;
 
+use std::borrow::Cow;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tracing::warn;
 
+use self::pace::Pace;
 use crate::alerts::Alerter;
+use crate::config::DEFAULT_DELIVERY_CHUNK_BYTES;
 use crate::dead_letter::DeadLetter;
+use crate::decode::LogEvent;
 use crate::document::DocumentBuilder;
 use crate::event::{self, EventError, Input};
 use crate::invocation::Invocation;
 use crate::report::{Counts, Report};
+use crate::scrub::Scrubber;
 use crate::sinks::{AlertSink, Sinks};
 
-/// Stop starting new work when less than this is left of the invocation, so the
-/// function answers (with what is left for retry) instead of timing out mid-batch.
+/// The sinks stop this long before the invocation's deadline, so the function answers
+/// (with what is left for retry) instead of timing out mid-batch.
 pub const SAFETY_MARGIN: Duration = Duration::from_secs(3);
 
 /// Everything that is built once per cold start.
@@ -36,6 +45,13 @@ pub struct Pipeline {
     builder: DocumentBuilder,
     sinks: Sinks,
     alerts: Alerter,
+    /// Bytes of documents delivered at once (`DELIVERY_CHUNK_BYTES`).
+    chunk_bytes: usize,
+    /// How long records and deliveries take; learnt across invocations.
+    pace: Mutex<Pace>,
+    scrubber: Option<Scrubber>,
+    /// The S3 client S3 Batch Operations tasks are read with, built on first use.
+    s3: tokio::sync::OnceCell<aws_sdk_s3::Client>,
 }
 
 impl Pipeline {
@@ -45,7 +61,50 @@ impl Pipeline {
             builder,
             sinks,
             alerts: Alerter::default(),
+            chunk_bytes: DEFAULT_DELIVERY_CHUNK_BYTES,
+            pace: Mutex::new(Pace::default()),
+            scrubber: Some(Scrubber::built_in()),
+            s3: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// Replaces credential scrubbing (default: the built-in patterns; `None`: off).
+    pub fn with_scrubber(mut self, scrubber: Option<Scrubber>) -> Self {
+        self.scrubber = scrubber;
+        self
+    }
+
+    /// The log event with credentials redacted (before its document is built), counted
+    /// in `counts`.
+    fn scrub<'e>(&self, event: &'e LogEvent<'e>, counts: &mut Counts) -> Cow<'e, LogEvent<'e>> {
+        match &self.scrubber {
+            Some(s) => s.scrub_event(event, &mut counts.redacted),
+            None => Cow::Borrowed(event),
+        }
+    }
+
+    /// Uses `client` for the objects of S3 Batch Operations tasks (default: one built
+    /// from the shared AWS configuration on the first such event).
+    pub fn with_s3_client(self, client: aws_sdk_s3::Client) -> Self {
+        let _ = self.s3.set(client);
+        self
+    }
+
+    /// What `csoc-forwarder replay` writes to: this pipeline's builder and sinks.
+    pub fn replay_targets(&self) -> crate::replay::Targets<'_> {
+        crate::replay::Targets {
+            max_decompressed_bytes: self.max_decompressed_bytes,
+            builder: &self.builder,
+            scrubber: self.scrubber.as_ref(),
+            sinks: &self.sinks,
+            pipeline: self,
+        }
+    }
+
+    /// Replaces the delivery chunk size (default `DELIVERY_CHUNK_BYTES`' default).
+    pub fn with_chunk_bytes(mut self, bytes: usize) -> Self {
+        self.chunk_bytes = bytes.max(1);
+        self
     }
 
     /// Replaces the alerting configuration (default: the default rules, no slow check).
@@ -73,6 +132,7 @@ impl Pipeline {
             Ok(Input::Kinesis(kinesis)) => self.handle_kinesis(&kinesis, inv).await,
             Ok(Input::EventBridge(ev)) => self.handle_eventbridge(&ev, event, inv).await,
             Ok(Input::FunctionUrl(req)) => self.handle_audit(&req, event, inv).await,
+            Ok(Input::S3Batch(batch)) => self.handle_s3_batch(&batch, inv).await,
             Err(err) => self.reject_event(event, err, inv).await,
         }
     }

@@ -59,8 +59,12 @@ async fn write_file(sink: SinkName, dir: &Path, name: &str, bytes: &[u8]) -> Res
         .await
         .map_err(|e| io(dir, e))?;
     let path = dir.join(name);
-    // Write then rename, so a reader never sees half a file.
-    let tmp = dir.join(format!(".{name}.tmp"));
+    // Write then rename, so a reader never sees half a file. The temporary name is
+    // unique, so concurrent writers of the same file (replay's `--concurrency`) never
+    // rename each other's half-written file away.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
     tokio::fs::write(&tmp, bytes)
         .await
         .map_err(|e| io(&tmp, e))?;

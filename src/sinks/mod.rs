@@ -83,6 +83,12 @@ pub enum SinkError {
 pub trait IndexSink: Send + Sync {
     async fn index(&self, docs: &[Document], deadline: Deadline) -> Vec<ItemOutcome>;
 
+    /// How the index maps the CloudTrail free-form objects, and so how documents must
+    /// carry them (decided once, at cold start). The local files keep the text form.
+    fn free_form(&self) -> crate::config::FreeForm {
+        crate::config::FreeForm::Text
+    }
+
     /// Whether the index answers at all (any HTTP answer counts), within `timeout`: the
     /// reason when it cannot be reached (refused, no such host, timed out). Local sinks
     /// are always reachable.

@@ -18,13 +18,18 @@ use super::{AlertSink, SinkError, SinkName};
 pub use crate::config::slack::WebhookUrl;
 use crate::config::slack::url_from_secret;
 use crate::invocation::Deadline;
+use crate::retry::{Backoff, Round};
 
 /// A request's time limit.
 pub const TIMEOUT: Duration = Duration::from_secs(2);
 /// The least time between two messages of one instance.
 pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// Tries per message (the first and the retries after 429).
-const MAX_ATTEMPTS: usize = 3;
+const MAX_ATTEMPTS: u32 = 3;
+/// The retry loop's settings: Slack's waits come from `Retry-After` and the sending
+/// slots, not from a backoff; a try needs no minimum time (its slot says).
+const RETRY: Backoff =
+    Backoff::new(Duration::ZERO, Duration::ZERO).with_min_attempt(Duration::ZERO);
 
 const SINK: SinkName = SinkName::Slack;
 
@@ -136,58 +141,102 @@ fn retry_after(resp: &reqwest::Response) -> Duration {
 impl AlertSink for SlackWebhook {
     async fn post(&self, payload: &serde_json::Value, deadline: Deadline) -> Result<(), SinkError> {
         let mut not_before = Instant::now();
-        for attempt in 1..=MAX_ATTEMPTS {
-            let slot = self.reserve(deadline, not_before).ok_or_else(|| {
-                failed("no time left in the invocation's budget to post".to_owned())
-            })?;
-            tokio::time::sleep_until(slot.into()).await;
-            let timeout = self.timeout.min(deadline.remaining());
-            if timeout.is_zero() {
-                return Err(failed(
-                    "no time left in the invocation's budget to post".to_owned(),
-                ));
-            }
-            let resp = self
-                .client
-                .post(self.url.expose())
-                .timeout(timeout)
-                .json(payload)
-                .send()
-                .await
-                .map_err(|e| {
-                    if e.is_timeout() {
-                        failed(format!("timed out after {} ms", timeout.as_millis()))
-                    } else {
-                        // `without_url`: the URL is a credential.
-                        failed(format!("request failed: {}", e.without_url()))
+        let mut error = failed("gave up after repeated 429 answers".to_owned());
+        let mut retry = RETRY.retrying(vec![()], MAX_ATTEMPTS, deadline);
+        while let Some((one, attempt)) = retry.next_round() {
+            let round = 'round: {
+                match self.try_post(payload, deadline, not_before).await {
+                    Ok(()) => Round::done(),
+                    Err(Attempt::Failed(err)) => {
+                        error = err;
+                        Round::stop(one)
                     }
-                })?;
-            let status = resp.status();
-            if status.is_success() {
-                return Ok(());
-            }
-            if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-                let wait = retry_after(&resp);
-                let at = Instant::now() + wait;
-                if attempt == MAX_ATTEMPTS || at >= deadline.instant() {
-                    return Err(failed(format!(
-                        "429 Too Many Requests: Retry-After {} s does not fit the time budget (try {attempt})",
-                        wait.as_secs()
-                    )));
+                    Err(Attempt::TooMany(wait)) => {
+                        let at = Instant::now() + wait;
+                        if attempt == MAX_ATTEMPTS || at >= deadline.instant() {
+                            error = failed(format!(
+                                "429 Too Many Requests: Retry-After {} s does not fit the time budget (try {attempt})",
+                                wait.as_secs()
+                            ));
+                            break 'round Round::stop(one);
+                        }
+                        // Every later message waits too.
+                        {
+                            let mut next = self.next_slot.lock().unwrap_or_else(|e| e.into_inner());
+                            *next = (*next).max(at);
+                        }
+                        not_before = at;
+                        Round {
+                            back_off: false,
+                            ..Round::retry(one)
+                        }
+                    }
                 }
-                // Every later message waits too.
-                {
-                    let mut next = self.next_slot.lock().unwrap_or_else(|e| e.into_inner());
-                    *next = (*next).max(at);
-                }
-                not_before = at;
-                continue;
-            }
-            let body = resp.text().await.unwrap_or_default();
-            let body: String = body.chars().take(200).collect();
-            return Err(failed(format!("webhook answered {status}: {body}")));
+            };
+            retry.settle(round).await;
         }
-        Err(failed("gave up after repeated 429 answers".to_owned()))
+        if retry.finish().left.is_empty() {
+            Ok(())
+        } else {
+            Err(error)
+        }
+    }
+}
+
+/// Why one try did not deliver.
+enum Attempt {
+    /// For good (for this message): no time, a transport error, a refusal.
+    Failed(SinkError),
+    /// 429: try again after this long.
+    TooMany(Duration),
+}
+
+impl SlackWebhook {
+    /// One try in the next sending slot at or after `not_before`.
+    async fn try_post(
+        &self,
+        payload: &serde_json::Value,
+        deadline: Deadline,
+        not_before: Instant,
+    ) -> Result<(), Attempt> {
+        let no_time = || {
+            Attempt::Failed(failed(
+                "no time left in the invocation's budget to post".to_owned(),
+            ))
+        };
+        let slot = self.reserve(deadline, not_before).ok_or_else(no_time)?;
+        tokio::time::sleep_until(slot.into()).await;
+        let timeout = self.timeout.min(deadline.remaining());
+        if timeout.is_zero() {
+            return Err(no_time());
+        }
+        let resp = self
+            .client
+            .post(self.url.expose())
+            .timeout(timeout)
+            .json(payload)
+            .send()
+            .await
+            .map_err(|e| {
+                Attempt::Failed(if e.is_timeout() {
+                    failed(format!("timed out after {} ms", timeout.as_millis()))
+                } else {
+                    // `without_url`: the URL is a credential.
+                    failed(format!("request failed: {}", e.without_url()))
+                })
+            })?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(Attempt::TooMany(retry_after(&resp)));
+        }
+        let body = resp.text().await.unwrap_or_default();
+        let body: String = body.chars().take(200).collect();
+        Err(Attempt::Failed(failed(format!(
+            "webhook answered {status}: {body}"
+        ))))
     }
 }
 

@@ -302,3 +302,127 @@ proptest! {
         }
     }
 }
+
+/// Keys that exercise the rules: dotted keys and their rewrites (collisions), CloudTrail
+/// markers and text fields, the time fields, the raw-value token, escapes.
+fn arb_key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-c._]{0,4}",
+        "\\PC{0,4}",
+        prop::sample::select(vec![
+            "eventVersion",
+            "eventSource",
+            "eventName",
+            "eventTime",
+            "requestParameters",
+            "responseElements",
+            "additionalEventData",
+            "serviceEventDetails",
+            "time",
+            "timestamp",
+            "@timestamp",
+            "date_access",
+            "log",
+            "a.b",
+            "a_b",
+            "a_b_2",
+            "_overflow",
+            "$serde_json::private::RawValue",
+            "k\"q",
+            "k/s",
+        ])
+        .prop_map(str::to_owned),
+    ]
+}
+
+fn arb_message_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        (-100i64..100).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        any::<String>().prop_map(Value::from),
+        "[ -~]{0,12}".prop_map(Value::from),
+        prop::sample::select(vec![
+            "2026-11-22T06:00:00Z",
+            "1795327200",
+            "Nov 22 06:00:01 host x",
+            "a\nb\t\"c\"\\d/e",
+        ])
+        .prop_map(Value::from),
+    ];
+    let value = leaf.prop_recursive(6, 64, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map(arb_key(), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    });
+    proptest::collection::btree_map(arb_key(), value, 0..10)
+        .prop_map(|m| Value::Object(m.into_iter().collect()))
+}
+
+/// A message's text in one of the shapes logs arrive in: serde_json's own (sorted keys,
+/// canonical escapes: the one-pass path's case), pretty-printed, keys in reverse order,
+/// a repeated key, `\/` and `\u` escapes, a float written differently, trailing text.
+fn message_text(value: &Value, shape: u8) -> String {
+    let compact = value.to_string();
+    match shape {
+        0 => compact,
+        1 => serde_json::to_string_pretty(value).expect("json"),
+        2 => reversed(value),
+        3 => match compact.strip_prefix('{') {
+            Some(rest) if rest != "}" => {
+                format!("{{\"dup\":1,{rest}").replacen('}', ",\"dup\":2}", 1)
+            }
+            _ => compact,
+        },
+        4 => compact.replace('/', "\\/").replacen('a', "\\u0061", 2),
+        5 => compact.replacen(":0", ":0.0", 1).replacen(":1", ":1e0", 1),
+        _ => format!("{compact} x"),
+    }
+}
+
+/// The JSON text of `value` with every object's keys in reverse (unsorted) order.
+fn reversed(value: &Value) -> String {
+    match value {
+        Value::Object(m) => {
+            let entries: Vec<String> = m
+                .iter()
+                .rev()
+                .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), reversed(v)))
+                .collect();
+            format!("{{{}}}", entries.join(","))
+        }
+        Value::Array(a) => format!("[{}]", a.iter().map(reversed).collect::<Vec<_>>().join(",")),
+        v => v.to_string(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The one-pass path (taken when the message is already in canonical form) and the
+    /// tree path give the same document, byte for byte, under any caps.
+    #[test]
+    fn one_pass_and_tree_paths_give_the_same_bytes(
+        value in arb_message_value(),
+        shape in 0u8..7,
+        max_depth in 1usize..6,
+        max_fields in 1usize..40,
+        free_form_objects in any::<bool>(),
+    ) {
+        let text = message_text(&value, shape);
+        let b = DocumentBuilder::new("c", "p", Limits { max_depth, max_fields })
+            .with_free_form_objects(free_form_objects);
+        let env = envelope("g", "s", &[&text]);
+        let ev = &env.log_events[0];
+        let fast = b.build(&env, ev);
+        let tree = b.build_by_tree(&env, ev);
+        prop_assert_eq!(fast, tree, "message {}", text);
+    }
+}

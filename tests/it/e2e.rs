@@ -204,9 +204,14 @@ async fn get_records(sdk: &SdkConfig, iterator: Option<String>) -> (Vec<StreamRe
     (records, out.next_shard_iterator().expect("next").to_owned())
 }
 
-/// The documents the forwarder builds from `records`, as JSON text.
+/// The documents the forwarder builds from `records`, as JSON text: messages scrubbed,
+/// and CloudTrail's free-form objects kept as objects, since osmem-server takes the
+/// `flat_object` template.
 fn expected_documents(records: &[StreamRecord]) -> Vec<String> {
-    let builder = DocumentBuilder::new(COMMONS, "csoc-logs", Limits::default());
+    let builder =
+        DocumentBuilder::new(COMMONS, "csoc-logs", Limits::default()).with_free_form_objects(true);
+    let scrubber = csoc_forwarder::scrub::Scrubber::built_in();
+    let mut redactions = csoc_forwarder::scrub::Redactions::new();
     let mut decoder = Decoder::new(8 << 20);
     let mut docs = Vec::new();
     for r in records {
@@ -214,19 +219,28 @@ fn expected_documents(records: &[StreamRecord]) -> Vec<String> {
             .decode(&STANDARD.encode(&r.data))
             .expect("moto record decodes");
         for ev in &env.log_events {
-            docs.push(builder.build(&env, ev).expect("document").source);
+            let ev = scrubber.scrub_event(ev, &mut redactions);
+            docs.push(builder.build(&env, &ev).expect("document").source);
         }
     }
     docs
 }
 
+/// The archived documents as they were indexed: each line's leading `_id` taken off
+/// (every line must carry one).
 fn archive_lines(objects: &[(String, Vec<u8>)]) -> Vec<String> {
     objects
         .iter()
         .flat_map(|(_, body)| {
             let text = String::from_utf8(body.clone()).expect("utf-8");
             assert!(text.ends_with('\n'), "NDJSON objects end with a newline");
-            text.lines().map(str::to_owned).collect::<Vec<_>>()
+            text.lines()
+                .map(|l| {
+                    csoc_forwarder::sinks::firehose::archive::split_id(l)
+                        .unwrap_or_else(|| panic!("archived line without _id: {l}"))
+                        .1
+                })
+                .collect::<Vec<_>>()
         })
         .collect()
 }

@@ -40,11 +40,21 @@ const FAST: Backoff = Backoff::new(Duration::from_millis(5), Duration::from_mill
     .with_min_attempt(Duration::from_millis(1));
 
 #[test]
-fn a_small_document_is_its_json_and_a_newline() {
+fn a_small_document_is_its_id_then_its_json_and_a_newline() {
     let d = doc(1, "hello");
     let r = archive::record(&d);
     assert_eq!(r.truncated_from, None);
-    assert_eq!(r.bytes, format!("{}\n", d.source).into_bytes());
+    let fields = d.source.strip_prefix('{').expect("an object");
+    assert_eq!(
+        r.bytes,
+        format!("{{\"_id\":\"{}\",{fields}\n", d.id).into_bytes()
+    );
+    // Replay takes the id off again: the indexed bytes, exactly.
+    let line = std::str::from_utf8(&r.bytes).expect("utf-8");
+    assert_eq!(
+        archive::split_id(line),
+        Some((d.id.clone(), d.source.clone()))
+    );
 }
 
 #[test]
@@ -64,6 +74,7 @@ fn an_oversized_document_is_truncated_to_the_limit_with_a_marker() {
     let v: Value = serde_json::from_slice(&r.bytes).expect("valid JSON");
     assert_eq!(v[TRUNCATED_FIELD]["original_bytes"], d.source.len());
     assert_eq!(v[TRUNCATED_FIELD]["id"], d.id.as_str());
+    assert_eq!(v[archive::ID_FIELD], d.id.as_str());
     assert_eq!(v["commons"], "testcommons");
     assert_eq!(v["@timestamp"], "2018-03-08T14:42:28.130Z");
     let kept = v["message"]["log"].as_str().expect("text");
@@ -139,8 +150,8 @@ fn every_document_reaches_s3_as_ndjson_in_put_record_batch_sized_calls() {
             .flat_map(|(_, body)| String::from_utf8(body.clone()).expect("utf-8").lines().map(str::to_owned).collect::<Vec<_>>())
             .collect();
         assert_eq!(lines.len(), 1101);
-        let mut expected: Vec<&str> = docs[..1100].iter().map(|d| d.source.as_str()).collect();
-        let mut got: Vec<&str> = lines.iter().map(String::as_str).filter(|l| !l.contains(TRUNCATED_FIELD)).collect();
+        let mut expected: Vec<(String, String)> = docs[..1100].iter().map(|d| (d.id.clone(), d.source.clone())).collect();
+        let mut got: Vec<(String, String)> = lines.iter().filter(|l| !l.contains(TRUNCATED_FIELD)).map(|l| archive::split_id(l).expect("an _id first")).collect();
         expected.sort_unstable();
         got.sort_unstable();
         assert_eq!(got, expected);

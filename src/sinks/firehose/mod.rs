@@ -23,7 +23,7 @@ use self::archive::ArchiveRecord;
 use super::{ArchiveSink, ItemOutcome};
 use crate::document::Document;
 use crate::invocation::Deadline;
-use crate::retry::Backoff;
+use crate::retry::{Backoff, Round};
 
 /// Calls made at most for one batch, the first one included.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
@@ -125,77 +125,82 @@ impl FirehoseArchive {
             })
             .collect();
         let mut outcomes: Vec<Option<ItemOutcome>> = vec![None; records.len()];
-        let mut pending: Vec<usize> = (0..records.len()).collect();
         let mut reason = String::from("the deadline was reached before the first call");
-        let mut attempts = 0u32;
-
-        while !pending.is_empty() && !deadline.remaining().is_zero() {
-            attempts += 1;
-            let input: Vec<Record> = pending.iter().map(|&i| sdk_records[i].clone()).collect();
-            let call = self
-                .client
-                .put_record_batch()
-                .delivery_stream_name(&self.stream)
-                .set_records(Some(input))
-                .send();
-            match tokio::time::timeout(deadline.remaining(), call).await {
-                Err(_) => {
-                    reason = "PutRecordBatch did not answer before the deadline".to_owned();
-                    break;
+        let mut calls = 0u32;
+        let mut retry =
+            self.backoff
+                .retrying((0..records.len()).collect(), self.max_attempts, deadline);
+        while let Some((pending, attempts)) = retry.next_round() {
+            let round = 'round: {
+                if deadline.remaining().is_zero() {
+                    break 'round Round::stop(pending);
                 }
-                Ok(Ok(output)) => {
-                    let entries = output.request_responses();
-                    if entries.len() != pending.len() {
-                        reason = format!(
-                            "PutRecordBatch answered {} entries for {} records",
-                            entries.len(),
-                            pending.len()
-                        );
-                    } else {
-                        let mut failed = Vec::new();
-                        for (&i, entry) in pending.iter().zip(entries) {
-                            match entry.error_code() {
-                                None => outcomes[i] = Some(delivered(&records[i])),
-                                Some(code) => {
-                                    reason = format!(
-                                        "record failed: {code}: {}",
-                                        entry.error_message().unwrap_or("no message")
-                                    );
-                                    failed.push(i);
+                calls += 1;
+                let input: Vec<Record> = pending.iter().map(|&i| sdk_records[i].clone()).collect();
+                let call = self
+                    .client
+                    .put_record_batch()
+                    .delivery_stream_name(&self.stream)
+                    .set_records(Some(input))
+                    .send();
+                match tokio::time::timeout(deadline.remaining(), call).await {
+                    Err(_) => {
+                        reason = "PutRecordBatch did not answer before the deadline".to_owned();
+                        Round::stop(pending)
+                    }
+                    Ok(Ok(output)) => {
+                        let entries = output.request_responses();
+                        if entries.len() != pending.len() {
+                            reason = format!(
+                                "PutRecordBatch answered {} entries for {} records",
+                                entries.len(),
+                                pending.len()
+                            );
+                            Round::retry(pending)
+                        } else {
+                            let mut failed = Vec::new();
+                            for (&i, entry) in pending.iter().zip(entries) {
+                                match entry.error_code() {
+                                    None => outcomes[i] = Some(delivered(&records[i])),
+                                    Some(code) => {
+                                        reason = format!(
+                                            "record failed: {code}: {}",
+                                            entry.error_message().unwrap_or("no message")
+                                        );
+                                        failed.push(i);
+                                    }
                                 }
                             }
+                            Round::retry(failed)
                         }
-                        pending = failed;
                     }
-                }
-                Ok(Err(err)) => {
-                    let class = classify(&err);
-                    reason = DisplayErrorContext(&err).to_string();
-                    match class {
-                        Failure::Transient => {}
-                        Failure::NotNow => break,
-                        Failure::Permanent => {
-                            for &i in &pending {
-                                outcomes[i] = Some(ItemOutcome::Rejected {
-                                    reason: format!(
-                                        "firehose {}: PutRecordBatch refused the batch: {reason}",
-                                        self.stream
-                                    ),
-                                });
+                    Ok(Err(err)) => {
+                        let class = classify(&err);
+                        reason = DisplayErrorContext(&err).to_string();
+                        match class {
+                            Failure::Transient => Round::retry(pending),
+                            Failure::NotNow => Round::stop(pending),
+                            Failure::Permanent => {
+                                for &i in &pending {
+                                    outcomes[i] = Some(ItemOutcome::Rejected {
+                                        reason: format!(
+                                            "firehose {}: PutRecordBatch refused the batch: {reason}",
+                                            self.stream
+                                        ),
+                                    });
+                                }
+                                Round::done()
                             }
-                            pending.clear();
                         }
                     }
                 }
+            };
+            if !round.retry.is_empty() && !round.stop && attempts < self.max_attempts {
+                debug!(stream = %self.stream, attempts, pending = round.retry.len(), reason, "firehose retry");
             }
-            if pending.is_empty() || attempts >= self.max_attempts {
-                break;
-            }
-            debug!(stream = %self.stream, attempts, pending = pending.len(), reason, "firehose retry");
-            if !self.backoff.wait(attempts, deadline).await {
-                break;
-            }
+            retry.settle(round).await;
         }
+        let (pending, attempts) = (retry.finish().left, calls);
 
         if !pending.is_empty() {
             warn!(stream = %self.stream, attempts, records = pending.len(), reason, "firehose records left for retry");

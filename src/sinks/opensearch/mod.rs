@@ -29,12 +29,13 @@ use tracing::{debug, warn};
 
 pub use crate::config::opensearch::{Auth, BasicSource, OpenSearchConfig};
 pub use client::ConnectError;
+pub use template::{FreeForm, FreeFormChoice};
 
 use self::classify::{ItemClass, RequestClass};
 use super::{IndexSink, ItemOutcome};
 use crate::document::Document;
 use crate::invocation::Deadline;
-use crate::retry::Backoff;
+use crate::retry::{self, Backoff};
 
 /// The retry schedule: up to 100 ms before the first retry, doubling to 5 s.
 pub const BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
@@ -54,6 +55,7 @@ pub struct OpenSearchIndex {
     gzip: bool,
     timeout: Duration,
     backoff: Backoff,
+    free_form: FreeForm,
 }
 
 impl OpenSearchIndex {
@@ -65,6 +67,7 @@ impl OpenSearchIndex {
         index_prefix: &str,
     ) -> Result<Self, ConnectError> {
         let client = client::build_client(config).await?;
+        let mut free_form = template::fallback(config.free_form);
         if config.template {
             let serverless = matches!(
                 config.auth,
@@ -78,17 +81,24 @@ impl OpenSearchIndex {
                 index_prefix,
                 config.retention_days,
                 serverless,
+                config.free_form,
                 TEMPLATE_TIMEOUT,
             );
-            if tokio::time::timeout(TEMPLATE_BUDGET, install)
-                .await
-                .is_err()
-            {
-                warn!("index template and retention policy not put in time: going on without");
+            match tokio::time::timeout(TEMPLATE_BUDGET, install).await {
+                Ok(installed) => free_form = installed.free_form,
+                Err(_) => {
+                    warn!("index template and retention policy not put in time: going on without")
+                }
             }
         }
-        tracing::info!(url = %config.display_url(), gzip = config.gzip, "indexing into OpenSearch");
-        Ok(Self::with_client(client, config))
+        tracing::info!(url = %config.display_url(), gzip = config.gzip, ?free_form, "indexing into OpenSearch");
+        Ok(Self::with_client(client, config).with_free_form(free_form))
+    }
+
+    /// Documents for this sink carry the CloudTrail free-form objects in `form`.
+    pub fn with_free_form(mut self, form: FreeForm) -> Self {
+        self.free_form = form;
+        self
     }
 
     /// The sink on an already built client (no template).
@@ -101,6 +111,7 @@ impl OpenSearchIndex {
             gzip: config.gzip,
             timeout: config.timeout,
             backoff: BACKOFF,
+            free_form: template::fallback(config.free_form),
         }
     }
 
@@ -310,43 +321,47 @@ fn settle(
 
 #[async_trait]
 impl IndexSink for OpenSearchIndex {
+    fn free_form(&self) -> FreeForm {
+        self.free_form
+    }
+
     async fn index(&self, docs: &[Document], deadline: Deadline) -> Vec<ItemOutcome> {
         let mut outcomes: Vec<Option<ItemOutcome>> = vec![None; docs.len()];
-        let mut items: Vec<Pending> = (0..docs.len())
+        let items: Vec<Pending> = (0..docs.len())
             .map(|idx| Pending {
                 idx,
                 safe: None,
                 last_error: String::new(),
             })
             .collect();
-        let mut attempt = 0u32;
-        while !items.is_empty() {
+        let mut retry = self.backoff.retrying(items, u32::MAX, deadline);
+        while let Some((items, _)) = retry.next_round() {
             let mut next = Round::default();
             self.round(docs, items, deadline, &mut outcomes, &mut next)
                 .await;
-            items = next.items;
-            if items.is_empty() {
-                break;
-            }
-            if next.backoff {
-                attempt += 1;
-                if !self.backoff.wait(attempt, deadline).await {
-                    warn!(
-                        docs = items.len(),
-                        attempts = attempt,
-                        "OpenSearch still failing at the deadline: left for retry"
-                    );
-                    for p in items {
-                        outcomes[p.idx] = Some(ItemOutcome::Retryable {
-                            reason: format!(
-                                "still failing at the deadline ({} retries): {}",
-                                attempt - 1,
-                                p.last_error
-                            ),
-                        });
-                    }
-                    break;
-                }
+            retry
+                .settle(retry::Round {
+                    back_off: next.backoff,
+                    ..retry::Round::retry(next.items)
+                })
+                .await;
+        }
+        let finished = retry.finish();
+        if !finished.left.is_empty() {
+            let attempt = finished.backoffs;
+            warn!(
+                docs = finished.left.len(),
+                attempts = attempt,
+                "OpenSearch still failing at the deadline: left for retry"
+            );
+            for p in finished.left {
+                outcomes[p.idx] = Some(ItemOutcome::Retryable {
+                    reason: format!(
+                        "still failing at the deadline ({} retries): {}",
+                        attempt.saturating_sub(1),
+                        p.last_error
+                    ),
+                });
             }
         }
         outcomes

@@ -34,6 +34,8 @@ locals {
     SLACK_WEBHOOK_SECRET_ARN = aws_secretsmanager_secret.slack_webhook.arn
     DASHBOARDS_URL           = var.dashboards_url != null ? var.dashboards_url : "${local.opensearch_url}/_dashboards"
     SLOW_LOG_STREAMS         = join(",", var.slow_log_streams)
+    # index_retention.tf
+    OPENSEARCH_RETENTION_DAYS = tostring(var.index_retention_days)
   }
   lambda_env_later_enabled = [
     "OPENSEARCH_URL",
@@ -42,6 +44,7 @@ locals {
     "SLOW_LOG_STREAMS",
     "SLACK_WEBHOOK_SECRET_ARN",
     "DASHBOARDS_URL",
+    "OPENSEARCH_RETENTION_DAYS",
   ]
 
   # The forwarder's environment: the names above with their values.

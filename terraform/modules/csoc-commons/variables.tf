@@ -509,3 +509,9 @@ variable "audit_timeout" {
     error_message = "audit_timeout must be a whole number of seconds between 1 and 900."
   }
 }
+
+variable "enable_batch_operations_replay" {
+  description = "Create a role for S3 Batch Operations jobs that replay archive objects and dead letters through the forwarder (LambdaInvoke), and let the forwarder read them and move replayed dead letters under replayed/. See README.md, \"Replay at scale\"."
+  type        = bool
+  default     = false
+}

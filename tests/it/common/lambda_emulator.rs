@@ -23,11 +23,15 @@ impl LambdaEmulator {
     /// Starts the emulator, then the function with `env` (and nothing else from this
     /// process's environment) plus the variables Lambda sets.
     pub fn start(env: &[(String, String)]) -> Self {
-        Self::start_program(
-            std::path::Path::new(env!("CARGO_BIN_EXE_csoc-forwarder")),
-            &[],
-            env,
-        )
+        Self::start_with(env, None)
+    }
+
+    /// [`LambdaEmulator::start`] for a function with a `timeout`: the emulator always
+    /// gives 600 s (as a duration), so the function reaches it through a proxy that
+    /// sets `Lambda-Runtime-Deadline-Ms` as Lambda does, to the epoch milliseconds at
+    /// which `timeout` ends, counted from when the invocation is handed over.
+    pub fn start_with_timeout(env: &[(String, String)], timeout: Duration) -> Self {
+        Self::start_with(env, Some(timeout))
     }
 
     /// As `start`, with another build of the function: `program args...` (for example
@@ -36,6 +40,24 @@ impl LambdaEmulator {
         program: &std::path::Path,
         args: &[&str],
         env: &[(String, String)],
+    ) -> Self {
+        Self::start_full(program, args, env, None)
+    }
+
+    fn start_with(env: &[(String, String)], timeout: Option<Duration>) -> Self {
+        Self::start_full(
+            std::path::Path::new(env!("CARGO_BIN_EXE_csoc-forwarder")),
+            &[],
+            env,
+            timeout,
+        )
+    }
+
+    fn start_full(
+        program: &std::path::Path,
+        args: &[&str],
+        env: &[(String, String)],
+        timeout: Option<Duration>,
     ) -> Self {
         let dir = tempfile::TempDir::new().expect("temp dir");
         let port = free_port();
@@ -52,6 +74,10 @@ impl LambdaEmulator {
             .expect("start cargo lambda watch");
         wait_for_port(port, Duration::from_secs(60), "cargo lambda watch");
 
+        let runtime_port = match timeout {
+            Some(timeout) => deadline_proxy(port, timeout),
+            None => port,
+        };
         let function_log = std::fs::File::create(dir.path().join("function.log")).expect("log");
         let function = Command::new(program)
             .args(args)
@@ -59,7 +85,7 @@ impl LambdaEmulator {
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env(
                 "AWS_LAMBDA_RUNTIME_API",
-                format!("http://127.0.0.1:{port}/.rt"),
+                format!("http://127.0.0.1:{runtime_port}/.rt"),
             )
             .env("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
             .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
@@ -222,4 +248,129 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&data[start..start + size]);
         data = &data[start + size + 2..];
     }
+}
+
+/// A proxy on a free port in front of the runtime API on `upstream`: every answer that
+/// hands over an invocation gets `Lambda-Runtime-Deadline-Ms` = now + `timeout` (epoch
+/// ms). One thread per connection; each request goes upstream on a connection of its own
+/// and comes back re-framed with a `Content-Length`.
+fn deadline_proxy(upstream: u16, timeout: Duration) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = proxy_connection(client, upstream, timeout);
+            });
+        }
+    });
+    port
+}
+
+fn proxy_connection(
+    mut client: TcpStream,
+    upstream: u16,
+    timeout: Duration,
+) -> std::io::Result<()> {
+    let mut reader = std::io::BufReader::new(client.try_clone()?);
+    loop {
+        let Some((head, body)) = read_message(&mut reader)? else {
+            return Ok(());
+        };
+        let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
+        up.write_all(&reframe(&head, body.len(), true, None))?;
+        up.write_all(&body)?;
+        let mut up_reader = std::io::BufReader::new(up);
+        let Some((head, body)) = read_message(&mut up_reader)? else {
+            return Ok(());
+        };
+        let deadline = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            + timeout;
+        client.write_all(&reframe(
+            &head,
+            body.len(),
+            false,
+            Some(deadline.as_millis()),
+        ))?;
+        client.write_all(&body)?;
+    }
+}
+
+/// One HTTP/1.1 message: its head (up to the blank line) and its body (by
+/// `Content-Length`, chunked, or for a response without either, up to the close).
+fn read_message(r: &mut impl std::io::BufRead) -> std::io::Result<Option<(String, Vec<u8>)>> {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        let end = line == "\r\n";
+        head.push_str(&line);
+        if end {
+            break;
+        }
+    }
+    let lower = head.to_ascii_lowercase();
+    let header = |name: &str| {
+        lower
+            .lines()
+            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
+    };
+    let mut body = Vec::new();
+    if let Some(len) = header("content-length:") {
+        body.resize(len.parse().unwrap_or(0), 0);
+        r.read_exact(&mut body)?;
+    } else if header("transfer-encoding:").is_some_and(|v| v.contains("chunked")) {
+        loop {
+            let mut size = String::new();
+            r.read_line(&mut size)?;
+            let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16)
+                .unwrap_or(0);
+            let mut chunk = vec![0; n + 2];
+            r.read_exact(&mut chunk)?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+    } else if lower.starts_with("http/") && !lower.starts_with("http/1.1 204") {
+        r.read_to_end(&mut body)?;
+    }
+    Ok(Some((head, body)))
+}
+
+/// `head` with its framing replaced by `Content-Length: len`, `Connection: close` when
+/// `close`, and the deadline header set when given and present.
+fn reframe(head: &str, len: usize, close: bool, deadline_ms: Option<u128>) -> Vec<u8> {
+    let mut out = String::new();
+    for line in head.split("\r\n").filter(|l| !l.is_empty()) {
+        let name = line
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match name.as_str() {
+            "content-length" | "transfer-encoding" | "connection" => continue,
+            "lambda-runtime-deadline-ms" if deadline_ms.is_some() => {
+                out.push_str(&format!(
+                    "lambda-runtime-deadline-ms: {}\r\n",
+                    deadline_ms.unwrap_or_default()
+                ));
+            }
+            _ => {
+                out.push_str(line);
+                out.push_str("\r\n");
+            }
+        }
+    }
+    out.push_str(&format!("content-length: {len}\r\n"));
+    if close {
+        out.push_str("connection: close\r\n");
+    }
+    out.push_str("\r\n");
+    out.into_bytes()
 }

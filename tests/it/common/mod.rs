@@ -119,10 +119,13 @@ pub fn builder() -> DocumentBuilder {
     DocumentBuilder::new("testcommons", "csoc-logs", Limits::default())
 }
 
-/// Builds the documents of every log event in a fixture (without the sinks).
+/// Builds the documents of every log event in a fixture as the pipeline does (messages
+/// scrubbed of credentials, then built), without the sinks.
 pub fn fixture_documents(name: &str) -> Vec<Document> {
     let event: KinesisEvent = serde_json::from_slice(&fixture(name)).expect("kinesis fixture");
     let mut decoder = csoc_forwarder::decode::Decoder::new(1 << 20);
+    let scrubber = csoc_forwarder::scrub::Scrubber::built_in();
+    let mut redactions = csoc_forwarder::scrub::Redactions::new();
     let mut docs = Vec::new();
     for record in &event.records {
         let env = decoder
@@ -132,7 +135,8 @@ pub fn fixture_documents(name: &str) -> Vec<Document> {
             continue;
         }
         for ev in &env.log_events {
-            docs.push(builder().build(&env, ev).expect("document"));
+            let ev = scrubber.scrub_event(ev, &mut redactions);
+            docs.push(builder().build(&env, &ev).expect("document"));
         }
     }
     docs

@@ -537,3 +537,40 @@ run "rejects_two_package_sources" {
 
   expect_failures = [terraform_data.guards]
 }
+
+run "batch_operations_replay" {
+  command = plan
+
+  providers = {
+    aws             = aws
+    aws.destination = aws.destination
+  }
+
+  variables {
+    enable_batch_operations_replay = true
+  }
+
+  assert {
+    condition     = aws_iam_role.batch_operations[0].name == "testcommons-csoc-replay-batch" && length(aws_iam_role_policy.replay) == 1
+    error_message = "the S3 Batch Operations role is named after the commons, and the forwarder gets the replay permissions"
+  }
+
+  assert {
+    condition     = contains(flatten([for s in data.aws_iam_policy_document.batch_operations_assume[0].statement : [for p in s.principals : tolist(p.identifiers)]]), "batchoperations.s3.amazonaws.com")
+    error_message = "only S3 Batch Operations may assume the replay role"
+  }
+}
+
+run "batch_operations_replay_off_by_default" {
+  command = plan
+
+  providers = {
+    aws             = aws
+    aws.destination = aws.destination
+  }
+
+  assert {
+    condition     = length(aws_iam_role.batch_operations) == 0 && length(aws_iam_role_policy.replay) == 0 && output.batch_operations_role_arn == null
+    error_message = "no S3 Batch Operations role or replay permissions unless enable_batch_operations_replay"
+  }
+}
