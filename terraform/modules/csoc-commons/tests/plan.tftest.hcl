@@ -88,7 +88,7 @@ run "defaults" {
   }
 
   assert {
-    condition     = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset(["COMMON_NAME", "INDEX_PREFIX", "THRESHOLD", "FIREHOSE_STREAM", "RUST_LOG", "OPENSEARCH_URL", "OPENSEARCH_AUTH", "DEAD_LETTER_BUCKET", "SLOW_LOG_STREAMS", "SLACK_WEBHOOK_SECRET_ARN", "DASHBOARDS_URL"])
+    condition     = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset(["COMMON_NAME", "INDEX_PREFIX", "THRESHOLD", "FIREHOSE_STREAM", "RUST_LOG", "OPENSEARCH_URL", "OPENSEARCH_AUTH", "DEAD_LETTER_BUCKET", "SLOW_LOG_STREAMS", "SLACK_WEBHOOK_SECRET_ARN", "DASHBOARDS_URL", "OPENSEARCH_RETENTION_DAYS"])
     error_message = "the function's environment must hold exactly the names the binary reads (see src/config/env.rs)"
   }
 
@@ -236,7 +236,7 @@ run "audit_endpoint" {
   }
 
   assert {
-    condition     = toset(keys(aws_lambda_function.audit[0].environment[0].variables)) == toset(["COMMON_NAME", "INDEX_PREFIX", "FIREHOSE_STREAM", "RUST_LOG", "OPENSEARCH_URL", "OPENSEARCH_AUTH", "DEAD_LETTER_BUCKET"])
+    condition     = toset(keys(aws_lambda_function.audit[0].environment[0].variables)) == toset(["COMMON_NAME", "INDEX_PREFIX", "FIREHOSE_STREAM", "RUST_LOG", "OPENSEARCH_URL", "OPENSEARCH_AUTH", "DEAD_LETTER_BUCKET", "OPENSEARCH_RETENTION_DAYS"])
     error_message = "the audit function gets the forwarder's environment without the alert-only names (THRESHOLD, SLOW_LOG_STREAMS, SLACK_WEBHOOK_SECRET_ARN, DASHBOARDS_URL)"
   }
 
