@@ -159,7 +159,7 @@ fn arm64_package_processes_the_fixtures_byte_for_byte_like_the_native_build() {
     );
     assert!(
         native.stdout == arm.stdout,
-        "summary lines differ:\n--- native\n{}\n--- arm64\n{}",
+        "summary lines differ (a package older than the sources differs too: `make arm64` rebuilds it first):\n--- native\n{}\n--- arm64\n{}",
         String::from_utf8_lossy(&native.stdout),
         String::from_utf8_lossy(&arm.stdout)
     );
