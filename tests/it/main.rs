@@ -4,6 +4,7 @@ mod common;
 
 mod alerts;
 mod alerts_slack;
+mod arm64;
 mod audit;
 mod bulk;
 mod cli;
@@ -28,4 +29,4 @@ mod scrub;
 mod serve;
 mod sigma;
 mod suppression;
-mod terraform_contract;
+mod terraform;

@@ -12,5 +12,8 @@ module "subscription" {
   log_group_names           = var.log_group_names
   enable_cloudtrail         = var.enable_cloudtrail
   cloudtrail_s3_bucket_name = var.cloudtrail_s3_bucket_name
-  tags                      = var.tags
+
+  enable_eventbridge_forwarding = var.enable_eventbridge_forwarding
+  csoc_event_bus_arn            = var.csoc_event_bus_arn
+  tags                          = var.tags
 }

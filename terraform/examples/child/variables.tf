@@ -42,6 +42,18 @@ variable "cloudtrail_s3_bucket_name" {
   default     = null
 }
 
+variable "enable_eventbridge_forwarding" {
+  description = "Forward this account's CloudTrail management events to the CSOC event bus (csoc_event_bus_arn)."
+  type        = bool
+  default     = false
+}
+
+variable "csoc_event_bus_arn" {
+  description = "ARN of the CSOC event bus; required with enable_eventbridge_forwarding."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   description = "Tags merged onto every resource."
   type        = map(string)

@@ -32,3 +32,13 @@ output "audit_role_arn" {
   description = "The audit endpoint's role ARN, to admit in the OpenSearch domain's access policy (null when disabled)."
   value       = module.commons.audit_role_arn
 }
+
+output "kinesis_stream_arn" {
+  description = "ARN of the commons' Kinesis stream."
+  value       = module.commons.kinesis_stream_arn
+}
+
+output "index_prefix" {
+  description = "Index prefix of this commons (its documents are in <prefix>-YYYY.MM.DD)."
+  value       = module.commons.index_prefix
+}

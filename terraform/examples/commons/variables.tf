@@ -21,13 +21,13 @@ variable "common_name" {
 }
 
 variable "csoc_account_id" {
-  description = "AWS account id of the CSOC account. null (the default) means the account being applied in; when set it must be that account."
+  description = "AWS account id of the CSOC account. The apply stops unless the provider's credentials are in this account."
   type        = string
-  default     = null
+  default     = "433568766270"
 
   validation {
-    condition     = var.csoc_account_id == null || can(regex("^[0-9]{12}$", var.csoc_account_id))
-    error_message = "csoc_account_id must be null or a 12-digit AWS account id."
+    condition     = can(regex("^[0-9]{12}$", var.csoc_account_id))
+    error_message = "csoc_account_id must be a 12-digit AWS account id."
   }
 }
 
@@ -65,26 +65,34 @@ variable "elasticsearch_domain" {
 }
 
 variable "threshold" {
-  description = "Slow-response alert threshold in seconds; null turns the check off."
-  type        = number
-  default     = null
+  description = "Slow-response alert threshold in seconds, as a string (the replaced system's type); \"\" (the default) turns the check off."
+  type        = string
+  default     = ""
+  nullable    = false
 
   validation {
-    condition     = var.threshold == null || try(var.threshold > 0, false)
-    error_message = "threshold must be null or a positive number of seconds."
+    condition     = var.threshold == "" || try(tonumber(var.threshold) > 0, false)
+    error_message = "threshold must be \"\" (off) or a positive number of seconds."
   }
 }
 
 variable "slack_webhook" {
-  description = "Slack incoming-webhook URL for alerts (stored in Secrets Manager). null: no alerts to Slack."
+  description = "Slack incoming-webhook URL for alerts (stored in Secrets Manager as a write-only value, never in state). \"\" (the default): no alerts to Slack."
   type        = string
-  default     = null
+  default     = ""
+  nullable    = false
   sensitive   = true
 
   validation {
-    condition     = var.slack_webhook == null || can(regex("^https://", var.slack_webhook))
-    error_message = "slack_webhook must be null or an https:// URL."
+    condition     = var.slack_webhook == "" || can(regex("^https://", var.slack_webhook))
+    error_message = "slack_webhook must be \"\" or an https:// URL."
   }
+}
+
+variable "slack_webhook_version" {
+  description = "Bump when slack_webhook changes: the webhook is write-only, so Terraform cannot see a new value."
+  type        = number
+  default     = 1
 }
 
 variable "timeout" {
@@ -112,9 +120,69 @@ variable "memory_size" {
 # Not in the system this replaces.
 
 variable "lambda_zip_path" {
-  description = "Path to the zip from `make package`; null means target/lambda/csoc-forwarder/bootstrap.zip of this repository."
+  description = "Path to the zip from `make package`; null means target/lambda/csoc-forwarder/bootstrap.zip of this repository, unless lambda_s3_bucket is set."
   type        = string
   default     = null
+}
+
+variable "lambda_s3_bucket" {
+  description = "Bucket (in aws_region) holding the released zip, so every commons deploys the same build; with lambda_s3_key, instead of lambda_zip_path."
+  type        = string
+  default     = null
+}
+
+variable "lambda_s3_key" {
+  description = "Key of the zip in lambda_s3_bucket."
+  type        = string
+  default     = null
+}
+
+variable "lambda_s3_object_version" {
+  description = "Version of the zip object (versioned buckets)."
+  type        = string
+  default     = null
+}
+
+variable "opensearch_endpoint" {
+  description = "HTTPS endpoint of the shared domain (the opensearch-domain module's endpoint output); null looks the domain up by elasticsearch_domain."
+  type        = string
+  default     = null
+}
+
+variable "index_prefix" {
+  description = "Index prefix of this commons; null: csoc-logs-<common_name>."
+  type        = string
+  default     = null
+}
+
+variable "iam_role_path" {
+  description = "Path of the IAM roles created for this commons."
+  type        = string
+  default     = "/"
+}
+
+variable "iam_permissions_boundary" {
+  description = "Permissions boundary (managed policy ARN) of the IAM roles created for this commons; null: none."
+  type        = string
+  default     = null
+}
+
+variable "create_alarm_topic" {
+  description = "Create an SNS topic the alarms notify."
+  type        = bool
+  default     = false
+}
+
+variable "alarm_topic_arn" {
+  description = "An existing SNS topic the alarms notify."
+  type        = string
+  default     = null
+}
+
+variable "archive_force_destroy" {
+  description = "Let `terraform destroy` delete a non-empty archive bucket (also needs the prevent_destroy override, see the README)."
+  type        = bool
+  default     = false
 }
 
 variable "enable_audit_endpoint" {

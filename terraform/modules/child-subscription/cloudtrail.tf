@@ -138,9 +138,11 @@ data "aws_iam_policy_document" "cloudtrail_assume" {
 resource "aws_iam_role" "cloudtrail" {
   count = var.enable_cloudtrail ? 1 : 0
 
-  name               = "${var.common_name}-csoc-cloudtrail-to-logs"
-  description        = "CloudTrail delivers ${var.common_name}'s trail to CloudWatch Logs"
-  assume_role_policy = data.aws_iam_policy_document.cloudtrail_assume.json
+  name                 = "${var.common_name}-csoc-cloudtrail-to-logs"
+  path                 = var.iam_role_path
+  permissions_boundary = var.iam_permissions_boundary
+  description          = "CloudTrail delivers ${var.common_name}'s trail to CloudWatch Logs"
+  assume_role_policy   = data.aws_iam_policy_document.cloudtrail_assume.json
 
   tags = local.tags
 }

@@ -12,3 +12,8 @@ output "cloudtrail_log_group_name" {
   description = "Name of the CloudTrail log group, or null."
   value       = one(aws_cloudwatch_log_group.cloudtrail[*].name)
 }
+
+output "eventbridge_rule_arn" {
+  description = "ARN of the rule forwarding CloudTrail events to the CSOC bus, or null."
+  value       = one(aws_cloudwatch_event_rule.to_csoc[*].arn)
+}

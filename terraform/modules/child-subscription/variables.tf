@@ -58,6 +58,40 @@ variable "cloudtrail_log_retention_days" {
   }
 }
 
+variable "enable_eventbridge_forwarding" {
+  description = "Forward this account's CloudTrail management events (API calls, console sign-ins) from its default event bus to the CSOC's bus (csoc_event_bus_arn), where the csoc-commons module's rule (enable_cloudtrail_events) sends them to the function."
+  type        = bool
+  default     = false
+}
+
+variable "csoc_event_bus_arn" {
+  description = "ARN of the CSOC account's event bus (the csoc-commons module's event_bus_name, default bus: arn:aws:events:<region>:<csoc account>:event-bus/default); required with enable_eventbridge_forwarding."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.csoc_event_bus_arn == null || can(regex("^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/.+$", var.csoc_event_bus_arn))
+    error_message = "csoc_event_bus_arn must be null or an event bus ARN."
+  }
+}
+
+variable "iam_role_path" {
+  description = "Path of every IAM role this module creates."
+  type        = string
+  default     = "/"
+
+  validation {
+    condition     = can(regex("^/([\\x21-\\x7e]*/)?$", var.iam_role_path))
+    error_message = "iam_role_path must start and end with /."
+  }
+}
+
+variable "iam_permissions_boundary" {
+  description = "ARN of the managed policy set as permissions boundary of every IAM role this module creates; null: none."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   description = "Tags merged onto every resource."
   type        = map(string)

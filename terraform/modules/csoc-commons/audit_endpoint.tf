@@ -24,9 +24,11 @@ resource "aws_cloudwatch_log_group" "audit" {
 resource "aws_iam_role" "audit" {
   count = var.enable_audit_endpoint ? 1 : 0
 
-  name               = "${local.name}-csoc-audit"
-  description        = "csoc-forwarder audit-records endpoint of ${var.common_name}"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  name                 = "${local.name}-csoc-audit"
+  path                 = var.iam_role_path
+  permissions_boundary = var.iam_permissions_boundary
+  description          = "csoc-forwarder audit-records endpoint of ${var.common_name}"
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
 
   tags = local.tags
 }
@@ -76,11 +78,14 @@ resource "aws_lambda_function" "audit" {
   description   = "csoc-forwarder audit-records endpoint for ${var.common_name}: function URL (AWS_IAM) -> OpenSearch, Firehose archive, S3 dead letters"
   role          = aws_iam_role.audit[0].arn
 
-  filename         = var.lambda_zip_path
-  source_code_hash = filebase64sha256(var.lambda_zip_path)
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
-  architectures    = [var.architecture]
+  filename          = var.lambda_zip_path
+  s3_bucket         = var.lambda_zip_path == null ? var.lambda_s3_bucket : null
+  s3_key            = var.lambda_zip_path == null ? var.lambda_s3_key : null
+  s3_object_version = var.lambda_zip_path == null ? var.lambda_s3_object_version : null
+  source_code_hash  = var.lambda_zip_path == null ? null : filebase64sha256(var.lambda_zip_path)
+  runtime           = "provided.al2023"
+  handler           = "bootstrap"
+  architectures     = [var.architecture]
 
   memory_size = var.audit_memory_size
   timeout     = var.audit_timeout

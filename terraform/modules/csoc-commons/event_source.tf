@@ -1,7 +1,11 @@
 ################################################################################
 # Kinesis -> function. Partial failures are reported per record
 # (ReportBatchItemFailures); a batch that keeps failing is bisected, retried a bounded
-# number of times, and then described in the failure queue.
+# number of times, and then written whole to the archive bucket (S3 on-failure
+# destination: the invocation record with the batch's records, under
+# aws/lambda/<mapping uuid>/<shard id>/YYYY/MM/DD/). An SQS destination would keep only
+# the batch's shard and sequence numbers, which point at records the stream deletes after
+# its retention (24 h by default): nothing is lost after 24 hours with S3.
 ################################################################################
 
 resource "aws_lambda_event_source_mapping" "kinesis" {
@@ -20,7 +24,7 @@ resource "aws_lambda_event_source_mapping" "kinesis" {
 
   destination_config {
     on_failure {
-      destination_arn = aws_sqs_queue.failures.arn
+      destination_arn = aws_s3_bucket.archive.arn
     }
   }
 

@@ -1,8 +1,22 @@
 ################################################################################
-# Optional: CloudTrail API calls and console sign-ins on an event bus go to the
-# function too (asynchronously: failed invocations land in the function's
-# dead-letter queue, the failure queue).
+# Optional: the commons' CloudTrail management events (API calls and console sign-ins),
+# sent by the child account's rule (child-subscription module,
+# enable_eventbridge_forwarding) to event_bus_name in the CSOC account, go to the function
+# too (asynchronously: failed invocations land in the function's dead-letter queue, the
+# failure queue). The rule matches only events of child_account_id: 30 commons share the
+# bus and each indexes only its own account's events.
 ################################################################################
+
+# One statement per commons on the shared bus (a whole-bus policy resource would let the
+# last commons applied replace the others').
+resource "aws_cloudwatch_event_permission" "child" {
+  count = var.enable_cloudtrail_events ? 1 : 0
+
+  principal      = var.child_account_id
+  statement_id   = "csoc-${var.common_name}"
+  action         = "events:PutEvents"
+  event_bus_name = var.event_bus_name
+}
 
 resource "aws_cloudwatch_event_rule" "cloudtrail" {
   count = var.enable_cloudtrail_events ? 1 : 0
@@ -11,6 +25,7 @@ resource "aws_cloudwatch_event_rule" "cloudtrail" {
   description    = "CloudTrail API calls and console sign-ins to csoc-forwarder (${var.common_name})"
   event_bus_name = var.event_bus_name
   event_pattern = jsonencode({
+    account = [var.child_account_id]
     detail-type = [
       "AWS API Call via CloudTrail",
       "AWS Console Sign In via CloudTrail",

@@ -66,9 +66,11 @@ data "aws_iam_policy_document" "firehose_assume" {
 }
 
 resource "aws_iam_role" "firehose" {
-  name               = "${local.name}-csoc-firehose"
-  description        = "Firehose of ${var.common_name} writes the archive to S3"
-  assume_role_policy = data.aws_iam_policy_document.firehose_assume.json
+  name                 = "${local.name}-csoc-firehose"
+  path                 = var.iam_role_path
+  permissions_boundary = var.iam_permissions_boundary
+  description          = "Firehose of ${var.common_name} writes the archive to S3"
+  assume_role_policy   = data.aws_iam_policy_document.firehose_assume.json
 
   tags = local.tags
 }

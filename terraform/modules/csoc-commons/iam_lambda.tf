@@ -21,9 +21,11 @@ data "aws_iam_policy_document" "lambda_assume" {
 }
 
 resource "aws_iam_role" "lambda" {
-  name               = "${local.name}-csoc-forwarder"
-  description        = "csoc-forwarder function of ${var.common_name}"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  name                 = "${local.name}-csoc-forwarder"
+  path                 = var.iam_role_path
+  permissions_boundary = var.iam_permissions_boundary
+  description          = "csoc-forwarder function of ${var.common_name}"
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
 
   tags = local.tags
 }
@@ -59,6 +61,9 @@ data "aws_iam_policy_document" "deliver" {
     resources = ["${aws_s3_bucket.archive.arn}/dead-letter/*"]
   }
 
+  # Only this commons' indices (<index_prefix>-*), its index template and retention policy,
+  # and _bulk (whose body names the index: the domain's fine-grained access control role
+  # for this commons limits it to the same pattern, see the opensearch-domain README).
   statement {
     sid    = "IndexIntoOpenSearch"
     effect = "Allow"
@@ -68,8 +73,10 @@ data "aws_iam_policy_document" "deliver" {
       "es:ESHttpPut",
     ]
     resources = [
-      local.opensearch_domain_arn,
-      "${local.opensearch_domain_arn}/*",
+      "${local.opensearch_domain_arn}/_bulk",
+      "${local.opensearch_domain_arn}/${local.index_prefix}-*",
+      "${local.opensearch_domain_arn}/_index_template/${local.index_prefix}",
+      "${local.opensearch_domain_arn}/_plugins/_ism/policies/${local.index_prefix}-retention",
     ]
   }
 }
@@ -108,13 +115,28 @@ data "aws_iam_policy_document" "lambda" {
     resources = [aws_secretsmanager_secret.slack_webhook.arn]
   }
 
-  # On-failure destination of the event source mapping and dead-letter queue of
-  # asynchronous invocations.
+  # Dead-letter queue of asynchronous invocations (the EventBridge rule).
   statement {
     sid       = "SendFailures"
     effect    = "Allow"
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.failures.arn]
+  }
+
+  # The event source mapping's S3 on-failure destination (event_source.tf) writes with the
+  # function's role: the bucket must be listable and the mapping's prefix writable.
+  statement {
+    sid       = "OnFailureBucket"
+    effect    = "Allow"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.archive.arn]
+  }
+
+  statement {
+    sid       = "OnFailureRecords"
+    effect    = "Allow"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.archive.arn}/aws/lambda/*"]
   }
 }
 

@@ -13,12 +13,5 @@ resource "aws_kinesis_stream" "this" {
     stream_mode = var.kinesis_stream_mode
   }
 
-  lifecycle {
-    precondition {
-      condition     = var.csoc_account_id == null || var.csoc_account_id == local.account_id
-      error_message = "csoc_account_id is set but differs from the account of the aws provider's credentials: apply this module in the CSOC account."
-    }
-  }
-
   tags = local.tags
 }

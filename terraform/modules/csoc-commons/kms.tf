@@ -9,6 +9,12 @@ resource "aws_kms_key" "this" {
   enable_key_rotation     = true
   policy                  = data.aws_iam_policy_document.kms.json
 
+  # Deleting the key makes the archive, the stream's retained records and the failure
+  # queue unreadable. Overridable with an override file, see the README.
+  lifecycle {
+    prevent_destroy = true
+  }
+
   tags = local.tags
 }
 

@@ -15,10 +15,10 @@ locals {
   opensearch_url        = var.opensearch_endpoint != null ? var.opensearch_endpoint : try("https://${data.aws_opensearch_domain.this[0].endpoint}", "")
 
   # The environment the binary reads today: exactly csoc_forwarder::config::lambda_env_names()
-  # (src/config/env.rs); tests/it/terraform_contract.rs checks the two agree.
+  # (src/config/env.rs); tests/it/terraform/ checks the two agree.
   lambda_env = {
     COMMON_NAME     = var.common_name
-    INDEX_PREFIX    = var.index_prefix
+    INDEX_PREFIX    = local.index_prefix
     THRESHOLD       = var.threshold == null ? "" : tostring(var.threshold)
     FIREHOSE_STREAM = aws_kinesis_firehose_delivery_stream.archive.name
     RUST_LOG        = var.rust_log
@@ -75,11 +75,14 @@ resource "aws_lambda_function" "this" {
   description   = "csoc-forwarder for ${var.common_name}: Kinesis -> OpenSearch, Firehose archive, Slack alerts"
   role          = aws_iam_role.lambda.arn
 
-  filename         = var.lambda_zip_path
-  source_code_hash = filebase64sha256(var.lambda_zip_path)
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
-  architectures    = [var.architecture]
+  filename          = var.lambda_zip_path
+  s3_bucket         = var.lambda_zip_path == null ? var.lambda_s3_bucket : null
+  s3_key            = var.lambda_zip_path == null ? var.lambda_s3_key : null
+  s3_object_version = var.lambda_zip_path == null ? var.lambda_s3_object_version : null
+  source_code_hash  = var.lambda_zip_path == null ? null : filebase64sha256(var.lambda_zip_path)
+  runtime           = "provided.al2023"
+  handler           = "bootstrap"
+  architectures     = [var.architecture]
 
   memory_size                    = var.memory_size
   timeout                        = var.timeout

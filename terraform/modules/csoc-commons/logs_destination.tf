@@ -76,9 +76,11 @@ data "aws_iam_policy_document" "logs_assume" {
 }
 
 resource "aws_iam_role" "logs_to_kinesis" {
-  name               = "${local.name}-csoc-logs-to-kinesis"
-  description        = "CloudWatch Logs puts ${var.common_name}'s subscription data into its Kinesis stream"
-  assume_role_policy = data.aws_iam_policy_document.logs_assume.json
+  name                 = "${local.name}-csoc-logs-to-kinesis"
+  path                 = var.iam_role_path
+  permissions_boundary = var.iam_permissions_boundary
+  description          = "CloudWatch Logs puts ${var.common_name}'s subscription data into its Kinesis stream"
+  assume_role_policy   = data.aws_iam_policy_document.logs_assume.json
 
   tags = local.tags
 }

@@ -73,6 +73,11 @@ output "audit_role_arn" {
   value       = one(aws_iam_role.audit[*].arn)
 }
 
+output "index_prefix" {
+  description = "Index prefix of this commons (INDEX_PREFIX): its documents are in <prefix>-YYYY.MM.DD, and its role may write only there."
+  value       = local.index_prefix
+}
+
 output "batch_operations_role_arn" {
   description = "ARN of the role for S3 Batch Operations replay jobs (`aws s3control create-job --role-arn`), or null when enable_batch_operations_replay is false."
   value       = one(aws_iam_role.batch_operations[*].arn)

@@ -11,6 +11,12 @@ resource "aws_s3_bucket" "archive" {
   bucket        = local.bucket_name
   force_destroy = var.archive_force_destroy
 
+  # A destroy would lose the archive. Terraform takes no variable here: to destroy a
+  # commons on purpose, see the README ("Removing a commons", an override file).
+  lifecycle {
+    prevent_destroy = true
+  }
+
   tags = local.tags
 }
 

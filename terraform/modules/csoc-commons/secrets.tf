@@ -13,10 +13,14 @@ resource "aws_secretsmanager_secret" "slack_webhook" {
   tags = local.tags
 }
 
+# The webhook is write-only (secret_string_wo, Terraform >= 1.11): it is sent to Secrets
+# Manager and never stored in the Terraform state or plan. Terraform cannot compare it, so
+# a new webhook is stored when slack_webhook_version changes.
 resource "aws_secretsmanager_secret_version" "slack_webhook" {
   # Only whether a webhook was given is revealed, never the webhook.
-  count = nonsensitive(var.slack_webhook != null) ? 1 : 0
+  count = local.slack_webhook_given ? 1 : 0
 
-  secret_id     = aws_secretsmanager_secret.slack_webhook.id
-  secret_string = var.slack_webhook
+  secret_id                = aws_secretsmanager_secret.slack_webhook.id
+  secret_string_wo         = var.slack_webhook
+  secret_string_wo_version = var.slack_webhook_version
 }

@@ -44,6 +44,23 @@ variable "child_account_region" {
   }
 }
 
+variable "iam_role_path" {
+  description = "Path of every IAM role this module creates."
+  type        = string
+  default     = "/"
+
+  validation {
+    condition     = can(regex("^/([\\x21-\\x7e]*/)?$", var.iam_role_path))
+    error_message = "iam_role_path must start and end with /."
+  }
+}
+
+variable "iam_permissions_boundary" {
+  description = "ARN of the managed policy set as permissions boundary of every IAM role this module creates; null: none."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   description = "Tags merged onto every resource (after the module's own Project/Commons/ManagedBy tags)."
   type        = map(string)
@@ -55,13 +72,32 @@ variable "tags" {
 ################################################################################
 
 variable "lambda_zip_path" {
-  description = "Path to the function's zip, as built by `make package` (target/lambda/csoc-forwarder/bootstrap.zip)."
+  description = "Path to the function's zip, as built by `make package` (target/lambda/csoc-forwarder/bootstrap.zip). Give this or lambda_s3_bucket + lambda_s3_key."
   type        = string
+  default     = null
 
   validation {
-    condition     = endswith(var.lambda_zip_path, ".zip")
-    error_message = "lambda_zip_path must point at the .zip built by `make package`."
+    condition     = var.lambda_zip_path == null || try(endswith(var.lambda_zip_path, ".zip"), false)
+    error_message = "lambda_zip_path must be null or point at the .zip built by `make package`."
   }
+}
+
+variable "lambda_s3_bucket" {
+  description = "Bucket holding the function's zip (one build deployed by every commons), with lambda_s3_key; instead of lambda_zip_path. Must be in the function's region."
+  type        = string
+  default     = null
+}
+
+variable "lambda_s3_key" {
+  description = "Key of the function's zip in lambda_s3_bucket."
+  type        = string
+  default     = null
+}
+
+variable "lambda_s3_object_version" {
+  description = "Version of the zip object in lambda_s3_bucket (versioned buckets); a new version redeploys the function."
+  type        = string
+  default     = null
 }
 
 variable "architecture" {
@@ -135,12 +171,12 @@ variable "tracing_mode" {
 ################################################################################
 
 variable "index_prefix" {
-  description = "OpenSearch index prefix (INDEX_PREFIX); documents go to <prefix>-YYYY.MM.DD."
+  description = "OpenSearch index prefix (INDEX_PREFIX); documents go to <prefix>-YYYY.MM.DD. null: csoc-logs-<common_name>, so each commons writes its own indices and csoc-logs-* finds them all. The function's role may write only under this prefix."
   type        = string
-  default     = "csoc-logs"
+  default     = null
 
   validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9_-]*$", var.index_prefix))
+    condition     = var.index_prefix == null || can(regex("^[a-z0-9][a-z0-9_-]*$", var.index_prefix))
     error_message = "index_prefix must be lower-case letters, digits, '_' and '-' (an OpenSearch index name prefix)."
   }
 }
@@ -203,15 +239,21 @@ variable "slow_log_streams" {
 }
 
 variable "slack_webhook" {
-  description = "Slack incoming-webhook URL for alerts. Stored in Secrets Manager; only the secret's ARN reaches the function. null creates the secret without a value."
+  description = "Slack incoming-webhook URL for alerts. Stored in Secrets Manager as a write-only value (never in Terraform state); only the secret's ARN reaches the function. null or \"\" creates the secret without a value (no Slack)."
   type        = string
   default     = null
   sensitive   = true
 
   validation {
-    condition     = var.slack_webhook == null || can(regex("^https://", var.slack_webhook))
-    error_message = "slack_webhook must be null or an https:// URL."
+    condition     = var.slack_webhook == null || var.slack_webhook == "" || can(regex("^https://", var.slack_webhook))
+    error_message = "slack_webhook must be null, empty or an https:// URL."
   }
+}
+
+variable "slack_webhook_version" {
+  description = "Bump to store a new slack_webhook: the value is write-only (not in state), so Terraform cannot see that it changed."
+  type        = number
+  default     = 1
 }
 
 ################################################################################
@@ -364,13 +406,13 @@ variable "firehose_buffering_interval" {
 ################################################################################
 
 variable "enable_cloudtrail_events" {
-  description = "Create an EventBridge rule sending CloudTrail API calls and console sign-ins (on the event bus below) to the function."
+  description = "Send the commons' CloudTrail management events to the function through EventBridge: a rule on event_bus_name matching only events of child_account_id, and a bus permission letting that account put events on the bus (the child-subscription module's enable_eventbridge_forwarding sends them)."
   type        = bool
   default     = false
 }
 
 variable "event_bus_name" {
-  description = "Event bus of the CloudTrail rule."
+  description = "Event bus in the CSOC account that receives the commons' CloudTrail events."
   type        = string
   default     = "default"
 }
@@ -395,6 +437,17 @@ variable "iterator_age_threshold_ms" {
   validation {
     condition     = var.iterator_age_threshold_ms > 0
     error_message = "iterator_age_threshold_ms must be positive."
+  }
+}
+
+variable "silent_alarm_hours" {
+  description = "The \"commons went silent\" alarm fires when the commons' stream receives no record for this many hours (1-24)."
+  type        = number
+  default     = 6
+
+  validation {
+    condition     = var.silent_alarm_hours >= 1 && var.silent_alarm_hours <= 24 && floor(var.silent_alarm_hours) == var.silent_alarm_hours
+    error_message = "silent_alarm_hours must be a whole number of hours between 1 and 24."
   }
 }
 

@@ -4,6 +4,11 @@ resource "aws_kms_key" "this" {
   enable_key_rotation     = true
   policy                  = data.aws_iam_policy_document.kms.json
 
+  # Deleting the key makes every index of the domain unreadable.
+  lifecycle {
+    prevent_destroy = true
+  }
+
   tags = local.tags
 }
 

@@ -111,13 +111,18 @@ resource "aws_opensearch_domain" "this" {
   depends_on = [aws_cloudwatch_log_resource_policy.this]
 }
 
+# Every commons' forwarder and audit roles are admitted by name pattern, so a new commons
+# needs no edit here: the CSOC account is the principal and aws:PrincipalArn must match
+# <any path>/<commons>-csoc-forwarder or -csoc-audit (the csoc-commons module's role
+# names). What each role may write is decided by its own IAM policy (its index prefix) and
+# by fine-grained access control (README: the role mapping).
 data "aws_iam_policy_document" "access" {
   statement {
     sid    = "CommonsFunctionsIndex"
     effect = "Allow"
     principals {
       type        = "AWS"
-      identifiers = var.function_role_arns
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
     }
     actions = [
       "es:ESHttpGet",
@@ -125,6 +130,33 @@ data "aws_iam_policy_document" "access" {
       "es:ESHttpPut",
     ]
     resources = ["${local.domain_arn}/*"]
+    condition {
+      test     = "ArnLike"
+      variable = "aws:PrincipalArn"
+      values = [
+        "arn:${local.partition}:iam::${local.account_id}:role/*-csoc-forwarder",
+        "arn:${local.partition}:iam::${local.account_id}:role/*-csoc-audit",
+      ]
+    }
+  }
+
+  # Roles outside the naming pattern, when given (never an empty principal list).
+  dynamic "statement" {
+    for_each = length(var.function_role_arns) > 0 ? [1] : []
+    content {
+      sid    = "OtherFunctionsIndex"
+      effect = "Allow"
+      principals {
+        type        = "AWS"
+        identifiers = var.function_role_arns
+      }
+      actions = [
+        "es:ESHttpGet",
+        "es:ESHttpPost",
+        "es:ESHttpPut",
+      ]
+      resources = ["${local.domain_arn}/*"]
+    }
   }
 
   statement {

@@ -76,7 +76,7 @@ variable "master_user_arn" {
 }
 
 variable "function_role_arns" {
-  description = "ARNs of the per-commons function roles (csoc-commons module's lambda_role_arn) admitted by the access policy."
+  description = "ARNs of further roles admitted by the access policy. The csoc-commons roles (<commons>-csoc-forwarder, <commons>-csoc-audit in this account) are admitted by name pattern and need not be listed."
   type        = list(string)
   default     = []
 
@@ -94,6 +94,29 @@ variable "log_retention_days" {
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be a retention CloudWatch Logs accepts."
+  }
+}
+
+variable "alarm_topic_arns" {
+  description = "SNS topics the domain's alarms notify (cluster red, free storage, index writes blocked, JVM memory pressure)."
+  type        = list(string)
+  default     = []
+}
+
+variable "free_storage_threshold_mb" {
+  description = "FreeStorageSpace (MiB, the smallest node) below which the free-storage alarm fires; default 25% of ebs_volume_size."
+  type        = number
+  default     = null
+}
+
+variable "jvm_memory_pressure_threshold" {
+  description = "JVMMemoryPressure (%) above which the JVM alarm fires."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.jvm_memory_pressure_threshold > 0 && var.jvm_memory_pressure_threshold <= 100
+    error_message = "jvm_memory_pressure_threshold must be a percentage."
   }
 }
 

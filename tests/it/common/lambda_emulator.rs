@@ -34,7 +34,31 @@ impl LambdaEmulator {
         Self::start_with(env, Some(timeout))
     }
 
+    /// As `start`, with another build of the function: `program args...` (for example
+    /// `qemu-aarch64 -L <sysroot> bootstrap`, the arm64 package under emulation).
+    pub fn start_program(
+        program: &std::path::Path,
+        args: &[&str],
+        env: &[(String, String)],
+    ) -> Self {
+        Self::start_full(program, args, env, None)
+    }
+
     fn start_with(env: &[(String, String)], timeout: Option<Duration>) -> Self {
+        Self::start_full(
+            std::path::Path::new(env!("CARGO_BIN_EXE_csoc-forwarder")),
+            &[],
+            env,
+            timeout,
+        )
+    }
+
+    fn start_full(
+        program: &std::path::Path,
+        args: &[&str],
+        env: &[(String, String)],
+        timeout: Option<Duration>,
+    ) -> Self {
         let dir = tempfile::TempDir::new().expect("temp dir");
         let port = free_port();
         let watch_log = std::fs::File::create(dir.path().join("watch.log")).expect("log");
@@ -55,7 +79,8 @@ impl LambdaEmulator {
             None => port,
         };
         let function_log = std::fs::File::create(dir.path().join("function.log")).expect("log");
-        let function = Command::new(env!("CARGO_BIN_EXE_csoc-forwarder"))
+        let function = Command::new(program)
+            .args(args)
             .env_clear()
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env(

@@ -1,6 +1,12 @@
 # Plan-only tests with a mocked AWS provider: `terraform init -backend=false && terraform test`.
 
 mock_provider "aws" {
+  # The mock's random string is not JSON; resources that take a policy validate it.
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
   mock_data "aws_caller_identity" {
     defaults = {
       account_id = "222222222222"

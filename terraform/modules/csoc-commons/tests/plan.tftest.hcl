@@ -3,6 +3,12 @@
 # (this project's CI cannot; see terraform/README.md).
 
 mock_provider "aws" {
+  # The mock's random string is not JSON; resources that take a policy validate it.
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
   mock_data "aws_caller_identity" {
     defaults = {
       account_id = "111111111111"
@@ -24,6 +30,12 @@ mock_provider "aws" {
 mock_provider "aws" {
   alias = "destination"
 
+  # The mock's random string is not JSON; resources that take a policy validate it.
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
   mock_data "aws_region" {
     defaults = {
       id   = "us-east-1"
@@ -40,6 +52,15 @@ variables {
 
 run "defaults" {
   command = plan
+
+  # The bucket's ARN is known only after apply; give the plan the one AWS would return.
+  override_resource {
+    target          = aws_s3_bucket.archive
+    override_during = plan
+    values = {
+      arn = "arn:aws:s3:::testcommons-csoc-logs-111111111111"
+    }
+  }
 
   providers = {
     aws             = aws
@@ -67,7 +88,7 @@ run "defaults" {
   }
 
   assert {
-    condition     = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset(["COMMON_NAME", "INDEX_PREFIX", "THRESHOLD", "FIREHOSE_STREAM", "RUST_LOG", "OPENSEARCH_URL", "OPENSEARCH_AUTH", "DEAD_LETTER_BUCKET", "SLOW_LOG_STREAMS", "SLACK_WEBHOOK_SECRET_ARN", "DASHBOARDS_URL", "SUPPRESSION_TABLE"])
+    condition     = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset(["COMMON_NAME", "INDEX_PREFIX", "THRESHOLD", "FIREHOSE_STREAM", "RUST_LOG", "OPENSEARCH_URL", "OPENSEARCH_AUTH", "DEAD_LETTER_BUCKET", "SLOW_LOG_STREAMS", "SLACK_WEBHOOK_SECRET_ARN", "DASHBOARDS_URL", "OPENSEARCH_RETENTION_DAYS", "SUPPRESSION_TABLE"])
     error_message = "the function's environment must hold exactly the names the binary reads (see src/config/env.rs)"
   }
 
@@ -154,6 +175,26 @@ run "defaults" {
     condition     = output.audit_endpoint_url == null && output.audit_function_name == null && output.audit_role_arn == null
     error_message = "the audit outputs are null while the endpoint is off"
   }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["INDEX_PREFIX"] == "csoc-logs-testcommons"
+    error_message = "each commons writes under its own index prefix, csoc-logs-<common_name>, by default"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.kinesis.destination_config[0].on_failure[0].destination_arn == "arn:aws:s3:::testcommons-csoc-logs-111111111111"
+    error_message = "the mapping's on-failure destination is the archive bucket (the whole invocation record, not only SQS metadata)"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.silent.evaluation_periods == 6 && aws_cloudwatch_metric_alarm.silent.treat_missing_data == "breaching"
+    error_message = "the commons-went-silent alarm fires after 6 hours without records, missing data included"
+  }
+
+  assert {
+    condition     = aws_iam_role.lambda.path == "/" && aws_iam_role.lambda.permissions_boundary == null
+    error_message = "roles default to path / and no permissions boundary"
+  }
 }
 
 run "audit_endpoint" {
@@ -195,7 +236,7 @@ run "audit_endpoint" {
   }
 
   assert {
-    condition     = toset(keys(aws_lambda_function.audit[0].environment[0].variables)) == toset(["COMMON_NAME", "INDEX_PREFIX", "FIREHOSE_STREAM", "RUST_LOG", "OPENSEARCH_URL", "OPENSEARCH_AUTH", "DEAD_LETTER_BUCKET"])
+    condition     = toset(keys(aws_lambda_function.audit[0].environment[0].variables)) == toset(["COMMON_NAME", "INDEX_PREFIX", "FIREHOSE_STREAM", "RUST_LOG", "OPENSEARCH_URL", "OPENSEARCH_AUTH", "DEAD_LETTER_BUCKET", "OPENSEARCH_RETENTION_DAYS"])
     error_message = "the audit function gets the forwarder's environment without the alert-only names (THRESHOLD, SLOW_LOG_STREAMS, SLACK_WEBHOOK_SECRET_ARN, DASHBOARDS_URL, SUPPRESSION_TABLE)"
   }
 
@@ -214,7 +255,9 @@ run "audit_endpoint" {
   }
 
   assert {
-    condition     = data.aws_iam_policy_document.audit[0].source_policy_documents == tolist([data.aws_iam_policy_document.deliver.json])
+    # The delivery document's JSON names resources created by this plan (unknown until
+    # apply), so compare the count here; tests/it/terraform checks the reference itself.
+    condition     = length(data.aws_iam_policy_document.audit[0].source_policy_documents) == 1
     error_message = "the audit role's statements are its own plus the shared delivery document only"
   }
 
@@ -401,7 +444,7 @@ run "rejects_foreign_csoc_account" {
     csoc_account_id = "333333333333"
   }
 
-  expect_failures = [aws_kinesis_stream.this]
+  expect_failures = [terraform_data.guards]
 }
 
 run "rejects_bad_audit_invoker" {
@@ -433,6 +476,66 @@ run "rejects_audit_timeout_out_of_range" {
   }
 
   expect_failures = [var.audit_timeout]
+}
+
+run "seed_empty_strings_and_s3_package" {
+  command = plan
+
+  providers = {
+    aws             = aws
+    aws.destination = aws.destination
+  }
+
+  variables {
+    slack_webhook            = ""
+    lambda_zip_path          = null
+    lambda_s3_bucket         = "releases"
+    lambda_s3_key            = "csoc-forwarder/1.0.0/bootstrap.zip"
+    enable_cloudtrail_events = true
+    iam_role_path            = "/csoc/"
+    iam_permissions_boundary = "arn:aws:iam::111111111111:policy/boundary"
+  }
+
+  assert {
+    condition     = length(aws_secretsmanager_secret_version.slack_webhook) == 0
+    error_message = "an empty slack_webhook (the replaced system's default) stores no webhook"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.s3_bucket == "releases" && aws_lambda_function.this.filename == null
+    error_message = "the package can come from S3"
+  }
+
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.cloudtrail[0].event_pattern).account == ["222222222222"]
+    error_message = "the CloudTrail rule matches only the commons' own account"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_permission.child[0].principal == "222222222222"
+    error_message = "the child account may put events on the CSOC bus"
+  }
+
+  assert {
+    condition     = alltrue([for r in [aws_iam_role.lambda, aws_iam_role.firehose, aws_iam_role.logs_to_kinesis] : r.path == "/csoc/" && r.permissions_boundary == "arn:aws:iam::111111111111:policy/boundary"])
+    error_message = "every role takes iam_role_path and iam_permissions_boundary"
+  }
+}
+
+run "rejects_two_package_sources" {
+  command = plan
+
+  providers = {
+    aws             = aws
+    aws.destination = aws.destination
+  }
+
+  variables {
+    lambda_s3_bucket = "releases"
+    lambda_s3_key    = "bootstrap.zip"
+  }
+
+  expect_failures = [terraform_data.guards]
 }
 
 run "batch_operations_replay" {
