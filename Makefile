@@ -41,8 +41,8 @@ lint: ## cargo fmt --check and clippy -D warnings
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 
 .PHONY: unit
-unit: ## All Rust tests (unit, integration, snapshots, property tests); tools from ./.venv
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) test --all-targets --locked -- --skip e2e:: --skip terraform::apply:: --skip arm64::
+unit: ## All Rust tests (unit, integration, snapshots, property tests; benches are compiled by lint, run by make bench); tools from ./.venv
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) test --lib --bins --tests --locked -- --skip e2e:: --skip terraform::apply:: --skip arm64::
 	$(CARGO) test --doc --locked
 
 .PHONY: test-cluster
