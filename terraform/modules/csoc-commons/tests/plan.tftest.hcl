@@ -166,7 +166,7 @@ run "defaults" {
       length(data.aws_iam_policy_document.audit) == 0 &&
       length(aws_cloudwatch_log_group.audit) == 0 &&
       length(aws_lambda_permission.audit_invoke_url) == 0 &&
-      length(aws_cloudwatch_metric_alarm.audit_errors) == 0
+      !contains(keys(aws_cloudwatch_metric_alarm.this), "audit_errors")
     )
     error_message = "the audit-records endpoint is off by default: none of its resources exist"
   }
@@ -187,8 +187,18 @@ run "defaults" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.silent.evaluation_periods == 6 && aws_cloudwatch_metric_alarm.silent.treat_missing_data == "breaching"
+    condition     = aws_cloudwatch_metric_alarm.this["silent"].evaluation_periods == 6 && aws_cloudwatch_metric_alarm.this["silent"].treat_missing_data == "breaching"
     error_message = "the commons-went-silent alarm fires after 6 hours without records, missing data included"
+  }
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.this)) == toset(["iterator_age", "errors", "throttles", "failure_queue_depth", "kinesis_write_throttled", "kinesis_iterator_age", "firehose_delivery", "silent"])
+    error_message = "the operator's alarms: function iterator age, errors, throttles, failure queue, stream write throttling and iterator age, archive delivery, commons went silent"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["kinesis_write_throttled"].dimensions == tomap({ StreamName = "testcommons-csoc-logs" }) && aws_cloudwatch_metric_alarm.this["errors"].namespace == "AWS/Lambda"
+    error_message = "each alarm watches its own metric and dimension"
   }
 
   assert {
@@ -284,7 +294,7 @@ run "audit_endpoint" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.audit_errors) == 1
+    condition     = contains(keys(aws_cloudwatch_metric_alarm.this), "audit_errors")
     error_message = "the audit function's Errors alarm exists when the endpoint is on"
   }
 }
