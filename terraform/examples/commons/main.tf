@@ -48,6 +48,11 @@ module "commons" {
   enable_audit_endpoint       = var.enable_audit_endpoint
   audit_endpoint_invoker_arns = var.audit_endpoint_invoker_arns
 
+  # CloudTrail management events through EventBridge (the child's
+  # enable_eventbridge_forwarding): off unless enable_cloudtrail_events.
+  enable_cloudtrail_events = var.enable_cloudtrail_events
+  event_bus_name           = var.event_bus_name
+
   lambda_zip_path          = var.lambda_s3_bucket == null ? coalesce(var.lambda_zip_path, "${path.root}/../../../target/lambda/csoc-forwarder/bootstrap.zip") : null
   lambda_s3_bucket         = var.lambda_s3_bucket
   lambda_s3_key            = var.lambda_s3_key

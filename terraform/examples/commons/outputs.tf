@@ -42,3 +42,8 @@ output "index_prefix" {
   description = "Index prefix of this commons (its documents are in <prefix>-YYYY.MM.DD)."
   value       = module.commons.index_prefix
 }
+
+output "event_bus_arn" {
+  description = "Give to the child account as csoc_event_bus_arn (examples/child) with enable_eventbridge_forwarding; null unless enable_cloudtrail_events."
+  value       = module.commons.event_bus_arn
+}

@@ -202,6 +202,23 @@ variable "audit_endpoint_invoker_arns" {
   }
 }
 
+variable "enable_cloudtrail_events" {
+  description = "Receive the commons' CloudTrail management events through EventBridge: a rule on event_bus_name matching only child_account_id's events (the child side's enable_eventbridge_forwarding sends them)."
+  type        = bool
+  default     = false
+}
+
+variable "event_bus_name" {
+  description = "Event bus in the CSOC account that receives the commons' CloudTrail events (with enable_cloudtrail_events)."
+  type        = string
+  default     = "default"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/-]{1,256}$", var.event_bus_name))
+    error_message = "event_bus_name must be an event bus name (letters, digits, . _ / -)."
+  }
+}
+
 variable "tags" {
   description = "Tags merged onto every resource."
   type        = map(string)

@@ -82,3 +82,8 @@ output "batch_operations_role_arn" {
   description = "ARN of the role for S3 Batch Operations replay jobs (`aws s3control create-job --role-arn`), or null when enable_batch_operations_replay is false."
   value       = one(aws_iam_role.batch_operations[*].arn)
 }
+
+output "event_bus_arn" {
+  description = "ARN of the CSOC event bus the child side forwards CloudTrail events to (its csoc_event_bus_arn); null unless enable_cloudtrail_events."
+  value       = var.enable_cloudtrail_events ? "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/${var.event_bus_name}" : null
+}

@@ -4,7 +4,7 @@
 //! would refuse the next apply). The shared OpenSearch domain is created first, as it exists
 //! before any commons; then `examples/commons` is applied in the commons' workspace with an
 //! S3 backend in moto and the seed's own variable values, `examples/child` against the
-//! destination it created; what was created is checked through the SDK; a second plan must
+//! destination and event bus it created (CloudTrail events through EventBridge on); what was created is checked through the SDK; a second plan must
 //! show no change beyond moto's known drift; then a CloudWatch Logs event put into the
 //! subscribed log group travels through the stream Terraform created and the real binary,
 //! run with exactly the function's environment from moto's Lambda, into the index and the
@@ -27,7 +27,12 @@
 //! 5. moto's OpenSearch domain has no data plane: the binary's `OPENSEARCH_URL` is pointed
 //!    at osmem-server, every other variable is the function's own.
 //! 6. moto is a single account: the "child" account is the CSOC account here (the
-//!    destination policy still names child_account_id, which moto does not enforce).
+//!    destination policy still names child_account_id, which moto does not enforce). The
+//!    child's forwarding rule (default bus) and the commons' rule (the CSOC bus, created
+//!    first as it exists before any commons) are checked side by side in that one account.
+//! 7. moto's TestEventPattern API is a stub (it answers nothing): the rules' patterns are
+//!    matched against CloudTrail events of each account by moto's own matcher, the one its
+//!    PutEvents delivery uses.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -49,6 +54,8 @@ const DOMAIN: &str = "commons-logs";
 const STATE_BUCKET: &str = "csoc-terraform-state";
 const APP_LOG_GROUP: &str = "/app/alpha/web";
 const APP_LOG_STREAM: &str = "web-1";
+/// The CSOC's event bus for CloudTrail events; it exists before any commons, like the domain.
+const CSOC_BUS: &str = "csoc-events";
 
 /// moto in server mode through `moto_server.py` (gap 1), with AWS-managed policies (gap 3).
 struct MotoForTerraform {
@@ -280,6 +287,69 @@ async fn create_domain(endpoint: &str) {
     );
 }
 
+/// One EventBridge API call through moto's JSON protocol (no EventBridge SDK in the tests):
+/// moto routes by the target header and the credential scope, it does not check the signature.
+async fn events(endpoint: &str, action: &str, body: Value) -> Value {
+    let answer = reqwest::Client::new()
+        .post(endpoint)
+        .header("x-amz-target", format!("AWSEvents.{action}"))
+        .header("content-type", "application/x-amz-json-1.1")
+        .header(
+            "authorization",
+            format!("AWS4-HMAC-SHA256 Credential=test/20260101/{REGION}/events/aws4_request, SignedHeaders=host, Signature=0"),
+        )
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("events {action}: {e}"));
+    let status = answer.status();
+    let text = answer.text().await.unwrap_or_default();
+    assert!(status.is_success(), "events {action}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// Whether an EventBridge pattern matches an event, by moto's own matcher (the one its
+/// PutEvents delivery uses): moto's TestEventPattern API answers nothing (gap 7).
+fn pattern_matches(pattern: &str, event: &str) -> bool {
+    let out = Command::new(tool("python"))
+        .args([
+            "-c",
+            "import json, sys\n\
+             from moto.events.models import EventPattern\n\
+             print(EventPattern.load(sys.argv[1]).matches_event(json.loads(sys.argv[2])))",
+            pattern,
+            event,
+        ])
+        .output()
+        .expect("python with moto");
+    assert!(
+        out.status.success(),
+        "moto's matcher: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    match String::from_utf8_lossy(&out.stdout).trim() {
+        "True" => true,
+        "False" => false,
+        other => panic!("moto's matcher answered {other:?}"),
+    }
+}
+
+/// A CloudTrail management event as EventBridge carries it, from `account`.
+fn cloudtrail_event(account: &str) -> String {
+    json!({
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.iam",
+        "account": account,
+        "time": "2026-11-29T10:00:00Z",
+        "region": REGION,
+        "resources": [],
+        "detail": { "eventSource": "iam.amazonaws.com", "eventName": "CreateUser" }
+    })
+    .to_string()
+}
+
 fn commons_vars(zip: &Path) -> Vec<String> {
     [
         format!("-var=child_account_id={CHILD_ACCOUNT}"),
@@ -292,6 +362,9 @@ fn commons_vars(zip: &Path) -> Vec<String> {
         "-var=slack_webhook=".to_owned(),
         format!("-var=lambda_zip_path={}", zip.display()),
         "-var=archive_force_destroy=true".to_owned(),
+        // CloudTrail management events through EventBridge, on the CSOC's own bus.
+        "-var=enable_cloudtrail_events=true".to_owned(),
+        format!("-var=event_bus_name={CSOC_BUS}"),
     ]
     .to_vec()
 }
@@ -323,6 +396,12 @@ fn example_commons_and_child_apply_on_moto_and_logs_reach_the_index_and_the_arch
     let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
     rt.block_on(async {
         create_domain(&moto.endpoint).await;
+        events(
+            &moto.endpoint,
+            "CreateEventBus",
+            json!({ "Name": CSOC_BUS }),
+        )
+        .await;
         s3.create_bucket()
             .bucket(STATE_BUCKET)
             .send()
@@ -392,6 +471,11 @@ fn example_commons_and_child_apply_on_moto_and_logs_reach_the_index_and_the_arch
     let function_name = output("lambda_function_name");
     let bucket = output("archive_bucket_name");
     let stream_arn = output("kinesis_stream_arn");
+    let event_bus_arn = output("event_bus_arn");
+    assert_eq!(
+        event_bus_arn,
+        format!("arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{CSOC_BUS}")
+    );
     assert_eq!(output("index_prefix"), "csoc-logs-alpha");
 
     // The state is the commons' own object in the state bucket.
@@ -563,11 +647,69 @@ fn example_commons_and_child_apply_on_moto_and_logs_reach_the_index_and_the_arch
             .expect("hop subscription");
     });
 
-    // --- examples/child, against the destination the commons created.
+    // --- EventBridge on the CSOC side: a rule on the shared bus matching only this commons'
+    // account, invoking the function, and a bus permission for that account alone.
+    rt.block_on(async {
+        let rules = events(
+            &moto.endpoint,
+            "ListRules",
+            json!({ "EventBusName": CSOC_BUS, "NamePrefix": COMMONS }),
+        )
+        .await;
+        let rule = rules["Rules"]
+            .as_array()
+            .and_then(|r| r.first())
+            .unwrap_or_else(|| panic!("a rule of {COMMONS} on {CSOC_BUS}: {rules}"))
+            .clone();
+        let pattern: Value =
+            serde_json::from_str(rule["EventPattern"].as_str().expect("pattern")).expect("json");
+        assert_eq!(pattern["account"], json!([CHILD_ACCOUNT]), "{pattern}");
+        for (account, matches) in [(CHILD_ACCOUNT, true), (ACCOUNT, false)] {
+            let pattern = rule["EventPattern"].as_str().expect("pattern");
+            assert_eq!(
+                pattern_matches(pattern, &cloudtrail_event(account)),
+                matches,
+                "a CloudTrail event of account {account} matches: {matches}"
+            );
+        }
+        let targets = events(
+            &moto.endpoint,
+            "ListTargetsByRule",
+            json!({ "Rule": rule["Name"], "EventBusName": CSOC_BUS }),
+        )
+        .await;
+        assert!(
+            targets["Targets"][0]["Arn"]
+                .as_str()
+                .is_some_and(|a| a.ends_with(&format!(":function:{function_name}"))),
+            "the rule invokes the function: {targets}"
+        );
+        let bus = events(
+            &moto.endpoint,
+            "DescribeEventBus",
+            json!({ "Name": CSOC_BUS }),
+        )
+        .await;
+        let policy: Value =
+            serde_json::from_str(bus["Policy"].as_str().expect("bus policy")).expect("json");
+        let statement = policy["Statement"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["Sid"] == format!("csoc-{COMMONS}")))
+            .unwrap_or_else(|| panic!("statement csoc-{COMMONS}: {policy}"));
+        assert_eq!(statement["Action"], "events:PutEvents", "{statement}");
+        assert!(
+            statement["Principal"].to_string().contains(CHILD_ACCOUNT),
+            "only the child account may put events: {statement}"
+        );
+    });
+
+    // --- examples/child, against the destination and the event bus the commons created.
     let child_vars = [
         format!("-var=common_name={COMMONS}"),
         format!("-var=destination_arn={destination_arn}"),
         format!("-var=log_group_names=[\"{APP_LOG_GROUP}\"]"),
+        "-var=enable_eventbridge_forwarding=true".to_owned(),
+        format!("-var=csoc_event_bus_arn={event_bus_arn}"),
     ];
     tf.ok(&child_dir, &["init", "-input=false", "-lockfile=readonly"]);
     let mut child_apply = vec!["apply", "-input=false", "-auto-approve"];
@@ -588,6 +730,42 @@ fn example_commons_and_child_apply_on_moto_and_logs_reach_the_index_and_the_arch
                 .collect::<Vec<_>>(),
             [destination_arn.as_str()],
             "the child's log group is subscribed to the commons' destination"
+        );
+        // The child's CloudTrail management events go to the CSOC bus, through a role.
+        let rules = events(
+            &moto.endpoint,
+            "ListRules",
+            json!({ "EventBusName": "default", "NamePrefix": COMMONS }),
+        )
+        .await;
+        let rule = rules["Rules"]
+            .as_array()
+            .and_then(|r| r.first())
+            .unwrap_or_else(|| panic!("the child's forwarding rule: {rules}"))
+            .clone();
+        assert!(
+            pattern_matches(
+                rule["EventPattern"].as_str().expect("pattern"),
+                &cloudtrail_event(ACCOUNT)
+            ),
+            "the child's rule matches its CloudTrail events: {rule}"
+        );
+        let targets = events(
+            &moto.endpoint,
+            "ListTargetsByRule",
+            json!({ "Rule": rule["Name"] }),
+        )
+        .await;
+        assert_eq!(
+            targets["Targets"][0]["Arn"],
+            json!(event_bus_arn),
+            "{targets}"
+        );
+        assert!(
+            targets["Targets"][0]["RoleArn"]
+                .as_str()
+                .is_some_and(|r| r.contains(":role/")),
+            "EventBridge puts on the CSOC bus through a role: {targets}"
         );
     });
 
