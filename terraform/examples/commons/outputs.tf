@@ -47,3 +47,8 @@ output "event_bus_arn" {
   description = "Give to the child account as csoc_event_bus_arn (examples/child) with enable_eventbridge_forwarding; null unless enable_cloudtrail_events."
   value       = module.commons.event_bus_arn
 }
+
+output "audit_invoker_policy_json" {
+  description = "Identity policy (JSON) the audit endpoint's callers attach in their own account; null unless enable_audit_endpoint."
+  value       = module.commons.audit_invoker_policy_json
+}

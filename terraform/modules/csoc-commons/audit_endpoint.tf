@@ -130,3 +130,35 @@ resource "aws_lambda_permission" "audit_invoke_url" {
   principal              = each.value
   function_url_auth_type = "AWS_IAM"
 }
+
+# The identity policy every invoker needs in its own account: both actions on the endpoint's
+# function, lambda:InvokeFunction only for calls through a function URL. Identity policies
+# take any condition key, so this is expressible with every provider version; for invokers
+# in this account it is all they need (no resource-policy statement).
+data "aws_iam_policy_document" "audit_invoker" {
+  count = var.enable_audit_endpoint ? 1 : 0
+
+  statement {
+    sid       = "CallAuditEndpointUrl"
+    effect    = "Allow"
+    actions   = ["lambda:InvokeFunctionUrl"]
+    resources = [aws_lambda_function.audit[0].arn]
+    condition {
+      test     = "StringEquals"
+      variable = "lambda:FunctionUrlAuthType"
+      values   = ["AWS_IAM"]
+    }
+  }
+
+  statement {
+    sid       = "InvokeAuditEndpointViaUrlOnly"
+    effect    = "Allow"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.audit[0].arn]
+    condition {
+      test     = "Bool"
+      variable = "lambda:InvokedViaFunctionUrl"
+      values   = ["true"]
+    }
+  }
+}

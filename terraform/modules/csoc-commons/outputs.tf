@@ -68,6 +68,11 @@ output "audit_function_name" {
   value       = one(aws_lambda_function.audit[*].function_name)
 }
 
+output "audit_invoker_policy_json" {
+  description = "Identity policy (JSON) for the audit endpoint's callers, to attach in their own account: lambda:InvokeFunctionUrl (AWS_IAM) and lambda:InvokeFunction only via the function URL; null when enable_audit_endpoint is false."
+  value       = one(data.aws_iam_policy_document.audit_invoker[*].json)
+}
+
 output "audit_role_arn" {
   description = "ARN of the audit-records endpoint's role, or null when enable_audit_endpoint is false; admit it in the OpenSearch domain's access policy (opensearch-domain module's function_role_arns) and map it to an OpenSearch role."
   value       = one(aws_iam_role.audit[*].arn)

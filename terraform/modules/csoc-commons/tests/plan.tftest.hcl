@@ -294,6 +294,16 @@ run "audit_endpoint" {
   }
 
   assert {
+    condition = (
+      one(data.aws_iam_policy_document.audit_invoker[0].statement[0].actions) == "lambda:InvokeFunctionUrl"
+      && one(data.aws_iam_policy_document.audit_invoker[0].statement[1].actions) == "lambda:InvokeFunction"
+      && one(data.aws_iam_policy_document.audit_invoker[0].statement[1].condition).variable == "lambda:InvokedViaFunctionUrl"
+      && one(data.aws_iam_policy_document.audit_invoker[0].statement[1].condition).values[0] == "true"
+    )
+    error_message = "the invokers' identity policy grants lambda:InvokeFunction only via the function URL"
+  }
+
+  assert {
     condition     = contains(keys(aws_cloudwatch_metric_alarm.this), "audit_errors")
     error_message = "the audit function's Errors alarm exists when the endpoint is on"
   }
