@@ -12,10 +12,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::common::fixture_path;
 use crate::common::lambda_emulator::LambdaEmulator;
 use crate::common::moto::{self, Moto, tool};
 use crate::common::osmem::Osmem;
+use crate::common::{fixture_path, stdout_of};
 
 /// Where Debian's libc6-arm64-cross puts the aarch64 glibc and dynamic loader.
 const SYSROOT: &str = "/usr/aarch64-linux-gnu";
@@ -32,16 +32,12 @@ fn arm64_bootstrap(dir: &Path) -> PathBuf {
         "{} is missing: run `make package` (ARCH=arm64, the default) first, or `make arm64`",
         zip.display()
     );
-    let out = Command::new(tool("python"))
-        .args(["-m", "zipfile", "-e"])
-        .arg(&zip)
-        .arg(dir)
-        .output()
-        .expect("python -m zipfile");
-    assert!(
-        out.status.success(),
-        "unzip: {}",
-        String::from_utf8_lossy(&out.stderr)
+    stdout_of(
+        Command::new(tool("python"))
+            .args(["-m", "zipfile", "-e"])
+            .arg(&zip)
+            .arg(dir),
+        "unzip (python -m zipfile)",
     );
     let bootstrap = dir.join("bootstrap");
     let head = std::fs::read(&bootstrap).expect("bootstrap in the zip");
@@ -62,16 +58,11 @@ fn arm64_bootstrap(dir: &Path) -> PathBuf {
 
 /// qemu-aarch64, installed by scripts/arm64-deps.sh when missing.
 fn qemu() -> PathBuf {
-    let out = Command::new("bash")
-        .arg(root().join("scripts/arm64-deps.sh"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("run scripts/arm64-deps.sh");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    stdout_of(
+        Command::new("bash")
+            .arg(root().join("scripts/arm64-deps.sh"))
+            .stdin(Stdio::null()),
+        "scripts/arm64-deps.sh",
     );
     PathBuf::from("/usr/bin/qemu-aarch64")
 }

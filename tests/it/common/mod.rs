@@ -27,6 +27,22 @@ use tempfile::TempDir;
 pub mod fault_server;
 pub mod osmem;
 
+/// Runs a command to its end; panics, with `what` and its stdout and stderr, unless it
+/// succeeded. Returns its stdout.
+pub fn stdout_of(command: &mut std::process::Command, what: &str) -> String {
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:999999999999:stream/test_stream";
 
 pub fn fixture_path(name: &str) -> PathBuf {

@@ -47,6 +47,7 @@ use serde_json::{Value, json};
 use crate::common::lambda_emulator::LambdaEmulator;
 use crate::common::moto::{self, ACCOUNT, REGION, free_port, tool, wait_for_port};
 use crate::common::osmem::Osmem;
+use crate::common::stdout_of;
 
 const COMMONS: &str = "alpha";
 const CHILD_ACCOUNT: &str = "222222222222";
@@ -167,22 +168,17 @@ fn terraform_copy() -> tempfile::TempDir {
 /// has one, else nothing (the registry).
 fn cli_config_env(scratch: &Path) -> Vec<(String, String)> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/terraform-env.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .env("TF_CLI_CONFIG_OUT", scratch.join("cli.tfrc"))
-        .output()
-        .expect("run scripts/terraform-env.sh");
-    assert!(
-        out.status.success(),
-        "scripts/terraform-env.sh failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.strip_prefix("export "))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.trim_matches('\'').to_owned()))
-        .collect()
+    stdout_of(
+        Command::new("bash")
+            .arg(&script)
+            .env("TF_CLI_CONFIG_OUT", scratch.join("cli.tfrc")),
+        "scripts/terraform-env.sh",
+    )
+    .lines()
+    .filter_map(|l| l.strip_prefix("export "))
+    .filter_map(|l| l.split_once('='))
+    .map(|(k, v)| (k.to_owned(), v.trim_matches('\'').to_owned()))
+    .collect()
 }
 
 struct Terraform {
@@ -311,23 +307,18 @@ async fn events(endpoint: &str, action: &str, body: Value) -> Value {
 /// Whether an EventBridge pattern matches an event, by moto's own matcher (the one its
 /// PutEvents delivery uses): moto's TestEventPattern API answers nothing (gap 7).
 fn pattern_matches(pattern: &str, event: &str) -> bool {
-    let out = Command::new(tool("python"))
-        .args([
+    let answer = stdout_of(
+        Command::new(tool("python")).args([
             "-c",
             "import json, sys\n\
              from moto.events.models import EventPattern\n\
              print(EventPattern.load(sys.argv[1]).matches_event(json.loads(sys.argv[2])))",
             pattern,
             event,
-        ])
-        .output()
-        .expect("python with moto");
-    assert!(
-        out.status.success(),
-        "moto's matcher: {}",
-        String::from_utf8_lossy(&out.stderr)
+        ]),
+        "moto's pattern matcher",
     );
-    match String::from_utf8_lossy(&out.stdout).trim() {
+    match answer.trim() {
         "True" => true,
         "False" => false,
         other => panic!("moto's matcher answered {other:?}"),
