@@ -17,10 +17,7 @@ use crate::common::webhook::{FakeWebhook, Reply};
 use crate::common::{fixture, pipeline_with, run};
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
+    crate::common::runtime()
 }
 
 fn sink(hook: &FakeWebhook, timeout: Duration, interval: Duration) -> SlackWebhook {

@@ -179,10 +179,7 @@ fn arm64_package_cold_starts_under_the_lambda_runtime_emulator() {
     // (Firehose into S3) and the dead letters.
     let os = Osmem::start();
     let moto = Moto::start();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = crate::common::runtime();
     rt.block_on(async {
         let sdk = moto.sdk_config().await;
         for bucket in ["arm64-dead-letter", "arm64-archive"] {

@@ -245,21 +245,9 @@ fn archive_lines(objects: &[(String, Vec<u8>)]) -> Vec<String> {
         .collect()
 }
 
-fn failures(response: &Value) -> Vec<String> {
-    response["batchItemFailures"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no batchItemFailures in {response}"))
-        .iter()
-        .map(|f| f["itemIdentifier"].as_str().expect("id").to_owned())
-        .collect()
-}
-
 #[test]
 fn forwards_from_cloudwatch_logs_through_kinesis_to_the_archive_and_the_dead_letter() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = crate::common::runtime();
     let moto = Moto::start();
     let sdk = rt.block_on(moto.sdk_config());
     let stream_arn = rt.block_on(setup(&sdk));
@@ -345,7 +333,11 @@ fn forwards_from_cloudwatch_logs_through_kinesis_to_the_archive_and_the_dead_let
 
     // 1. Everything handled: good records archived, bad ones dead-lettered.
     let response = lambda.invoke(&event);
-    assert_eq!(failures(&response), Vec::<String>::new(), "{response}");
+    assert_eq!(
+        crate::common::batch_item_failures(&response),
+        Vec::<String>::new(),
+        "{response}"
+    );
 
     let s3 = moto::s3(&sdk);
     let lines = archive_lines(&rt.block_on(moto::objects(&s3, ARCHIVE_BUCKET, "")));
@@ -439,7 +431,7 @@ fn forwards_from_cloudwatch_logs_through_kinesis_to_the_archive_and_the_dead_let
     let late_event = esm_event(&stream_arn, &good(&late));
     let response = lambda.invoke(&late_event);
     assert_eq!(
-        failures(&response),
+        crate::common::batch_item_failures(&response),
         vec![late[0].sequence.clone()],
         "{response}"
     );
@@ -451,7 +443,11 @@ fn forwards_from_cloudwatch_logs_through_kinesis_to_the_archive_and_the_dead_let
     // Lambda retries from there once the stream is back: nothing lost, nothing twice.
     rt.block_on(moto::create_delivery_stream(&sdk, FIREHOSE, ARCHIVE_BUCKET));
     let response = lambda.invoke(&late_event);
-    assert_eq!(failures(&response), Vec::<String>::new(), "{response}");
+    assert_eq!(
+        crate::common::batch_item_failures(&response),
+        Vec::<String>::new(),
+        "{response}"
+    );
     let lines = archive_lines(&rt.block_on(moto::objects(&s3, ARCHIVE_BUCKET, "")));
     let late_docs = expected_documents(&late);
     for doc in &late_docs {

@@ -30,10 +30,7 @@ fn doc(i: usize, message: &str) -> Document {
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
+    crate::common::runtime()
 }
 
 const FAST: Backoff = Backoff::new(Duration::from_millis(5), Duration::from_millis(20))

@@ -49,22 +49,9 @@ fn records(first: usize, n: usize, events: usize, message_bytes: usize) -> Vec<S
         .collect()
 }
 
-/// The sequence numbers in a Kinesis response's `batchItemFailures`.
-fn failures(response: &Value) -> Vec<String> {
-    response["batchItemFailures"]
-        .as_array()
-        .unwrap_or_else(|| panic!("not a Kinesis response: {response}"))
-        .iter()
-        .map(|f| f["itemIdentifier"].as_str().expect("identifier").to_owned())
-        .collect()
-}
-
 #[test]
 fn slow_records_make_progress_every_invocation_and_answer_before_the_deadline() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = crate::common::runtime();
     let moto = Moto::start();
     let sdk = rt.block_on(moto.sdk_config());
     rt.block_on(async {
@@ -131,7 +118,7 @@ fn slow_records_make_progress_every_invocation_and_answer_before_the_deadline() 
             "invocation {invocations} answered after {took:?}, past the {TIMEOUT:?} timeout\n{}",
             lambda.logs()
         );
-        match failures(&response).as_slice() {
+        match crate::common::batch_item_failures(&response).as_slice() {
             [] => from = all_records.len(),
             [seq] => {
                 let at = all_records
@@ -207,10 +194,7 @@ fn run_slow(
         deadline: Deadline::after(SAFETY_MARGIN + usable),
         source: "event".to_owned(),
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = crate::common::runtime();
     let started = Instant::now();
     let report = rt.block_on(pipeline.handle(event, &inv));
     (report, started.elapsed(), dir)

@@ -41,10 +41,7 @@ const SUMMARY_KEYS: [&str; 8] = [
 ];
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
+    crate::common::runtime()
 }
 
 /// The binary with none of the caller's configuration, and `env`.

@@ -78,16 +78,12 @@ fn run(event: &[u8], extra: &[(&str, &str)]) -> (Report, BTreeMap<&'static str, 
     ];
     pairs.extend_from_slice(extra);
     let config = config_from(&pairs).expect("config");
-    let report = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(async {
-            let pipeline = csoc_forwarder::startup::pipeline(&config)
-                .await
-                .expect("pipeline");
-            pipeline.handle(event, &invocation()).await
-        });
+    let report = crate::common::runtime().block_on(async {
+        let pipeline = csoc_forwarder::startup::pipeline(&config)
+            .await
+            .expect("pipeline");
+        pipeline.handle(event, &invocation()).await
+    });
     let files = ["opensearch", "firehose", "slack", "dead-letter"]
         .into_iter()
         .map(|sink| (sink, read_all(&dir.path().join(sink))))

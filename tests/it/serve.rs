@@ -263,10 +263,7 @@ fn a_body_that_never_arrives_is_408_and_requests_over_the_concurrency_are_429() 
     slow.write_all(b"{\"message").expect("write");
 
     // Meanwhile another request is throttled, as a function URL at its concurrency.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = crate::common::runtime();
     let post = |n: usize| {
         rt.block_on(
             reqwest::Client::new()

@@ -21,10 +21,7 @@ use crate::common::moto::Moto;
 use crate::common::{builder, envelope, fixture};
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
+    crate::common::runtime()
 }
 
 fn t0() -> DateTime<Utc> {

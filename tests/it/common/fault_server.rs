@@ -105,10 +105,7 @@ impl FaultServer {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let st = Arc::clone(&state);
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let rt = crate::common::runtime();
             rt.block_on(async move {
                 let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
                 let addr = listener.local_addr().expect("addr");

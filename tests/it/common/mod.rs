@@ -169,12 +169,26 @@ pub fn pipeline_with(sinks: Sinks) -> Pipeline {
     Pipeline::new(1 << 20, builder(), sinks)
 }
 
-pub fn run(pipeline: &Pipeline, event: &[u8]) -> Report {
+/// A current-thread Tokio runtime with I/O and timers, for a test's async steps.
+pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime")
-        .block_on(pipeline.handle(event, &invocation()))
+}
+
+/// The sequence numbers in a Kinesis response's `batchItemFailures`.
+pub fn batch_item_failures(response: &serde_json::Value) -> Vec<String> {
+    response["batchItemFailures"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a Kinesis response: {response}"))
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().expect("identifier").to_owned())
+        .collect()
+}
+
+pub fn run(pipeline: &Pipeline, event: &[u8]) -> Report {
+    runtime().block_on(pipeline.handle(event, &invocation()))
 }
 
 /// Files under `dir/sub`, sorted by name.

@@ -366,10 +366,7 @@ fn str_args(v: &[String]) -> Vec<&str> {
 
 #[test]
 fn example_commons_and_child_apply_on_moto_and_logs_reach_the_index_and_the_archive() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = crate::common::runtime();
     let moto = MotoForTerraform::start();
     let sdk = rt.block_on(moto.sdk_config());
     let copy = terraform_copy();
