@@ -1,6 +1,7 @@
 //! `csoc-forwarder process`: runs the Lambda handler's code path on event files;
 //! `csoc-forwarder serve`: the audit-records endpoint over HTTP ([`crate::serve`]);
-//! `csoc-forwarder replay`: dead letters and archive objects back in ([`crate::replay`]).
+//! `csoc-forwarder replay`: dead letters and archive objects back in ([`replay`]);
+//! `csoc-forwarder dashboards install`: the Dashboards saved objects ([`dashboards`]).
 //!
 //! stdout gets one JSON summary line per file; human logs go to stderr.
 //! `csoc-forwarder rules check|test`: tooling for Sigma rule authors ([`rules`]).
@@ -15,6 +16,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+pub mod dashboards;
+pub mod replay;
 pub mod rules;
 
 use clap::{Args, Parser, Subcommand};
@@ -59,89 +62,10 @@ pub enum Command {
     /// directories) into the sinks that missed them, idempotently. Prints one JSON
     /// summary line; exit 0 when all is handled or still permanently bad, 3 when
     /// retryable failures remain, 2 on usage errors.
-    Replay(ReplayArgs),
+    Replay(replay::ReplayArgs),
     /// OpenSearch Dashboards saved objects (index pattern, searches, visualizations,
     /// the "CSOC overview" dashboard).
-    Dashboards(DashboardsArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct DashboardsArgs {
-    #[command(subcommand)]
-    pub command: DashboardsCommand,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum DashboardsCommand {
-    /// Import the saved objects (POST /api/saved_objects/_import?overwrite=true).
-    /// Authentication as for the index: OPENSEARCH_AUTH, OPENSEARCH_USERNAME /
-    /// OPENSEARCH_PASSWORD or OPENSEARCH_SECRET_ID, the AWS credential chain for SigV4.
-    Install(DashboardsInstallArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct DashboardsInstallArgs {
-    /// OpenSearch Dashboards base URL, e.g.
-    /// https://search-csoc-x.us-east-1.es.amazonaws.com/_dashboards [env: DASHBOARDS_URL]
-    #[arg(long, value_name = "URL")]
-    pub url: Option<String>,
-    /// sigv4, basic or none [env: OPENSEARCH_AUTH] [default: sigv4 for Amazon hosts, else none]
-    #[arg(long, value_name = "AUTH")]
-    pub auth: Option<String>,
-    /// Saved objects to import instead of the built-in opensearch/dashboards/csoc-overview.ndjson
-    #[arg(long, value_name = "FILE")]
-    pub file: Option<PathBuf>,
-}
-
-/// `dashboards install`: imports the saved objects; prints `{"url", "imported"}`.
-/// Exit codes: 0 imported, 2 usage (no URL, bad auth, unreadable file), 1 refused.
-pub async fn dashboards(args: &DashboardsArgs) -> ExitCode {
-    let DashboardsCommand::Install(args) = &args.command;
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let Some(url) = args.url.clone().or_else(|| env(config::DASHBOARDS_URL)) else {
-        eprintln!("error: dashboards install needs --url URL (or DASHBOARDS_URL)");
-        return ExitCode::from(EXIT_USAGE);
-    };
-    let lookup = |name: &str| match name {
-        config::OPENSEARCH_URL => Some(url.clone()),
-        config::OPENSEARCH_AUTH => args.auth.clone().or_else(|| env(name)),
-        _ => env(name),
-    };
-    let os = match crate::sinks::opensearch::OpenSearchConfig::from_lookup(&lookup) {
-        Ok(Some(os)) => os,
-        Ok(None) => return ExitCode::from(EXIT_USAGE),
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::from(EXIT_USAGE);
-        }
-    };
-    let ndjson = match &args.file {
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(err) => {
-                eprintln!("error: cannot read {}: {err}", path.display());
-                return ExitCode::from(EXIT_USAGE);
-            }
-        },
-        None => crate::dashboards::SAVED_OBJECTS.to_owned(),
-    };
-    match crate::dashboards::install(&os, &ndjson).await {
-        Ok(imported) => {
-            println!(
-                "{}",
-                serde_json::json!({"url": os.display_url(), "imported": imported.success_count})
-            );
-            ExitCode::from(EXIT_OK)
-        }
-        Err(err @ crate::dashboards::DashboardsError::Parse { .. }) => {
-            eprintln!("error: {err}");
-            ExitCode::from(EXIT_USAGE)
-        }
-        Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    Dashboards(dashboards::DashboardsArgs),
 }
 
 /// What `process` and `serve` share: where the local sinks write and the deployment.
@@ -261,105 +185,6 @@ pub fn check_out_dir(config: &Config) -> Result<(), String> {
             "cannot write to the output directory {} (--out, OUT_DIR): {err}",
             config.out_dir.display()
         )
-    })
-}
-
-#[derive(Debug, Args)]
-pub struct ReplayArgs {
-    #[command(flatten)]
-    pub sinks: SinkArgs,
-    /// Only objects from this time on (RFC 3339 or YYYY-MM-DD, UTC): by the key's date
-    /// path where there is one, else by the document's (or dead letter's) time.
-    #[arg(long, value_name = "TIME", value_parser = crate::replay::parse_time)]
-    pub since: Option<chrono::DateTime<chrono::Utc>>,
-    /// Only objects before this time (same forms as --since).
-    #[arg(long, value_name = "TIME", value_parser = crate::replay::parse_time)]
-    pub until: Option<chrono::DateTime<chrono::Utc>>,
-    /// Only dead letters of this source (e.g. `opensearch`, `firehose`, `kinesis-<stream>`).
-    #[arg(long, value_name = "SOURCE")]
-    pub source: Option<String>,
-    /// Read, classify and count; write and move nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Stop after N objects.
-    #[arg(long, value_name = "N")]
-    pub limit: Option<usize>,
-    /// Objects replayed at once.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub concurrency: u16,
-    /// Skip every key up to and including KEY (from a progress line's `done_through`).
-    #[arg(long, value_name = "KEY")]
-    pub resume_after: Option<String>,
-    /// Run the alert rules on replayed dead-lettered input (off by default).
-    #[arg(long)]
-    pub alerts: bool,
-    /// Delete a dead letter once replayed, instead of moving it under `replayed/`.
-    #[arg(long)]
-    pub delete_replayed: bool,
-    /// Time the sinks get for one object (retries included) before what is left of it
-    /// counts as retryable.
-    #[arg(long, value_name = "SECONDS", default_value_t = crate::replay::DEFAULT_OBJECT_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub object_timeout: u64,
-    /// Without a terminal: one progress log line every N objects.
-    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub progress_every: u64,
-    /// `s3://bucket/prefix`, a file or a directory.
-    #[arg(required = true, value_name = "LOCATION")]
-    pub locations: Vec<String>,
-}
-
-impl ReplayArgs {
-    pub fn options(&self) -> crate::replay::Options {
-        crate::replay::Options {
-            dry_run: self.dry_run,
-            limit: self.limit,
-            concurrency: usize::from(self.concurrency),
-            resume_after: self.resume_after.clone(),
-            since: self.since,
-            until: self.until,
-            source: self.source.clone(),
-            alerts: self.alerts,
-            delete_replayed: self.delete_replayed,
-            progress_every: usize::try_from(self.progress_every).unwrap_or(usize::MAX),
-            object_deadline: Duration::from_secs(self.object_timeout),
-        }
-    }
-}
-
-/// Runs `replay` and returns the exit code.
-pub async fn replay(args: &ReplayArgs, pipeline: &Pipeline) -> ExitCode {
-    use crate::replay::{Replayer, source};
-    if let (Some(since), Some(until)) = (args.since, args.until)
-        && since >= until
-    {
-        eprintln!("error: --since {since} is not before --until {until}");
-        return ExitCode::from(EXIT_USAGE);
-    }
-    let s3 = tokio::sync::OnceCell::new();
-    let mut locations = Vec::with_capacity(args.locations.len());
-    for text in &args.locations {
-        let client = || async {
-            s3.get_or_init(|| async { source::S3Store::client(&crate::aws::sdk_config().await) })
-                .await
-                .clone()
-        };
-        match source::location(text, client).await {
-            Ok(location) => locations.push(location),
-            Err(err) => {
-                eprintln!("error: {err}");
-                return ExitCode::from(EXIT_USAGE);
-            }
-        }
-    }
-    let summary = Replayer::new(pipeline.replay_targets(), args.options())
-        .run(&locations)
-        .await;
-    let line = serde_json::to_string(&summary).unwrap_or_default();
-    let _ = writeln!(std::io::stdout().lock(), "{line}");
-    ExitCode::from(if summary.retryable > 0 {
-        EXIT_RETRY
-    } else {
-        EXIT_OK
     })
 }
 

@@ -80,7 +80,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => args.sinks.config(),
         Command::Replay(args) => args.sinks.config(),
         Command::Rules(cmd) => return cli::rules::run(cmd),
-        Command::Dashboards(args) => return runtime.block_on(cli::dashboards(args)),
+        Command::Dashboards(args) => return runtime.block_on(cli::dashboards::run(args)),
     };
     let config = match config {
         Ok(config) => config,
@@ -105,8 +105,8 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Process(args) => runtime.block_on(cli::process(args, &config, &pipeline)),
         Command::Serve(args) => runtime.block_on(cli::serve(args, pipeline)),
-        Command::Replay(args) => runtime.block_on(cli::replay(args, &pipeline)),
+        Command::Replay(args) => runtime.block_on(cli::replay::run(args, &pipeline)),
         Command::Rules(cmd) => cli::rules::run(cmd),
-        Command::Dashboards(args) => runtime.block_on(cli::dashboards(args)),
+        Command::Dashboards(args) => runtime.block_on(cli::dashboards::run(args)),
     }
 }

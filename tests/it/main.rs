@@ -14,6 +14,7 @@ mod decode;
 mod documents;
 mod e2e;
 mod firehose;
+mod layout;
 mod newcomer;
 mod opensearch;
 mod opensearch_auth;
