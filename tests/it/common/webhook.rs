@@ -5,7 +5,7 @@
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// One scripted answer.
 #[derive(Debug, Clone)]
@@ -50,7 +50,6 @@ impl Reply {
 pub struct Received {
     pub path: String,
     pub body: serde_json::Value,
-    pub at: Instant,
 }
 
 pub struct FakeWebhook {
@@ -95,7 +94,6 @@ impl FakeWebhook {
 }
 
 fn serve(stream: TcpStream, reply: &Reply, rec: &Mutex<Vec<Received>>) {
-    let at = Instant::now();
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
     let mut line = String::new();
     if reader.read_line(&mut line).is_err() {
@@ -121,7 +119,6 @@ fn serve(stream: TcpStream, reply: &Reply, rec: &Mutex<Vec<Received>>) {
     rec.lock().expect("lock").push(Received {
         path,
         body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
-        at,
     });
     std::thread::sleep(reply.delay);
     let mut out = format!(
