@@ -518,7 +518,7 @@ impl<'a> Replayer<'a> {
             .map_err(|e| format!("`raw` is not base64: {e}"))?;
         let source = String::from_utf8(bytes).map_err(|_| "the document is not UTF-8")?;
         let index = self.index_of(&source)?;
-        Ok(Document { id, index, source })
+        Ok(Document::from_source(id, index, source))
     }
 
     /// `<prefix>-YYYY.MM.DD` of a document's `@timestamp`.
@@ -698,7 +698,7 @@ impl<'a> Replayer<'a> {
             return Ok(None);
         }
         let index = self.index_of(&source)?;
-        Ok(Some(Document { id, index, source }))
+        Ok(Some(Document::from_source(id, index, source)))
     }
 
     async fn index_archived(
