@@ -9,6 +9,8 @@
 //! is best effort: its failures are logged and counted and never touch the batch.
 
 mod cloudtrail;
+#[cfg(test)]
+mod json_oracle;
 mod message;
 pub mod sigma;
 pub mod slack;

@@ -98,7 +98,7 @@ fn value(json: &str) -> Option<Value> {
 }
 
 /// Seconds from a number or a numeric string; finite and not negative.
-fn seconds(v: &Value) -> Option<f64> {
+pub(super) fn seconds(v: &Value) -> Option<f64> {
     let n = match v {
         Value::Number(n) => n.as_f64()?,
         Value::String(s) => s.trim().parse::<f64>().ok()?,
@@ -107,7 +107,7 @@ fn seconds(v: &Value) -> Option<f64> {
     (n.is_finite() && n >= 0.0).then_some(n)
 }
 
-fn text(v: &Value) -> Option<String> {
+pub(super) fn text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.is_empty() && s != "-" => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
