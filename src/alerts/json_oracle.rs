@@ -110,7 +110,10 @@ struct Access {
 
 fn json_slow(check: &SlowCheck, doc: &Document) -> Option<(Environment, SlowRequest)> {
     if !doc.source.contains("http_response_time")
-        || !check.streams.iter().any(|s| doc.source.contains(s.as_str()))
+        || !check
+            .streams
+            .iter()
+            .any(|s| doc.source.contains(s.as_str()))
     {
         return None;
     }
@@ -205,8 +208,22 @@ fn arb_scalar() -> impl Strategy<Value = Value> {
         (0u64..5000).prop_map(|n| json!(n)),
         (0u32..5000).prop_map(|n| json!(f64::from(n) / 1000.0)),
         prop::sample::select(vec![
-            "", "-", " 1.5", "2.25", "0.9", "x", "GET", "/a/b?token=s#f", "é\"q\\", "10.0.0.1",
-            "nginx-7f9", "Root", "AssumedRole", "arn:aws:iam::1:user/eve", "No", "Failure",
+            "",
+            "-",
+            " 1.5",
+            "2.25",
+            "0.9",
+            "x",
+            "GET",
+            "/a/b?token=s#f",
+            "é\"q\\",
+            "10.0.0.1",
+            "nginx-7f9",
+            "Root",
+            "AssumedRole",
+            "arn:aws:iam::1:user/eve",
+            "No",
+            "Failure",
         ])
         .prop_map(|s| json!(s)),
     ]
@@ -232,9 +249,21 @@ fn arb_value() -> impl Strategy<Value = Value> {
 fn arb_access() -> impl Strategy<Value = Value> {
     prop::collection::btree_map(
         prop::sample::select(vec![
-            "aaa", "aab", "date_access", "http.response_time", "http_referer", "http_request",
-            "http_response_time", "http_response_time", "http_verb", "kubernetes",
-            "kubernetes.pod_name", "kubernetes_pod_name", "network_client_ip", "time", "zz.z",
+            "aaa",
+            "aab",
+            "date_access",
+            "http.response_time",
+            "http_referer",
+            "http_request",
+            "http_response_time",
+            "http_response_time",
+            "http_verb",
+            "kubernetes",
+            "kubernetes.pod_name",
+            "kubernetes_pod_name",
+            "network_client_ip",
+            "time",
+            "zz.z",
         ]),
         prop_oneof![3 => arb_scalar(), 1 => arb_value()],
         0..9,
@@ -246,17 +275,35 @@ fn arb_access() -> impl Strategy<Value = Value> {
 /// fields that sort first (so small field caps push the markers past the cap).
 fn arb_cloudtrail() -> impl Strategy<Value = Value> {
     let name = prop::sample::select(vec![
-        "StopLogging", "ConsoleLogin", "CreateUser", "DescribeInstances", "TerminateInstances",
-        "ScheduleKeyDeletion", "AuthorizeSecurityGroupIngress", "PutBucketPolicy",
+        "StopLogging",
+        "ConsoleLogin",
+        "CreateUser",
+        "DescribeInstances",
+        "TerminateInstances",
+        "ScheduleKeyDeletion",
+        "AuthorizeSecurityGroupIngress",
+        "PutBucketPolicy",
     ]);
     let source = prop::sample::select(vec![
-        "cloudtrail.amazonaws.com", "signin.amazonaws.com", "iam.amazonaws.com",
-        "ec2.amazonaws.com", "kms.amazonaws.com", "s3.amazonaws.com",
+        "cloudtrail.amazonaws.com",
+        "signin.amazonaws.com",
+        "iam.amazonaws.com",
+        "ec2.amazonaws.com",
+        "kms.amazonaws.com",
+        "s3.amazonaws.com",
     ]);
     let extra = prop::collection::btree_map(
         prop::sample::select(vec![
-            "aa", "ab", "additionalEventData", "awsRegion", "errorCode", "recipientAccountId",
-            "requestParameters", "responseElements", "sourceIPAddress", "userIdentity",
+            "aa",
+            "ab",
+            "additionalEventData",
+            "awsRegion",
+            "errorCode",
+            "recipientAccountId",
+            "requestParameters",
+            "responseElements",
+            "sourceIPAddress",
+            "userIdentity",
             "serviceEventDetails",
         ]),
         arb_value(),
@@ -279,8 +326,14 @@ fn arb_cloudtrail() -> impl Strategy<Value = Value> {
                 m.remove("eventVersion");
             }
             if drop == 1 {
-                m.insert("responseElements".into(), json!({"ConsoleLogin": "Failure"}));
-                m.insert("additionalEventData".into(), json!({"MFAUsed": if mfa { "Yes" } else { "No" }, "UserName": "eve"}));
+                m.insert(
+                    "responseElements".into(),
+                    json!({"ConsoleLogin": "Failure"}),
+                );
+                m.insert(
+                    "additionalEventData".into(),
+                    json!({"MFAUsed": if mfa { "Yes" } else { "No" }, "UserName": "eve"}),
+                );
             }
             if drop == 2 {
                 m.insert("errorCode".into(), json!("AccessDenied"));
@@ -420,9 +473,16 @@ fn the_generated_documents_do_fire_both_kinds_of_alert() {
                "userIdentity": {"type": "Root", "arn": "arn:aws:iam::1:root"}}).to_string(),
     ];
     let docs = documents(&messages, "ingress-nginx-1", Limits::default(), false);
-    let new: Vec<String> = docs.iter().map(|d| format!("{:?}", alerter.candidate(d))).collect();
+    let new: Vec<String> = docs
+        .iter()
+        .map(|d| format!("{:?}", alerter.candidate(d)))
+        .collect();
     assert!(new[0].starts_with("Some(Candidate(Slow("), "{}", new[0]);
-    assert!(new[1].starts_with("Some(Candidate(CloudTrail"), "{}", new[1]);
+    assert!(
+        new[1].starts_with("Some(Candidate(CloudTrail"),
+        "{}",
+        new[1]
+    );
     for (doc, new) in docs.iter().zip(&new) {
         assert_eq!(*new, format!("{:?}", json_candidate(&alerter, doc)));
     }

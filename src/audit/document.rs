@@ -9,9 +9,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::record::{AuditRecord, Scalar};
-use crate::document::{
-    Document, DocumentBuilder, DocumentError, Header, OutputKeys, document_id,
-};
+use crate::document::{Document, DocumentBuilder, DocumentError, Header, OutputKeys, document_id};
 use crate::timestamp::Rfc3339Millis;
 
 /// The `logGroup`-like namespace of audit-record ids, so they can never equal a log

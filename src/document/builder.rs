@@ -245,10 +245,7 @@ impl DocumentBuilder {
             }),
             tap: Some(&tap),
         };
-        let writer = Tracked {
-            out,
-            pos: &tap.pos,
-        };
+        let writer = Tracked { out, pos: &tap.pos };
         serde_json::to_writer(writer, &view).map_err(serialize)?;
         let top = tap.top.into_inner();
         Ok((found, top.kind(cloudtrail), top))

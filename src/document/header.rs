@@ -295,12 +295,14 @@ fn read_header(source: &str) -> Option<Header> {
             Span::new(start, start + r.get().len())
         })
     };
-    let strings = [top.at, top.owner, top.log_group, top.log_stream, top.commons];
-    if strings
-        .iter()
-        .flatten()
-        .any(|r| !r.get().starts_with('"'))
-    {
+    let strings = [
+        top.at,
+        top.owner,
+        top.log_group,
+        top.log_stream,
+        top.commons,
+    ];
+    if strings.iter().flatten().any(|r| !r.get().starts_with('"')) {
         return None;
     }
     let millis = |raw: Option<&RawValue>| {
@@ -334,7 +336,9 @@ fn read_header(source: &str) -> Option<Header> {
     };
     for (key, raw) in &fields {
         let s = span(Some(raw));
-        header.access.note(key.as_bytes(), s.start as usize, s.end as usize);
+        header
+            .access
+            .note(key.as_bytes(), s.start as usize, s.end as usize);
     }
     let log_only = fields.len() == 1 && fields.get("log").is_some_and(|v| v.get().starts_with('"'));
     let cloudtrail = CLOUDTRAIL_MARKERS.iter().all(|k| fields.contains_key(*k));

@@ -502,7 +502,12 @@ fn headers_say_what_each_kind_of_fixture_document_holds() {
     // One of each, in detail.
     let trail = &fixture_documents("kinesis-cloudtrail.json")[0];
     assert_eq!(trail.owner(), "123456789012");
-    assert!(trail.message_json().expect("message").contains("\"eventName\""));
+    assert!(
+        trail
+            .message_json()
+            .expect("message")
+            .contains("\"eventName\"")
+    );
     assert_eq!(trail.access_field("http_response_time"), None);
     let access = &fixture_documents("kinesis-kubernetes.json")[0];
     assert_eq!(access.log_group(), "qaplanetv1");
@@ -557,11 +562,8 @@ fn audit_documents_carry_their_kind_and_time() {
         );
         assert_eq!(doc.message_json(), None);
         assert_eq!(doc.log_stream(), "");
-        let read_back = document::Document::from_source(
-            doc.id.clone(),
-            doc.index.clone(),
-            doc.source.clone(),
-        );
+        let read_back =
+            document::Document::from_source(doc.id.clone(), doc.index.clone(), doc.source.clone());
         assert_eq!(read_back.kind(), document::Kind::Audit);
         assert_eq!(read_back.at(), doc.at());
     }
