@@ -65,8 +65,8 @@ pub fn audit_document(
     Ok(Document {
         id: document_id(ID_NAMESPACE, node, message_type, &record.tracking_id),
         index: builder.index_for(&at),
+        header: Header::audit(record.datetime.0.timestamp_millis(), &source),
         source,
-        header: Header::audit(record.datetime.0.timestamp_millis()),
     })
 }
 

@@ -167,6 +167,25 @@ impl Header {
         }
     }
 
+    /// Every byte range of the source the header points at (tests: what a reader of
+    /// the header may read).
+    #[cfg(test)]
+    pub(crate) fn spans(&self) -> Vec<std::ops::Range<usize>> {
+        [
+            self.at,
+            self.owner,
+            self.log_group,
+            self.log_stream,
+            self.commons,
+            self.message,
+        ]
+        .iter()
+        .chain(&self.access.0)
+        .filter(|s| s.end != 0)
+        .map(|s| s.start as usize..s.end as usize)
+        .collect()
+    }
+
     /// The same kind and times with no spans: for another JSON of the same document
     /// (the index's safe form), whose fields are elsewhere.
     pub fn detached(&self) -> Self {
@@ -178,21 +197,25 @@ impl Header {
         }
     }
 
-    /// The header of an audit-record document, whose source starts with its
-    /// `@timestamp` (`{"@timestamp":"…"`).
-    pub(crate) fn audit(at_millis: i64) -> Self {
+    /// The header of an audit-record document, `source`, which starts with its
+    /// `@timestamp` (`{"@timestamp":"…"`, RFC 3339: no escapes).
+    pub(crate) fn audit(at_millis: i64, source: &str) -> Self {
+        const AT_KEY: &str = "{\"@timestamp\":\"";
+        let at = source
+            .strip_prefix(AT_KEY)
+            .and_then(|rest| rest.find('"'))
+            .map_or_else(Span::default, |len| {
+                Span::new(AT_KEY.len() - 1, AT_KEY.len() + len + 1)
+            });
         Self {
             kind: Kind::Audit,
             at_millis: Some(at_millis),
             time_millis: Some(at_millis),
-            at: Span::new(AT_VALUE, AT_VALUE + 26),
+            at,
             ..Self::default()
         }
     }
 }
-
-/// Where `@timestamp`'s value starts in every document (`{"@timestamp":` is 14 bytes).
-pub(super) const AT_VALUE: usize = 14;
 
 /// A JSON string token as text: borrowed when it has no escape. `""` for anything
 /// else (absent, not a string).
