@@ -1,44 +1,31 @@
 //! The CloudTrail event inside a document, and what an alert shows of one matching event.
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::slack::cut;
-use crate::document::{CLOUDTRAIL_TEXT_FIELDS, Document, OVERFLOW_KEY};
+use crate::document::{CLOUDTRAIL_TEXT_FIELDS, Document, Kind, OVERFLOW_KEY};
 
-/// The document fields alerting reads.
-#[derive(Deserialize)]
-pub(super) struct Head {
-    #[serde(rename = "@timestamp", default)]
-    at: String,
-    #[serde(default)]
-    owner: String,
-    #[serde(rename = "logGroup", default)]
-    log_group: String,
-    #[serde(rename = "logStream", default)]
-    log_stream: String,
-    #[serde(default)]
-    commons: String,
-    message: Value,
-}
-
-/// The CloudTrail event inside `doc`, with its free-form fields parsed back from text.
-pub(super) fn cloudtrail_event(doc: &Document) -> Option<(Head, Value)> {
-    let s = &doc.source;
-    if !(s.contains("\"eventSource\"") && s.contains("\"eventName\"")) {
+/// The CloudTrail event of a CloudTrail document, with its free-form fields parsed back
+/// from text: what the Sigma rules evaluate. Documents of any other kind are not read.
+///
+/// The one parse alerting does: Sigma rules may name any field of the event (and
+/// keyword searches read them all), so they need the event as a `Value`. Only the
+/// message is parsed, never the whole document, and only for CloudTrail documents.
+pub(super) fn cloudtrail_event(doc: &Document) -> Option<Value> {
+    if doc.kind() != Kind::CloudTrail {
         return None;
     }
-    let mut head: Head = serde_json::from_str(s).ok()?;
-    let mut event = std::mem::take(&mut head.message);
+    let mut event: Value = serde_json::from_str(doc.message_json()?).ok()?;
     let obj = event.as_object_mut()?;
-    if !["eventVersion", "eventSource", "eventName", "eventTime"]
+    // The kind says the message had the markers; they may have gone past the field cap.
+    if !crate::document::CLOUDTRAIL_MARKERS
         .iter()
         .all(|k| obj.contains_key(*k))
     {
         return None;
     }
     restore_event(&mut event);
-    Some((head, event))
+    Some(event)
 }
 
 /// A CloudTrail event as it was sent: the free-form fields the document keeps as text
@@ -86,7 +73,8 @@ pub(super) struct Seen {
 }
 
 impl Seen {
-    pub(super) fn new(doc: &Document, head: &Head, event: &Value) -> Self {
+    /// What an alert shows of `event`, the CloudTrail event of `doc`.
+    pub(super) fn new(doc: &Document, event: &Value) -> Self {
         let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
         let or = |a: String, b: &str| if a.is_empty() { b.to_owned() } else { a };
         let id = event.get("userIdentity");
@@ -100,8 +88,9 @@ impl Seen {
         );
         let account = or(
             or(s(event.get("recipientAccountId")), &field("accountId")),
-            &head.owner,
+            &doc.owner(),
         );
+        let at = doc.at();
         Self {
             who_type: or(field("type"), "?"),
             who: or(who, "unknown"),
@@ -110,11 +99,11 @@ impl Seen {
             account,
             region: or(s(event.get("awsRegion")), "?"),
             source_ip: or(s(event.get("sourceIPAddress")), "?"),
-            when: or(s(event.get("eventTime")), &head.at),
+            when: or(s(event.get("eventTime")), &at),
             doc_id: doc.id.clone(),
-            at: head.at.clone(),
-            commons: head.commons.clone(),
-            source: cut(&format!("{} / {}", head.log_group, head.log_stream), 200),
+            at: at.into_owned(),
+            commons: doc.commons().into_owned(),
+            source: cut(&format!("{} / {}", doc.log_group(), doc.log_stream()), 200),
         }
     }
 }

@@ -2,11 +2,15 @@
 //! ([`slow`]) and risky CloudTrail activity ([`sigma`] rules), as Block Kit payloads
 //! ([`slack`]) posted through the [`AlertSink`].
 //!
-//! Evaluation is pure and deterministic ([`Alerter::evaluate`]); only documents that can
-//! be alerts are parsed (cheap substring checks first). Delivery ([`Alerter::deliver`])
+//! Evaluation is pure and deterministic ([`Alerter::evaluate`]) and reads each
+//! document's header (its kind, envelope fields and the access-log fields as written):
+//! no document's JSON is parsed again, except the message of a CloudTrail document when
+//! a rule applies to CloudTrail (Sigma rules read the event as a `Value`). Delivery ([`Alerter::deliver`])
 //! is best effort: its failures are logged and counted and never touch the batch.
 
 mod cloudtrail;
+#[cfg(test)]
+mod json_oracle;
 mod message;
 pub mod sigma;
 pub mod slack;
@@ -50,6 +54,8 @@ const CLAIM_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct Alerter {
     slow: Option<SlowCheck>,
     rules: Arc<RuleSet>,
+    /// Some rule applies to CloudTrail events (else no document is read for them).
+    cloudtrail_rules: bool,
     dashboards_url: Option<String>,
     suppression: Arc<dyn SuppressionStore>,
     window: Duration,
@@ -110,6 +116,7 @@ impl Alerter {
     pub fn new(slow: Option<SlowCheck>, rules: RuleSet, dashboards_url: Option<String>) -> Self {
         Self {
             slow,
+            cloudtrail_rules: rules.rules.iter().any(|r| r.cloudtrail),
             rules: Arc::new(rules),
             dashboards_url: dashboards_url.map(|u| u.trim_end_matches('/').to_owned()),
             suppression: Arc::new(LocalSuppression::default()),
@@ -281,7 +288,11 @@ impl Alerter {
         {
             return Some(Candidate(Kind::Slow(env, req)));
         }
-        let (head, event) = cloudtrail_event(doc)?;
+        // Only CloudTrail documents, and only when a rule can apply to them.
+        if !self.cloudtrail_rules {
+            return None;
+        }
+        let event = cloudtrail_event(doc)?;
         let matched: Vec<usize> = self.rules.matching(&event).collect();
         if matched.is_empty() {
             return None;
@@ -301,7 +312,7 @@ impl Alerter {
                 (c, key)
             })
             .collect();
-        let seen = Seen::new(doc, &head, &event);
+        let seen = Seen::new(doc, &event);
         Some(Candidate(Kind::CloudTrail {
             matched,
             groups,

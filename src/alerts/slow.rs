@@ -7,9 +7,7 @@
 //! hold tokens and signatures. Messages that are not JSON, or lack a usable
 //! `http_response_time`, are skipped quietly.
 
-use serde::Deserialize;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use super::slack::{Message, code, escape};
 use crate::document::Document;
@@ -45,88 +43,74 @@ pub struct Environment {
     pub log_group: String,
 }
 
-#[derive(Deserialize)]
-struct Head<'a> {
-    #[serde(default)]
-    commons: String,
-    #[serde(rename = "logGroup", default)]
-    log_group: String,
-    #[serde(rename = "logStream", borrow, default)]
-    log_stream: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    message: &'a RawValue,
-}
-
-#[derive(Deserialize)]
-struct Access {
-    http_response_time: Option<Value>,
-    http_request: Option<Value>,
-    http_verb: Option<Value>,
-    http_referer: Option<Value>,
-    network_client_ip: Option<Value>,
-    date_access: Option<Value>,
-    kubernetes: Option<Value>,
-    kubernetes_pod_name: Option<Value>,
-}
-
 impl SlowCheck {
-    /// The slow request in `doc`, if it is one. Cheap for documents that cannot be.
+    /// The slow request in `doc`, if it is one. Reads the document's header: the log
+    /// stream, and the message's access-log fields as they were written (each one JSON
+    /// value, read only when the document is in a checked stream and has a response
+    /// time); the document's JSON is not parsed.
     pub fn check(&self, doc: &Document) -> Option<(Environment, SlowRequest)> {
-        // Cheap checks first: most documents are not access logs of a checked stream.
-        if !doc.source.contains("http_response_time")
-            || !self.streams.iter().any(|s| doc.source.contains(s.as_str()))
-        {
+        let time = doc.access_field("http_response_time")?;
+        let stream = doc.log_stream();
+        if !self.streams.iter().any(|s| stream.contains(s.as_str())) {
             return None;
         }
-        let head: Head<'_> = serde_json::from_str(&doc.source).ok()?;
-        if !self
-            .streams
-            .iter()
-            .any(|s| head.log_stream.contains(s.as_str()))
-        {
-            return None;
-        }
-        let access: Access = serde_json::from_str(head.message.get()).ok()?;
-        let response_time = access.http_response_time.as_ref().and_then(seconds)?;
+        let response_time = response_time(time)?;
         if response_time <= self.threshold {
             return None;
         }
-        let pod = access
-            .kubernetes
+        let field = |name: &str| doc.access_field(name).and_then(value);
+        let kubernetes = field("kubernetes");
+        let pod = kubernetes
             .as_ref()
             .and_then(|k| k.get("pod_name"))
-            .or(access.kubernetes_pod_name.as_ref())
+            .or(field("kubernetes_pod_name").as_ref())
             .and_then(text);
-        let path = access.http_request.as_ref().and_then(text);
-        let request = match (access.http_verb.as_ref().and_then(text), path) {
+        let path = field("http_request").as_ref().and_then(text);
+        let request = match (field("http_verb").as_ref().and_then(text), path) {
             (Some(verb), Some(path)) => Some(format!("{verb} {}", redact_query(&path))),
             (None, Some(path)) => Some(redact_query(&path)),
             _ => None,
         };
         Some((
             Environment {
-                commons: head.commons,
-                log_group: head.log_group,
+                commons: doc.commons().into_owned(),
+                log_group: doc.log_group().into_owned(),
             },
             SlowRequest {
                 response_time,
                 pod,
                 request,
-                referer: access
-                    .http_referer
+                referer: field("http_referer")
                     .as_ref()
                     .and_then(text)
                     .map(|r| redact_query(&r)),
-                client_ip: access.network_client_ip.as_ref().and_then(text),
-                date_access: access.date_access.as_ref().and_then(text),
+                client_ip: field("network_client_ip").as_ref().and_then(text),
+                date_access: field("date_access").as_ref().and_then(text),
                 doc_id: doc.id.clone(),
             },
         ))
     }
 }
 
+/// [`seconds`] of a written JSON value; a string without escapes (the usual case) is
+/// read in place, with no `Value` built.
+fn response_time(json: &str) -> Option<f64> {
+    match json.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+        Some(text) if !text.contains('\\') => {
+            let n = text.trim().parse::<f64>().ok()?;
+            (n.is_finite() && n >= 0.0).then_some(n)
+        }
+        _ => value(json).as_ref().and_then(seconds),
+    }
+}
+
+/// One field's JSON value as written in the document.
+fn value(json: &str) -> Option<Value> {
+    serde_json::from_str(json).ok()
+}
+
 /// Seconds from a number or a numeric string; finite and not negative.
-fn seconds(v: &Value) -> Option<f64> {
+pub(super) fn seconds(v: &Value) -> Option<f64> {
     let n = match v {
         Value::Number(n) => n.as_f64()?,
         Value::String(s) => s.trim().parse::<f64>().ok()?,
@@ -135,7 +119,7 @@ fn seconds(v: &Value) -> Option<f64> {
     (n.is_finite() && n >= 0.0).then_some(n)
 }
 
-fn text(v: &Value) -> Option<String> {
+pub(super) fn text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.is_empty() && s != "-" => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

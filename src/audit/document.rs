@@ -9,7 +9,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::record::{AuditRecord, Scalar};
-use crate::document::{Document, DocumentBuilder, DocumentError, OutputKeys, document_id};
+use crate::document::{Document, DocumentBuilder, DocumentError, Header, OutputKeys, document_id};
 use crate::timestamp::Rfc3339Millis;
 
 /// The `logGroup`-like namespace of audit-record ids, so they can never equal a log
@@ -65,6 +65,7 @@ pub fn audit_document(
     Ok(Document {
         id: document_id(ID_NAMESPACE, node, message_type, &record.tracking_id),
         index: builder.index_for(&at),
+        header: Header::audit(record.datetime.0.timestamp_millis(), &source),
         source,
     })
 }

@@ -9,8 +9,9 @@ use serde::Serialize;
 use serde_json::Number;
 
 use super::fast::{self, Field};
+use super::header::{self, Header, Kind, Span, TopFields};
 use super::json::{Json, Object};
-use super::sanitize::{FreeForm, Sanitized};
+use super::sanitize::{FreeForm, Sanitized, Tap, Tracked};
 use super::{CLOUDTRAIL_MARKERS, Document, DocumentError, Limits, document_id};
 use crate::decode::{Envelope, LogEvent};
 use crate::timestamp::{self, Rfc3339Millis};
@@ -98,17 +99,21 @@ impl DocumentBuilder {
                 )
             })
             .flatten();
-        let found = match fields {
-            Some(fields) => time_in_fields(
-                |k| {
-                    fields.get(k).map(|f| match f {
-                        Field::Number(n) => FieldRef::Number(n),
-                        Field::String(raw) => FieldRef::String(Field::unescaped(raw)),
-                        Field::Other => FieldRef::Other,
-                    })
-                },
-                fields.cloudtrail,
-                at,
+        let (found, kind, top) = match fields {
+            Some(fields) => (
+                time_in_fields(
+                    |k| {
+                        fields.get(k).map(|f| match f {
+                            Field::Number(n) => FieldRef::Number(n),
+                            Field::String(raw) => FieldRef::String(Field::unescaped(raw)),
+                            Field::Other => FieldRef::Other,
+                        })
+                    },
+                    fields.cloudtrail,
+                    at,
+                ),
+                fields.top.kind(fields.cloudtrail),
+                fields.top,
             ),
             None => {
                 message.clear();
@@ -118,17 +123,8 @@ impl DocumentBuilder {
         // Both times are in years 0000..=9999 (`at` by the filter above, found times by
         // the time finder), so they fit the stack buffer.
         let at_text = Rfc3339Millis::new(at).ok_or(DocumentError::Timestamp(event.timestamp))?;
-        let found_text = found.filter(|t| *t != at).and_then(Rfc3339Millis::new);
-        let view = DocView {
-            at: at_text.as_str(),
-            timestamp: found_text.as_ref().unwrap_or(&at_text).as_str(),
-            message_type: &env.message_type,
-            owner: &env.owner,
-            log_group: &env.log_group,
-            log_stream: &env.log_stream,
-            subscription_filters: &env.subscription_filters,
-            commons: &self.commons,
-        };
+        let found = found.filter(|t| *t != at);
+        let found_text = found.and_then(Rfc3339Millis::new);
         // Sized up front: the document is the message plus the envelope fields, and
         // growing a ~1 KB string by doubling costs more than the estimate.
         let mut source = Vec::with_capacity(
@@ -144,37 +140,83 @@ impl DocumentBuilder {
                 + self.commons.len()
                 + 256,
         );
-        serde_json::to_writer(&mut source, &view)
-            .map_err(|e| DocumentError::Serialize(e.to_string()))?;
-        // The envelope fields, then `"message":` last, as one JSON object.
-        source.pop(); // `}`
+        let fields = write_envelope(
+            &mut source,
+            &at_text,
+            found_text.as_ref().unwrap_or(&at_text),
+            env,
+            &self.commons,
+        )
+        .map_err(|e| DocumentError::Serialize(e.to_string()))?;
+        // `"message":` last, as one JSON object.
         source.extend_from_slice(b",\"message\":");
+        let message_at = source.len();
         source.extend_from_slice(&message);
         source.push(b'}');
         let source =
             String::from_utf8(source).map_err(|e| DocumentError::Serialize(e.to_string()))?;
+        let at_millis = at.timestamp_millis();
+        let times = match (found, &found_text) {
+            (Some(t), Some(_)) => (at_millis, t.timestamp_millis()),
+            _ => (at_millis, at_millis),
+        };
         Ok(Document {
             id: document_id(&env.owner, &env.log_group, &env.log_stream, &event.id),
             index: index_name_from_rfc3339(&self.index_prefix, &at_text),
+            header: Header::log(kind, times, fields, message_at, message.len(), top),
             source,
         })
     }
 }
 
+/// The envelope fields of a log document, in this order (the message follows):
+/// `{"@timestamp":…,"timestamp":…,"messageType":…,"owner":…,"logGroup":…,"logStream":…,
+/// "subscriptionFilters":[…],"commons":…`, with no closing brace; the spans of the
+/// fields the header keeps.
+fn write_envelope(
+    out: &mut Vec<u8>,
+    at: &Rfc3339Millis,
+    timestamp: &Rfc3339Millis,
+    env: &Envelope<'_>,
+    commons: &str,
+) -> serde_json::Result<header::Envelope> {
+    let string = |out: &mut Vec<u8>, key: &[u8], value: &str| {
+        out.extend_from_slice(key);
+        let start = out.len();
+        serde_json::to_writer(&mut *out, value).map(|()| Span::new(start, out.len()))
+    };
+    let at = string(out, b"{\"@timestamp\":", at.as_str())?;
+    string(out, b",\"timestamp\":", timestamp.as_str())?;
+    string(out, b",\"messageType\":", &env.message_type)?;
+    let owner = string(out, b",\"owner\":", &env.owner)?;
+    let log_group = string(out, b",\"logGroup\":", &env.log_group)?;
+    let log_stream = string(out, b",\"logStream\":", &env.log_stream)?;
+    out.extend_from_slice(b",\"subscriptionFilters\":");
+    serde_json::to_writer(&mut *out, &env.subscription_filters)?;
+    let commons = string(out, b",\"commons\":", commons)?;
+    Ok(header::Envelope {
+        at,
+        owner,
+        log_group,
+        log_stream,
+        commons,
+    })
+}
+
 impl DocumentBuilder {
     /// The message through the sorted tree (any JSON object) or as `{"log": text}`;
-    /// returns the time found in it.
+    /// returns the time found in it, its kind and where its header fields were written.
     fn tree_message(
         &self,
         text: &str,
         at: DateTime<Utc>,
         out: &mut Vec<u8>,
-    ) -> Result<Option<DateTime<Utc>>, DocumentError> {
+    ) -> Result<(Option<DateTime<Utc>>, Kind, TopFields), DocumentError> {
         let serialize = |e: serde_json::Error| DocumentError::Serialize(e.to_string());
         let Some(obj) = parse_object(text) else {
             let found = timestamp::find_in_text(text, at);
             serde_json::to_writer(&mut *out, &LogText { log: text }).map_err(serialize)?;
-            return Ok(found);
+            return Ok((found, Kind::Text, TopFields::default()));
         };
         let found = time_in_fields(
             |k| {
@@ -188,19 +230,25 @@ impl DocumentBuilder {
             at,
         );
         let budget = Cell::new(self.limits.max_fields);
+        let tap = Tap::default();
+        tap.pos.set(out.len());
+        let cloudtrail = is_cloudtrail(&obj);
         let view = Sanitized {
             obj: &obj,
             depth: 1,
             limits: self.limits,
             budget: &budget,
-            cloudtrail: is_cloudtrail(&obj).then_some(if self.free_form_objects {
+            cloudtrail: cloudtrail.then_some(if self.free_form_objects {
                 FreeForm::Objects
             } else {
                 FreeForm::Text
             }),
+            tap: Some(&tap),
         };
-        serde_json::to_writer(&mut *out, &view).map_err(serialize)?;
-        Ok(found)
+        let writer = Tracked { out, pos: &tap.pos };
+        serde_json::to_writer(writer, &view).map_err(serialize)?;
+        let top = tap.top.into_inner();
+        Ok((found, top.kind(cloudtrail), top))
     }
 }
 
@@ -272,21 +320,4 @@ fn time_in_fields<'a>(
             Some(FieldRef::String(text)) => timestamp::find_in_text(&text, at),
             _ => None,
         })
-}
-
-#[derive(Serialize)]
-struct DocView<'a> {
-    #[serde(rename = "@timestamp")]
-    at: &'a str,
-    timestamp: &'a str,
-    #[serde(rename = "messageType")]
-    message_type: &'a str,
-    owner: &'a str,
-    #[serde(rename = "logGroup")]
-    log_group: &'a str,
-    #[serde(rename = "logStream")]
-    log_stream: &'a str,
-    #[serde(rename = "subscriptionFilters")]
-    subscription_filters: &'a [Cow<'a, str>],
-    commons: &'a str,
 }

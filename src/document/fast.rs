@@ -28,6 +28,7 @@
 
 use serde_json::Number;
 
+use super::header::TopFields;
 use super::{CLOUDTRAIL_MARKERS, CLOUDTRAIL_TEXT_FIELDS, Limits};
 
 /// The serde_json raw-value token: an object starting with it is read as JSON text.
@@ -68,6 +69,8 @@ pub(super) struct TimeFields<'m> {
     pub(super) values: [Option<Field<'m>>; 6],
     /// All four CloudTrail marker keys are present.
     pub(super) cloudtrail: bool,
+    /// Where the header's top fields were written (spans into the output).
+    pub(super) top: TopFields,
 }
 
 impl<'m> TimeFields<'m> {
@@ -251,6 +254,7 @@ impl<'m> Writer<'m> {
                 }
                 self.keys.push((start, out.len()));
                 out.extend_from_slice(b"\":");
+                let value_at = out.len();
                 if mode == Mode::Top {
                     self.top_field(key)?;
                 }
@@ -271,6 +275,11 @@ impl<'m> Writer<'m> {
                     (self.fields, self.limits.max_fields) = (fields, cap);
                 } else {
                     self.value(out, depth + 1, Mode::Sanitized)?;
+                }
+                if mode == Mode::Top {
+                    // The header's spans: the value as written, under its output name.
+                    let key_out = &out[start..value_at - 2];
+                    self.time.top.note(key_out, value_at, out.len());
                 }
             }
             self.skip_ws();

@@ -6,10 +6,13 @@
 //!
 //! - [`builder`]: the document of one log event (times, id, index, envelope fields);
 //! - [`sanitize`]: a JSON message made safe for the index mapping (key rewrites, caps);
-//! - [`json`]: the borrowed JSON tree messages are parsed into.
+//! - [`json`]: the borrowed JSON tree messages are parsed into;
+//! - [`header`]: what a document is (kind, envelope fields, times, where its message
+//!   and the fields alerts read were written), known while it was built.
 
 mod builder;
 mod fast;
+mod header;
 mod json;
 mod sanitize;
 
@@ -20,6 +23,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 pub use builder::DocumentBuilder;
+pub use header::{ACCESS_FIELDS, Header, Kind};
 pub(crate) use sanitize::OutputKeys;
 
 pub use crate::config::DEFAULT_INDEX_PREFIX;
@@ -33,7 +37,8 @@ pub const CLOUDTRAIL_TEXT_FIELDS: [&str; 4] = [
     "additionalEventData",
     "serviceEventDetails",
 ];
-const CLOUDTRAIL_MARKERS: [&str; 4] = ["eventVersion", "eventSource", "eventName", "eventTime"];
+/// The fields that make a JSON message a CloudTrail event: all four at its top.
+pub const CLOUDTRAIL_MARKERS: [&str; 4] = ["eventVersion", "eventSource", "eventName", "eventTime"];
 
 /// Key under which the fields past the field cap are kept, as JSON text.
 pub const OVERFLOW_KEY: &str = "_overflow";
@@ -68,6 +73,10 @@ pub struct Document {
     pub index: String,
     /// The document as compact JSON.
     pub source: String,
+    /// What the document is and where its fields are in `source` (spans into it: it
+    /// describes `source` as built). Read through the accessors ([`Document::kind`],
+    /// [`Document::log_stream`], …).
+    pub header: Header,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]

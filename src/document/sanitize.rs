@@ -3,12 +3,13 @@
 //! free-form CloudTrail fields as text, or as objects outside the field cap.
 
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
+use super::header::TopFields;
 use super::json::{Entries, Json, Object};
 use super::{CLOUDTRAIL_TEXT_FIELDS, Limits, OVERFLOW_KEY};
 
@@ -28,6 +29,38 @@ pub(super) struct Sanitized<'a> {
     pub(super) limits: Limits,
     pub(super) budget: &'a Cell<usize>,
     pub(super) cloudtrail: Option<FreeForm>,
+    /// At the top of a message: where its fields are written, for the header.
+    pub(super) tap: Option<&'a Tap>,
+}
+
+/// Where the top-level values of a message were written, for the document's header:
+/// the output position (kept by [`Tracked`]) and the fields noted so far.
+#[derive(Default)]
+pub(super) struct Tap {
+    pub(super) pos: Cell<usize>,
+    pub(super) top: RefCell<TopFields>,
+}
+
+/// A writer that keeps its position in a [`Tap`].
+pub(super) struct Tracked<'w> {
+    pub(super) out: &'w mut Vec<u8>,
+    pub(super) pos: &'w Cell<usize>,
+}
+
+impl std::io::Write for Tracked<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.extend_from_slice(buf);
+        self.pos.set(self.out.len());
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.write(buf).map(drop)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Sanitized<'_> {
@@ -58,9 +91,12 @@ impl Serialize for Sanitized<'_> {
             let free_form = self
                 .cloudtrail
                 .filter(|_| CLOUDTRAIL_TEXT_FIELDS.contains(&key.as_ref()) && is_container(value));
+            map.serialize_key(&out_key)?;
+            // The compact formatter writes `:` next, then the value.
+            let value_at = self.tap.map(|t| t.pos.get() + 1);
             if free_form == Some(FreeForm::Text) {
                 let text = serde_json::to_string(value).map_err(serde::ser::Error::custom)?;
-                map.serialize_entry(&out_key, &text)?;
+                map.serialize_value(&text)?;
             } else if free_form == Some(FreeForm::Objects) {
                 // A budget of its own: a flat_object adds one field to the mapping.
                 let unlimited = Cell::new(usize::MAX);
@@ -70,9 +106,14 @@ impl Serialize for Sanitized<'_> {
                     limits: self.limits,
                     budget: &unlimited,
                 };
-                map.serialize_entry(&out_key, &child)?;
+                map.serialize_value(&child)?;
             } else {
-                map.serialize_entry(&out_key, &self.child(value))?;
+                map.serialize_value(&self.child(value))?;
+            }
+            if let (Some(tap), Some(at)) = (self.tap, value_at) {
+                tap.top
+                    .borrow_mut()
+                    .note(out_key.as_bytes(), at, tap.pos.get());
             }
         }
         map.end()
@@ -99,6 +140,7 @@ impl Serialize for SanitizedValue<'_> {
                 limits: self.limits,
                 budget: self.budget,
                 cloudtrail: None,
+                tap: None,
             }
             .serialize(s),
             Json::Array(items) => {

@@ -124,7 +124,7 @@ impl Replayer<'_> {
             return Ok(None);
         }
         let index = self.index_of(&source)?;
-        Ok(Some(Document { id, index, source }))
+        Ok(Some(Document::from_source(id, index, source)))
     }
 
     async fn index_archived(

@@ -159,7 +159,7 @@ impl Replayer<'_> {
             .map_err(|e| format!("`raw` is not base64: {e}"))?;
         let source = String::from_utf8(bytes).map_err(|_| "the document is not UTF-8")?;
         let index = self.index_of(&source)?;
-        Ok(Document { id, index, source })
+        Ok(Document::from_source(id, index, source))
     }
 
     /// The documents of dead-lettered input: a Kinesis record's data (gzip'd envelope),

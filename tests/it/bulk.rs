@@ -6,11 +6,11 @@ use csoc_forwarder::sinks::opensearch::bulk;
 use crate::common::{fixture_documents, kinesis_fixtures};
 
 fn doc(id: &str, size: usize) -> Document {
-    Document {
-        id: id.to_owned(),
-        index: "csoc-logs-2018.03.08".to_owned(),
-        source: format!(r#"{{"message":{{"log":"{}"}}}}"#, "x".repeat(size)),
-    }
+    Document::from_source(
+        id.to_owned(),
+        "csoc-logs-2018.03.08".to_owned(),
+        format!(r#"{{"message":{{"log":"{}"}}}}"#, "x".repeat(size)),
+    )
 }
 
 #[test]

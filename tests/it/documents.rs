@@ -423,6 +423,148 @@ proptest! {
         let ev = &env.log_events[0];
         let fast = b.build(&env, ev);
         let tree = b.build_by_tree(&env, ev);
-        prop_assert_eq!(fast, tree, "message {}", text);
+        // The bytes, and the header (kind, spans) too.
+        prop_assert_eq!(&fast, &tree, "message {}", text);
+        if let Ok(doc) = &fast {
+            assert_header_matches_json(doc, false);
+        }
+    }
+}
+
+/// What the header says of a document agrees with the document's JSON: envelope
+/// fields, times, the message and the access-log fields as written; and reading the
+/// header back from the JSON (as replay does) gives the same header (`same_read_back`:
+/// not so when CloudTrail's markers went past the field cap, or a JSON message is
+/// `{"log": text}`, which the JSON alone cannot tell from a text message).
+fn assert_header_matches_json(doc: &document::Document, same_read_back: bool) {
+    // A message whose first key is serde_json's raw-value token is written as it came,
+    // and a `Value` cannot read the document back: nothing to compare with.
+    if doc.source.contains("\"$serde_json::private::RawValue\"") {
+        return;
+    }
+    let v: Value = serde_json::from_str(&doc.source).expect("json");
+    let text = |k: &str| v[k].as_str().unwrap_or("").to_owned();
+    assert_eq!(doc.at(), text("@timestamp"));
+    assert_eq!(doc.owner(), text("owner"));
+    assert_eq!(doc.log_group(), text("logGroup"));
+    assert_eq!(doc.log_stream(), text("logStream"));
+    assert_eq!(doc.commons(), text("commons"));
+    let millis = |k: &str| {
+        chrono::DateTime::parse_from_rfc3339(&text(k))
+            .expect("a time")
+            .timestamp_millis()
+    };
+    assert_eq!(doc.header.at_millis, Some(millis("@timestamp")));
+    assert_eq!(doc.header.time_millis, Some(millis("timestamp")));
+    let message = doc.message_json().expect("a message");
+    assert_eq!(
+        serde_json::from_str::<Value>(message).expect("json"),
+        v["message"]
+    );
+    for name in document::ACCESS_FIELDS {
+        assert_eq!(
+            doc.access_field(name)
+                .map(|j| serde_json::from_str::<Value>(j).expect("json")),
+            v["message"].get(name).cloned(),
+            "{name}"
+        );
+    }
+    let read_back =
+        document::Document::from_source(doc.id.clone(), doc.index.clone(), doc.source.clone());
+    if same_read_back {
+        assert_eq!(read_back.header, doc.header, "{}", doc.source);
+    } else {
+        assert_eq!(read_back.message_json(), doc.message_json());
+    }
+}
+
+#[test]
+fn headers_say_what_each_kind_of_fixture_document_holds() {
+    use document::Kind;
+    for (name, kinds) in [
+        ("kinesis-cloudtrail.json", vec![Kind::CloudTrail]),
+        ("kinesis-kubernetes.json", vec![Kind::AccessLog, Kind::Json]),
+        ("kinesis-syslog.json", vec![Kind::Text]),
+        (
+            "kinesis-mixed.json",
+            vec![Kind::AccessLog, Kind::CloudTrail, Kind::Json, Kind::Text],
+        ),
+    ] {
+        let docs = fixture_documents(name);
+        let mut seen: Vec<Kind> = docs.iter().map(|d| d.kind()).collect();
+        seen.sort_by_key(|k| format!("{k:?}"));
+        seen.dedup();
+        assert_eq!(seen, kinds, "{name}");
+        for doc in &docs {
+            assert_header_matches_json(doc, true);
+        }
+    }
+    // One of each, in detail.
+    let trail = &fixture_documents("kinesis-cloudtrail.json")[0];
+    assert_eq!(trail.owner(), "123456789012");
+    assert!(
+        trail
+            .message_json()
+            .expect("message")
+            .contains("\"eventName\"")
+    );
+    assert_eq!(trail.access_field("http_response_time"), None);
+    let access = &fixture_documents("kinesis-kubernetes.json")[0];
+    assert_eq!(access.log_group(), "qaplanetv1");
+    assert_eq!(
+        access.log_stream(),
+        "revproxy-deployment-5d9c8b7f6-x7k2p_default_revproxy"
+    );
+    assert_eq!(access.commons(), "testcommons");
+    assert_eq!(access.at(), "2018-03-08T14:42:27.570Z");
+    assert_eq!(access.header.at_millis, Some(1_520_520_147_570));
+    assert_eq!(access.header.time_millis, Some(1_520_520_147_000));
+    assert_eq!(access.access_field("http_response_time"), Some("\"0.052\""));
+    assert_eq!(access.access_field("http_verb"), Some("\"GET\""));
+    assert!(
+        access
+            .access_field("kubernetes")
+            .expect("kubernetes")
+            .contains("\"pod_name\":\"revproxy-deployment-5d9c8b7f6-x7k2p\"")
+    );
+    let text = &fixture_documents("kinesis-syslog.json")[0];
+    assert_eq!(
+        text.message_json(),
+        Some(
+            r#"{"log":"Mar  8 14:42:01 ip-172-31-1-10 systemd[1]: Started Session 42 of user ubuntu."}"#
+        )
+    );
+}
+
+#[test]
+fn audit_documents_carry_their_kind_and_time() {
+    use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
+    use csoc_forwarder::audit;
+    let req: LambdaFunctionUrlRequest =
+        serde_json::from_slice(&crate::common::fixture("function-url-audit.json"))
+            .expect("request");
+    let request = audit::read(&req, 1 << 20).expect("a valid post");
+    for record in &request.post.audit_records {
+        let doc = audit::audit_document(
+            &builder(),
+            &request.node,
+            &request.post.message_type,
+            &audit::Caller::of(&req),
+            record,
+        )
+        .expect("document");
+        let v: Value = serde_json::from_str(&doc.source).expect("json");
+        assert_eq!(doc.kind(), document::Kind::Audit);
+        assert_eq!(doc.at(), v["@timestamp"].as_str().expect("time"));
+        assert_eq!(
+            doc.header.at_millis,
+            Some(record.datetime.0.timestamp_millis())
+        );
+        assert_eq!(doc.message_json(), None);
+        assert_eq!(doc.log_stream(), "");
+        let read_back =
+            document::Document::from_source(doc.id.clone(), doc.index.clone(), doc.source.clone());
+        assert_eq!(read_back.kind(), document::Kind::Audit);
+        assert_eq!(read_back.at(), doc.at());
     }
 }

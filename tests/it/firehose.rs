@@ -16,17 +16,17 @@ use serde_json::{Value, json};
 use crate::common::moto::{self, Moto};
 
 fn doc(i: usize, message: &str) -> Document {
-    Document {
-        id: format!("{i:064x}"),
-        index: "csoc-logs-2018.03.08".to_owned(),
-        source: json!({
+    Document::from_source(
+        format!("{i:064x}"),
+        "csoc-logs-2018.03.08".to_owned(),
+        json!({
             "@timestamp": "2018-03-08T14:42:28.130Z",
             "commons": "testcommons",
             "logGroup": "/g",
             "message": { "log": message },
         })
         .to_string(),
-    }
+    )
 }
 
 fn rt() -> tokio::runtime::Runtime {

@@ -122,6 +122,13 @@ pub fn record_with_limit(doc: &Document, limit: usize) -> ArchiveRecord {
 
 /// Every field but `message` kept; `message` becomes `{"log": <the start of its text>}`,
 /// cut at a character boundary so the record fits in `limit` bytes.
+///
+/// The one place here that reads a built document's JSON again, on purpose: only for
+/// a document over the Firehose record limit (1000 KiB), which is also dead-lettered
+/// whole; the record is serde_json's rendering of the parsed document (fields sorted,
+/// the message's text as serde_json writes it), which the header could not give byte
+/// for byte without carrying every field (see `sinks::opensearch::safe`). Records of
+/// every other document are written without a parse ([`encode_record`]).
 fn truncate(doc: &Document, limit: usize) -> Vec<u8> {
     use serde_json::{Map, Value, json};
     let mut fields: Map<String, Value> = serde_json::from_str(&doc.source).unwrap_or_default();
@@ -182,6 +189,7 @@ fn id_first(fields: &serde_json::Map<String, serde_json::Value>) -> Vec<u8> {
             id: id.as_str().unwrap_or_default().to_owned(),
             index: String::new(),
             source,
+            header: crate::document::Header::default(),
         },
     );
     bytes
@@ -211,11 +219,11 @@ mod tests {
     use super::*;
 
     fn doc(id: &str, source: &str) -> Document {
-        Document {
-            id: id.to_owned(),
-            index: "csoc-logs-2026.01.02".to_owned(),
-            source: source.to_owned(),
-        }
+        Document::from_source(
+            id.to_owned(),
+            "csoc-logs-2026.01.02".to_owned(),
+            source.to_owned(),
+        )
     }
 
     #[test]

@@ -3,6 +3,16 @@
 //! becomes `{"log": "<original text>"}`,
 //! which the index template maps as text, and `ingest_error` says what happened.
 //! Everything else (times, envelope fields, id, index) stays as it was.
+//!
+//! This is one of the two places that read a built document's JSON again (the other is
+//! the archive's truncation of documents over 1000 KiB), on purpose: it runs only for a
+//! document the index refused, after one bulk round trip and before another, where one
+//! parse is noise; and its bytes are serde_json's rendering of the parsed document
+//! (fields sorted, the message re-rendered with its keys sorted). Writing them from the
+//! document's header would need the header to carry every field of log, audit and
+//! replayed documents and a byte-exact copy of that rendering, and the parse would
+//! still be needed for messages whose keys are out of order once rewritten (`a.b` →
+//! `a_b`, `_overflow`). Alerts, the archive's records and the bulk body never parse.
 
 use serde_json::{Map, Value};
 
@@ -46,6 +56,7 @@ pub fn safe_form(doc: &Document, error_type: &str, reason: &str) -> Option<Docum
         id: doc.id.clone(),
         index: doc.index.clone(),
         source: serde_json::to_string(&source).ok()?,
+        header: doc.header.detached(),
     })
 }
 
@@ -65,11 +76,7 @@ mod tests {
     use super::*;
 
     fn doc(source: &str) -> Document {
-        Document {
-            id: "abc".into(),
-            index: "csoc-logs-2018.03.08".into(),
-            source: source.into(),
-        }
+        Document::from_source("abc".into(), "csoc-logs-2018.03.08".into(), source.into())
     }
 
     #[test]

@@ -1,0 +1,406 @@
+//! What a document is, known while it was built: the kind of message, the envelope
+//! fields, the times, and where in the JSON the message and the fields alerts read
+//! were written. Alerts read these instead of parsing the document's JSON again.
+//!
+//! The header holds spans into [`Document::source`], not copies: building a document
+//! allocates nothing more for it. A span covers a JSON value exactly as it was written
+//! (a string with its quotes), so what a reader gets from it is what a parse of the
+//! document would have given, field caps, key rewrites and all.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::{CLOUDTRAIL_MARKERS, Document};
+
+/// What kind of message a document holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kind {
+    /// A CloudTrail event: CloudTrail's four marker fields at the top of the message
+    /// (its free-form fields are then kept as text, or as `flat_object`s).
+    CloudTrail,
+    /// An access log: a JSON message with `http_response_time` or `http_request` at
+    /// its top.
+    AccessLog,
+    /// Any other JSON object.
+    Json,
+    /// A message that is not a JSON object, kept as `{"log": text}`.
+    Text,
+    /// An audit record from the audit-records endpoint (`attributes`, no `message`).
+    Audit,
+    /// A document read back (replay) that is none of these, or not one of ours.
+    #[default]
+    Other,
+}
+
+/// The top-level message fields the slow-response check reads (as written: after the
+/// `.` → `_` key rewrite), in sorted order.
+pub const ACCESS_FIELDS: [&str; 8] = [
+    "date_access",
+    "http_referer",
+    "http_request",
+    "http_response_time",
+    "http_verb",
+    "kubernetes",
+    "kubernetes_pod_name",
+    "network_client_ip",
+];
+
+/// A byte range of [`Document::source`]; `end == 0` is "absent" (no value ends at 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    pub(super) fn new(start: usize, end: usize) -> Self {
+        match (u32::try_from(start), u32::try_from(end)) {
+            (Ok(start), Ok(end)) if start < end => Self { start, end },
+            _ => Self::default(),
+        }
+    }
+
+    fn shifted(self, by: usize) -> Self {
+        if self.end == 0 {
+            return self;
+        }
+        Self::new(self.start as usize + by, self.end as usize + by)
+    }
+
+    fn get(self, source: &str) -> Option<&str> {
+        (self.end != 0)
+            .then(|| source.get(self.start as usize..self.end as usize))
+            .flatten()
+    }
+}
+
+/// Where the [`ACCESS_FIELDS`] were written in a message (spans into the message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct TopFields([Span; ACCESS_FIELDS.len()]);
+
+impl TopFields {
+    /// Notes a top-level field written as `key` (the output name) whose value is at
+    /// `start..end` of the message.
+    pub(super) fn note(&mut self, key: &[u8], start: usize, end: usize) {
+        // Called for every top-level field of every message: a match (by length, then
+        // bytes) costs less than a search of the list.
+        let i = match key {
+            b"date_access" => 0,
+            b"http_referer" => 1,
+            b"http_request" => 2,
+            b"http_response_time" => 3,
+            b"http_verb" => 4,
+            b"kubernetes" => 5,
+            b"kubernetes_pod_name" => 6,
+            b"network_client_ip" => 7,
+            _ => return,
+        };
+        self.0[i] = Span::new(start, end);
+    }
+
+    fn has(&self, key: &str) -> bool {
+        ACCESS_FIELDS
+            .binary_search(&key)
+            .is_ok_and(|i| self.0[i].end != 0)
+    }
+
+    /// The kind of a JSON object message with these fields.
+    pub(super) fn kind(&self, cloudtrail: bool) -> Kind {
+        if cloudtrail {
+            Kind::CloudTrail
+        } else if self.has("http_response_time") || self.has("http_request") {
+            Kind::AccessLog
+        } else {
+            Kind::Json
+        }
+    }
+}
+
+/// The header of a document (see the module documentation). Read it through the
+/// accessors on [`Document`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Header {
+    pub kind: Kind,
+    /// `@timestamp`, epoch milliseconds: the log event's time in CloudWatch Logs (its
+    /// ingestion), the record's `datetime` for an audit record.
+    pub at_millis: Option<i64>,
+    /// `timestamp`, epoch milliseconds: the time written inside the message, else
+    /// `@timestamp`.
+    pub time_millis: Option<i64>,
+    at: Span,
+    owner: Span,
+    log_group: Span,
+    log_stream: Span,
+    commons: Span,
+    /// The message value (`{…}`).
+    message: Span,
+    access: TopFields,
+}
+
+/// Spans of a log document's envelope fields, as the builder wrote them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Envelope {
+    pub(super) at: Span,
+    pub(super) owner: Span,
+    pub(super) log_group: Span,
+    pub(super) log_stream: Span,
+    pub(super) commons: Span,
+}
+
+impl Header {
+    /// The header of a log document: the envelope fields, the message written at
+    /// `message_at..message_at + message_len`, its top fields (spans into the message).
+    pub(super) fn log(
+        kind: Kind,
+        times: (i64, i64),
+        env: Envelope,
+        message_at: usize,
+        message_len: usize,
+        top: TopFields,
+    ) -> Self {
+        let mut access = top;
+        for span in &mut access.0 {
+            *span = span.shifted(message_at);
+        }
+        Self {
+            kind,
+            at_millis: Some(times.0),
+            time_millis: Some(times.1),
+            at: env.at,
+            owner: env.owner,
+            log_group: env.log_group,
+            log_stream: env.log_stream,
+            commons: env.commons,
+            message: Span::new(message_at, message_at + message_len),
+            access,
+        }
+    }
+
+    /// Every byte range of the source the header points at (tests: what a reader of
+    /// the header may read).
+    #[cfg(test)]
+    pub(crate) fn spans(&self) -> Vec<std::ops::Range<usize>> {
+        [
+            self.at,
+            self.owner,
+            self.log_group,
+            self.log_stream,
+            self.commons,
+            self.message,
+        ]
+        .iter()
+        .chain(&self.access.0)
+        .filter(|s| s.end != 0)
+        .map(|s| s.start as usize..s.end as usize)
+        .collect()
+    }
+
+    /// The same kind and times with no spans: for another JSON of the same document
+    /// (the index's safe form), whose fields are elsewhere.
+    pub fn detached(&self) -> Self {
+        Self {
+            kind: self.kind,
+            at_millis: self.at_millis,
+            time_millis: self.time_millis,
+            ..Self::default()
+        }
+    }
+
+    /// The header of an audit-record document, `source`, which starts with its
+    /// `@timestamp` (`{"@timestamp":"…"`, RFC 3339: no escapes).
+    pub(crate) fn audit(at_millis: i64, source: &str) -> Self {
+        const AT_KEY: &str = "{\"@timestamp\":\"";
+        let at = source
+            .strip_prefix(AT_KEY)
+            .and_then(|rest| rest.find('"'))
+            .map_or_else(Span::default, |len| {
+                Span::new(AT_KEY.len() - 1, AT_KEY.len() + len + 1)
+            });
+        Self {
+            kind: Kind::Audit,
+            at_millis: Some(at_millis),
+            time_millis: Some(at_millis),
+            at,
+            ..Self::default()
+        }
+    }
+}
+
+/// A JSON string token as text: borrowed when it has no escape. `""` for anything
+/// else (absent, not a string).
+fn text(token: Option<&str>) -> Cow<'_, str> {
+    let Some(token) = token else {
+        return Cow::Borrowed("");
+    };
+    match token.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) if !inner.contains('\\') => Cow::Borrowed(inner),
+        // One string token with escapes, unescaped.
+        Some(_) => serde_json::from_str::<String>(token).map_or(Cow::Borrowed(""), Cow::Owned),
+        None => Cow::Borrowed(""),
+    }
+}
+
+impl Document {
+    /// A document read back from its JSON (replay, tests): its header is found by
+    /// reading `source` once. Documents built here get theirs while being built.
+    pub fn from_source(id: String, index: String, source: String) -> Self {
+        let header = read_header(&source).unwrap_or_default();
+        Self {
+            id,
+            index,
+            source,
+            header,
+        }
+    }
+
+    /// What kind of message the document holds.
+    pub fn kind(&self) -> Kind {
+        self.header.kind
+    }
+
+    /// `@timestamp` as written (RFC 3339, milliseconds, `Z`); `""` when absent.
+    pub fn at(&self) -> Cow<'_, str> {
+        text(self.header.at.get(&self.source))
+    }
+
+    /// The account that owns the log group (`owner`); `""` when absent.
+    pub fn owner(&self) -> Cow<'_, str> {
+        text(self.header.owner.get(&self.source))
+    }
+
+    pub fn log_group(&self) -> Cow<'_, str> {
+        text(self.header.log_group.get(&self.source))
+    }
+
+    pub fn log_stream(&self) -> Cow<'_, str> {
+        text(self.header.log_stream.get(&self.source))
+    }
+
+    pub fn commons(&self) -> Cow<'_, str> {
+        text(self.header.commons.get(&self.source))
+    }
+
+    /// The message's JSON (an object) as written in the document.
+    pub fn message_json(&self) -> Option<&str> {
+        self.header.message.get(&self.source)
+    }
+
+    /// The JSON value of one of the message's [`ACCESS_FIELDS`] as written, if present.
+    pub fn access_field(&self, name: &str) -> Option<&str> {
+        let i = ACCESS_FIELDS.binary_search(&name).ok()?;
+        self.header.access.0[i].get(&self.source)
+    }
+}
+
+/// The top fields of a document, as `Value` parses them (a repeated field is refused).
+#[derive(Deserialize)]
+struct Top<'a> {
+    #[serde(rename = "@timestamp", borrow)]
+    at: Option<&'a RawValue>,
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
+    #[serde(borrow)]
+    owner: Option<&'a RawValue>,
+    #[serde(rename = "logGroup", borrow)]
+    log_group: Option<&'a RawValue>,
+    #[serde(rename = "logStream", borrow)]
+    log_stream: Option<&'a RawValue>,
+    #[serde(borrow)]
+    commons: Option<&'a RawValue>,
+    #[serde(borrow)]
+    message: Option<&'a RawValue>,
+    #[serde(borrow)]
+    attributes: Option<&'a RawValue>,
+}
+
+/// The top fields of a message (its keys, each once).
+#[derive(Deserialize)]
+struct Fields<'a>(#[serde(borrow)] std::collections::BTreeMap<Cow<'a, str>, &'a RawValue>);
+
+/// The header of a document read back from its JSON; `None` when it is not a JSON
+/// object, or when one of the envelope fields alerts read is not a string.
+fn read_header(source: &str) -> Option<Header> {
+    let top: Top<'_> = serde_json::from_str(source).ok()?;
+    let span = |raw: Option<&RawValue>| {
+        raw.map_or_else(Span::default, |r| {
+            let start = r.get().as_ptr() as usize - source.as_ptr() as usize;
+            Span::new(start, start + r.get().len())
+        })
+    };
+    let strings = [
+        top.at,
+        top.owner,
+        top.log_group,
+        top.log_stream,
+        top.commons,
+    ];
+    if strings.iter().flatten().any(|r| !r.get().starts_with('"')) {
+        return None;
+    }
+    let millis = |raw: Option<&RawValue>| {
+        let t = serde_json::from_str::<String>(raw?.get()).ok()?;
+        chrono::DateTime::parse_from_rfc3339(&t)
+            .ok()
+            .map(|t| t.timestamp_millis())
+    };
+    let at_millis = millis(top.at);
+    let mut header = Header {
+        kind: Kind::Other,
+        at_millis,
+        time_millis: millis(top.timestamp).or(at_millis),
+        at: span(top.at),
+        owner: span(top.owner),
+        log_group: span(top.log_group),
+        log_stream: span(top.log_stream),
+        commons: span(top.commons),
+        message: Span::default(),
+        access: TopFields::default(),
+    };
+    let Some(message) = top.message.filter(|m| m.get().starts_with('{')) else {
+        if top.message.is_none() && top.attributes.is_some() {
+            header.kind = Kind::Audit;
+        }
+        return Some(header);
+    };
+    header.message = span(Some(message));
+    let Ok(Fields(fields)) = serde_json::from_str::<Fields<'_>>(message.get()) else {
+        return Some(header);
+    };
+    for (key, raw) in &fields {
+        let s = span(Some(raw));
+        header
+            .access
+            .note(key.as_bytes(), s.start as usize, s.end as usize);
+    }
+    let log_only = fields.len() == 1 && fields.get("log").is_some_and(|v| v.get().starts_with('"'));
+    let cloudtrail = CLOUDTRAIL_MARKERS.iter().all(|k| fields.contains_key(*k));
+    header.kind = if log_only {
+        Kind::Text
+    } else {
+        header.access.kind(cloudtrail)
+    };
+    Some(header)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_access_field_is_noted_at_its_place_and_nothing_else() {
+        for (i, name) in ACCESS_FIELDS.iter().enumerate() {
+            let mut top = TopFields::default();
+            top.note(name.as_bytes(), 10, 20);
+            assert_eq!(top.0[i], Span::new(10, 20), "{name}");
+            assert_eq!(top.0.iter().filter(|s| s.end != 0).count(), 1);
+        }
+        let mut top = TopFields::default();
+        for other in ["http", "http_response_time_2", "kubernetes.pod_name", ""] {
+            top.note(other.as_bytes(), 1, 2);
+        }
+        assert_eq!(top, TopFields::default());
+        assert!(ACCESS_FIELDS.windows(2).all(|w| w[0] < w[1]), "sorted");
+    }
+}
