@@ -2,6 +2,7 @@
 //! each document's JSON again; the property that evaluation from the header gives the
 //! same candidates and the same Slack payloads on generated documents; and that it
 //! reads nothing of a document but what its header points at.
+#![cfg(test)]
 
 use std::borrow::Cow;
 
