@@ -50,6 +50,9 @@ pub(super) fn write_message<'m>(
 ) -> Option<TimeFields<'m>> {
     let (mut keys, mut scratch) = BUFFERS.take();
     keys.clear();
+    if keys.capacity() * std::mem::size_of::<KeySpan>() > KEEP_BYTES {
+        keys = Vec::new();
+    }
     if scratch.capacity() > KEEP_BYTES {
         scratch = Vec::new();
     }
@@ -77,7 +80,7 @@ thread_local! {
     static BUFFERS: Cell<(Vec<KeySpan>, Vec<u8>)> = const { Cell::new((Vec::new(), Vec::new())) };
 }
 
-/// A text buffer larger than this is not kept for the next message.
+/// A buffer larger than this is not kept for the next message.
 const KEEP_BYTES: usize = 64 * 1024;
 
 /// A key written to the output: its span there, and whether `.` → `_` changed it.
