@@ -26,9 +26,10 @@
 //! objects outside the field cap). `tests/it/documents.rs` holds both paths to the same bytes on
 //! generated messages (proptest), and the snapshots hold both to the fixtures.
 
-use serde_json::Number;
+use std::cell::Cell;
 
-use super::header::TopFields;
+use super::scan::{int_number, integer_ok, plain_run};
+pub(super) use super::time_fields::{Field, TimeFields};
 use super::{CLOUDTRAIL_MARKERS, CLOUDTRAIL_TEXT_FIELDS, Limits};
 
 /// The serde_json raw-value token: an object starting with it is read as JSON text.
@@ -36,57 +37,6 @@ const RAW_VALUE_TOKEN: &[u8] = b"$serde_json::private::RawValue";
 
 /// Nesting past this many levels goes to the tree path (serde_json's parser stops at 128).
 const MAX_NESTING: usize = 100;
-
-/// A top-level scalar of the message, for the time finder.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum Field<'m> {
-    Number(Number),
-    /// The string's text as it is in the message, between the quotes, still escaped.
-    String(&'m str),
-    Other,
-}
-
-impl Field<'_> {
-    /// The string's value, unescaped (allocates only when there is an escape).
-    pub(super) fn unescaped(raw: &str) -> std::borrow::Cow<'_, str> {
-        if !raw.contains('\\') {
-            return std::borrow::Cow::Borrowed(raw);
-        }
-        let mut quoted = String::with_capacity(raw.len() + 2);
-        quoted.push('"');
-        quoted.push_str(raw);
-        quoted.push('"');
-        // The text was checked as a JSON string with only simple escapes.
-        std::borrow::Cow::Owned(serde_json::from_str::<String>(&quoted).unwrap_or_default())
-    }
-}
-
-/// The top-level fields the time finder reads (see `builder::time_in_object`).
-#[derive(Debug, Default)]
-pub(super) struct TimeFields<'m> {
-    /// `time`, `timestamp`, `@timestamp`, `date_access`, `eventTime` (in
-    /// `timestamp::WELL_KNOWN_FIELDS` order), then `log`.
-    pub(super) values: [Option<Field<'m>>; 6],
-    /// All four CloudTrail marker keys are present.
-    pub(super) cloudtrail: bool,
-    /// Where the header's top fields were written (spans into the output).
-    pub(super) top: TopFields,
-}
-
-impl<'m> TimeFields<'m> {
-    const LOG: usize = 5;
-
-    pub(super) fn get(&self, key: &str) -> Option<&Field<'m>> {
-        let i = if key == "log" {
-            Self::LOG
-        } else {
-            crate::timestamp::WELL_KNOWN_FIELDS
-                .iter()
-                .position(|k| *k == key)?
-        };
-        self.values[i].as_ref()
-    }
-}
 
 /// Writes the sanitized message object to `out` in one pass, or returns `None` (with
 /// `out` holding partial output the caller discards) when the tree path must do it.
@@ -98,29 +48,43 @@ pub(super) fn write_message<'m>(
     free_form_objects: bool,
     out: &mut Vec<u8>,
 ) -> Option<TimeFields<'m>> {
+    let (mut keys, mut scratch) = BUFFERS.take();
+    keys.clear();
+    if keys.capacity() * std::mem::size_of::<KeySpan>() > KEEP_BYTES {
+        keys = Vec::new();
+    }
+    if scratch.capacity() > KEEP_BYTES {
+        scratch = Vec::new();
+    }
     let mut w = Writer {
         src: message.as_bytes(),
         pos: 0,
         limits,
         free_form_objects,
         fields: 0,
-        keys: Vec::new(),
-        scratch: Vec::new(),
+        keys,
+        scratch,
         time: TimeFields::default(),
         markers: 0,
     };
-    w.skip_ws();
-    if w.peek()? != b'{' {
-        return None;
-    }
-    w.object(out, 1, Mode::Top)?;
-    w.skip_ws();
-    if w.pos != w.src.len() {
-        return None;
-    }
+    let whole = w.message(out);
+    BUFFERS.set((std::mem::take(&mut w.keys), std::mem::take(&mut w.scratch)));
+    whole?;
     w.time.cloudtrail = w.markers == CLOUDTRAIL_MARKERS.len();
     Some(w.time)
 }
+
+thread_local! {
+    /// The [`Writer`]'s key spans and text buffer, kept from one message to the next
+    /// (no allocation per message once they have grown).
+    static BUFFERS: Cell<(Vec<KeySpan>, Vec<u8>)> = const { Cell::new((Vec::new(), Vec::new())) };
+}
+
+/// A buffer larger than this is not kept for the next message.
+const KEEP_BYTES: usize = 64 * 1024;
+
+/// A key written to the output: its span there, and whether `.` → `_` changed it.
+type KeySpan = (usize, usize, bool);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -140,7 +104,7 @@ struct Writer<'m> {
     /// Keys counted against the field cap so far.
     fields: usize,
     /// Output spans of the keys of the objects being written (a stack).
-    keys: Vec<(usize, usize)>,
+    keys: Vec<KeySpan>,
     /// JSON text being built for a value written as a string.
     scratch: Vec<u8>,
     time: TimeFields<'m>,
@@ -148,48 +112,18 @@ struct Writer<'m> {
     markers: usize,
 }
 
-/// Bytes a JSON string copies through as they are (not `"`, `\`, or a control byte).
-const PLAIN: [bool; 256] = {
-    let mut t = [true; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = false;
-        i += 1;
-    }
-    t[b'"' as usize] = false;
-    t[b'\\' as usize] = false;
-    t
-};
-
-/// The end of the run of [`PLAIN`] bytes from `i`: 8 bytes at a time (SWAR), then byte
-/// by byte. In a word, the lowest byte flagged by these tests is always a true match
-/// (a false flag can only sit above a true one), so the first match is exact.
-fn plain_run(s: &[u8], mut i: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    while let Some(chunk) = s.get(i..i + 8) {
-        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
-            break;
-        };
-        let w = u64::from_le_bytes(bytes);
-        let quote = w ^ (ONES * u64::from(b'"'));
-        let backslash = w ^ (ONES * u64::from(b'\\'));
-        let found = ((quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (w.wrapping_sub(ONES * 0x20) & !w))
-            & HIGH;
-        if found != 0 {
-            return i + (found.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while s.get(i).is_some_and(|&b| PLAIN[b as usize]) {
-        i += 1;
-    }
-    i
-}
-
 impl<'m> Writer<'m> {
+    /// The message: one object, nothing after it but whitespace.
+    fn message(&mut self, out: &mut Vec<u8>) -> Option<()> {
+        self.skip_ws();
+        if self.peek()? != b'{' {
+            return None;
+        }
+        self.object(out, 1, Mode::Top)?;
+        self.skip_ws();
+        (self.pos == self.src.len()).then_some(())
+    }
+
     fn peek(&self) -> Option<u8> {
         self.src.get(self.pos).copied()
     }
@@ -244,7 +178,8 @@ impl<'m> Writer<'m> {
                 out.push(b'"');
                 let start = out.len();
                 out.extend_from_slice(key);
-                if key.contains(&b'.') {
+                let rewritten = key.contains(&b'.');
+                if rewritten {
                     renamed = true;
                     for b in &mut out[start..] {
                         if *b == b'.' {
@@ -252,7 +187,7 @@ impl<'m> Writer<'m> {
                         }
                     }
                 }
-                self.keys.push((start, out.len()));
+                self.keys.push((start, out.len(), rewritten));
                 out.extend_from_slice(b"\":");
                 let value_at = out.len();
                 if mode == Mode::Top {
@@ -487,30 +422,19 @@ impl<'m> Writer<'m> {
     }
 }
 
-/// An integer serde_json reads as `u64`/`i64` and writes back as it is: no leading zero,
-/// not `-0`, no fraction or exponent, in range.
-fn integer_ok(n: &[u8]) -> Option<()> {
-    let digits = n.strip_prefix(b"-").unwrap_or(n);
-    let negative = digits.len() != n.len();
-    let ok = !digits.is_empty()
-        && digits.iter().all(u8::is_ascii_digit)
-        && (digits[0] != b'0' || (digits.len() == 1 && !negative))
-        && digits.len() <= if negative { 18 } else { 19 };
-    ok.then_some(())
-}
-
-fn int_number(text: &str) -> Option<Number> {
-    integer_ok(text.as_bytes())?;
-    if text.starts_with('-') {
-        text.parse::<i64>().ok().map(Number::from)
-    } else {
-        text.parse::<u64>().ok().map(Number::from)
+/// Whether the keys at `spans` (in `out`) are all different. They were strictly
+/// increasing as read, so only a key the rewrite changed can equal another: each of
+/// those is compared with the others (no allocation), unless that is many comparisons.
+fn distinct(out: &[u8], spans: &[KeySpan]) -> bool {
+    let key = |&(s, e, _): &KeySpan| &out[s..e];
+    let rewritten = spans.iter().filter(|k| k.2).count();
+    if rewritten.saturating_mul(spans.len()) <= 256 {
+        return spans.iter().enumerate().filter(|(_, k)| k.2).all(|(i, r)| {
+            let r = key(r);
+            spans.iter().enumerate().all(|(j, k)| i == j || key(k) != r)
+        });
     }
-}
-
-/// Whether the keys at `spans` (in `out`) are all different.
-fn distinct(out: &[u8], spans: &[(usize, usize)]) -> bool {
-    let mut keys: Vec<&[u8]> = spans.iter().map(|&(s, e)| &out[s..e]).collect();
+    let mut keys: Vec<&[u8]> = spans.iter().map(key).collect();
     keys.sort_unstable();
     keys.windows(2).all(|w| w[0] != w[1])
 }
@@ -522,29 +446,6 @@ mod tests {
     fn one_pass(text: &str, limits: Limits) -> Option<String> {
         let mut out = Vec::new();
         write_message(text, limits, false, &mut out).map(|_| String::from_utf8(out).unwrap())
-    }
-
-    #[test]
-    fn plain_runs_stop_at_the_first_quote_backslash_or_control_byte() {
-        for text in [
-            "",
-            "abc",
-            "abcdefghijklmnop\"",
-            "abcdefgh\\ijk",
-            "ab\u{1f}cdefghijkl",
-            "é\u{7f}ÿabcdefgh\"x",
-            "\"",
-            "0123456\u{0}",
-        ] {
-            let b = text.as_bytes();
-            for start in 0..=b.len() {
-                let expected = b[start..]
-                    .iter()
-                    .position(|&c| !PLAIN[c as usize])
-                    .map_or(b.len(), |p| start + p);
-                assert_eq!(plain_run(b, start), expected, "{text:?} from {start}");
-            }
-        }
     }
 
     #[test]

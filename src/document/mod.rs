@@ -15,6 +15,8 @@ mod fast;
 mod header;
 mod json;
 mod sanitize;
+mod scan;
+mod time_fields;
 
 use std::fmt::Write as _;
 
@@ -99,7 +101,7 @@ pub fn document_id(owner: &str, log_group: &str, log_stream: &str, event_id: &st
     let mut hex = [0u8; 64];
     // 32 bytes of digest always fit 64 hex digits.
     let _ = hex::encode_to_slice(h.finalize(), &mut hex);
-    String::from_utf8_lossy(&hex).into_owned()
+    std::str::from_utf8(&hex).unwrap_or_default().to_owned()
 }
 
 /// `<prefix>-YYYY.MM.DD` in UTC.

@@ -148,11 +148,11 @@ impl ArchiveSink for LocalArchive {
         for range in archive::batch_ranges(docs) {
             let batch = &docs[range];
             let records: Vec<archive::ArchiveRecord> = batch.iter().map(archive::record).collect();
-            let body = records
-                .iter()
-                .flat_map(|r| &r.bytes)
-                .copied()
-                .collect::<Vec<u8>>();
+            // One copy of each record, sized up front.
+            let mut body = Vec::with_capacity(records.iter().map(|r| r.bytes.len()).sum());
+            for record in &records {
+                body.extend_from_slice(&record.bytes);
+            }
             let name = format!("batch-{}.ndjson", first_id_prefix(batch));
             let result = write_file(SinkName::Firehose, &self.dir, &name, &body).await;
             let written = result.is_ok();

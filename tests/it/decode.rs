@@ -175,6 +175,34 @@ fn concatenated_gzip_members_are_read_whole() {
 }
 
 #[test]
+fn members_larger_than_the_last_one_grow_the_output_within_the_cap() {
+    // The output is first sized from the last member's ISIZE, here a quarter of the whole.
+    let json =
+        serde_json::to_vec(&envelope("g", "s", &["x".repeat(400_000).as_str()])).expect("json");
+    let gz: Vec<u8> = json.chunks(json.len() / 4 + 1).flat_map(gzip).collect();
+    let mut decoder = Decoder::new(CAP);
+    let env = decoder.decode(&b64(&gz)).expect("decodes");
+    assert_eq!(env.log_events[0].message.len(), 400_000);
+    // The same in members that add up to more than the cap.
+    let json = serde_json::to_vec(&envelope("g", "s", &["x".repeat(CAP).as_str()])).expect("json");
+    let gz: Vec<u8> = json.chunks(json.len() / 4 + 1).flat_map(gzip).collect();
+    assert!(matches!(
+        decode_err(&b64(&gz)),
+        DecodeError::TooLarge { cap: CAP }
+    ));
+}
+
+#[test]
+fn text_after_the_last_gzip_member_is_an_error() {
+    let mut gz = gzip(&valid_json());
+    gz.extend_from_slice(b"not gzip");
+    assert!(matches!(decode_err(&b64(&gz)), DecodeError::Gzip(_)));
+    let mut gz = gzip(&valid_json());
+    gz.extend_from_slice(&[0; 16]);
+    assert!(matches!(decode_err(&b64(&gz)), DecodeError::Gzip(_)));
+}
+
+#[test]
 fn surrounding_whitespace_in_base64_is_ignored() {
     let data = format!("\n {} \n", decode::encode(&envelope("g", "s", &["x"])));
     assert!(Decoder::new(CAP).decode(&data).is_ok());

@@ -26,9 +26,22 @@ pub fn encoded_len(doc: &Document) -> usize {
     35 + doc.index.len() + doc.id.len() + doc.source.len()
 }
 
+/// `s` as a JSON string: copied as it is when nothing in it needs escaping (index names
+/// and ids as a rule), else through serde_json; the same bytes either way.
 fn push_json_str(out: &mut Vec<u8>, s: &str) {
-    // serde_json cannot fail writing a str into a Vec.
-    let _ = serde_json::to_writer(&mut *out, s);
+    // A fold with no early exit, so the loop vectorizes.
+    let plain = !s.bytes().fold(false, |esc, b| {
+        esc | (b == b'"') | (b == b'\\') | (b < 0x20)
+    });
+    if plain {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // serde_json cannot fail writing a str into a Vec.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
 }
 
 /// Splits `docs` into request-sized ranges: at most `max_bytes` each (a single document
