@@ -42,7 +42,10 @@ fn the_count_stops_at_the_first_cfg_test() {
     );
     assert_eq!(non_test_lines("#[cfg(test)]\nmod tests {}\n"), 0);
     // A test-only file: its inner attribute comes after the module's doc comment.
-    assert_eq!(non_test_lines("//! Tests only.\n#![cfg(test)]\nuse x;\nfn a() {}\n"), 1);
+    assert_eq!(
+        non_test_lines("//! Tests only.\n#![cfg(test)]\nuse x;\nfn a() {}\n"),
+        1
+    );
 }
 
 #[test]
