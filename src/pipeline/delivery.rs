@@ -139,8 +139,10 @@ impl Batch {
 /// indexed.
 pub(crate) const DUPLICATE_ID: &str = "duplicate id: an earlier log event of this batch with the same owner, log group, log stream and event id, but different content, is indexed under this id; this one is archived and kept here instead of being dropped by the index";
 
+/// What a waiting document costs in memory: its JSON, id and index, and the document
+/// itself (its header included), so the budget holds for many small documents too.
 fn doc_bytes(doc: &Document) -> usize {
-    doc.source.len() + doc.id.len() + doc.index.len()
+    std::mem::size_of::<Document>() + doc.source.len() + doc.id.len() + doc.index.len()
 }
 
 impl Pipeline {
@@ -350,5 +352,27 @@ impl Pipeline {
                 batch.fail(record);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chunk_budget_counts_each_document_in_memory_not_only_its_json() {
+        let mut batch = Batch::new(false);
+        for i in 0..1000 {
+            batch.push(
+                Document::from_source(format!("id{i}"), "i".to_owned(), "{}".to_owned()),
+                0,
+            );
+        }
+        // Many tiny documents: their JSON is 2 bytes each, their memory is not.
+        assert!(
+            batch.pending_bytes() >= 1000 * (std::mem::size_of::<Document>() + 2),
+            "{}",
+            batch.pending_bytes()
+        );
     }
 }
