@@ -365,3 +365,42 @@ fn or_not_one_of_keywords_lists_and_fieldref_give_no_prefilter() {
     .collect();
     assert_eq!(fields, want);
 }
+
+/// Messages the generator does not write: a repeated key (the last one is the event's),
+/// an escaped key, an escaped value.
+#[test]
+fn repeated_and_escaped_keys_give_the_same_candidates() {
+    let messages = [
+        r#"{"eventVersion":"1","eventTime":"t","eventSource":"cloudtrail.amazonaws.com","eventName":"StartLogging","eventName":"StopLogging"}"#,
+        r#"{"eventVersion":"1","eventTime":"t","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","eventName":"StartLogging"}"#,
+        r#"{"eventVersion":"1","eventTime":"t","eventSource":"cloudtrail.amazonaws.com","event\u004eame":"StopLogging"}"#,
+        r#"{"eventVersion":"1","eventTime":"t","eventSource":"cloudtrail.amazonaws.com","eventName":"Stop\u004cogging"}"#,
+        r#"{"eventVersion":"1","eventTime":"t","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","user\u0049dentity":{"type":"Root"}}"#,
+    ];
+    let texts: Vec<String> = messages.iter().map(|m| (*m).to_owned()).collect();
+    let mut all = documents(&texts, "s", Limits::default(), false);
+    for (i, m) in messages.iter().enumerate() {
+        let source = format!(r#"{{"@timestamp":"2026-11-29T10:00:00.000Z","message":{m}}}"#);
+        all.push(Document::from_source(
+            format!("r{i}"),
+            "i".to_owned(),
+            source,
+        ));
+    }
+    let mut some = 0;
+    for rules in rule_sets() {
+        let alerter = Alerter::new(None, rules, None);
+        for doc in &all {
+            let with = alerter.cloudtrail_candidate(doc, true);
+            let without = alerter.cloudtrail_candidate(doc, false);
+            some += usize::from(without.is_some());
+            assert_eq!(
+                format!("{with:?}"),
+                format!("{without:?}"),
+                "{}",
+                doc.source
+            );
+        }
+    }
+    assert!(some > 0, "some of these match a rule");
+}
