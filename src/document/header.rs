@@ -88,8 +88,8 @@ impl Span {
 }
 
 /// Where the [`ACCESS_FIELDS`], then the [`CLOUDTRAIL_FIELDS`], were written in a message
-/// (spans into the message), and whether a top key holds a dot (documents read back: the
-/// builders rewrite dots, and the Sigma prefilter relies on there being none).
+/// (spans into the message), and whether a top key holds a dot (only documents read back:
+/// the builders rewrite dots; the Sigma prefilter relies on there being none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) struct TopFields([Span; ACCESS_FIELDS.len() + CLOUDTRAIL_FIELDS.len()], bool);
 
@@ -113,10 +113,7 @@ impl TopFields {
             b"eventName" => 10,
             b"eventSource" => 11,
             b"userIdentity" => 12,
-            _ => {
-                self.1 |= key.contains(&b'.');
-                return;
-            }
+            _ => return,
         };
         self.0[i] = Span::new(start, end);
     }
@@ -407,6 +404,8 @@ fn read_header(source: &str) -> Option<Header> {
             .access
             .note(key.as_bytes(), s.start as usize, s.end as usize);
     }
+    // The builders rewrite dots in keys; a document read back may hold some.
+    header.access.1 = fields.keys().any(|k| k.contains('.'));
     let log_only = fields.len() == 1 && fields.get("log").is_some_and(|v| v.get().starts_with('"'));
     let cloudtrail = CLOUDTRAIL_MARKERS.iter().all(|k| fields.contains_key(*k));
     header.kind = if log_only {
@@ -436,12 +435,27 @@ mod tests {
             assert_eq!(top.0.iter().filter(|s| s.end != 0).count(), 1);
             assert!(!top.1);
         }
-        let mut top = TopFields::default();
-        top.note(b"userIdentity.type", 1, 2);
-        assert_eq!(top, TopFields([Span::default(); 13], true));
+        let read = |message: &str| {
+            let doc = Document::from_source(
+                "i".to_owned(),
+                "x".to_owned(),
+                format!(r#"{{"message":{message}}}"#),
+            );
+            doc.cloudtrail_field("eventName")
+                .map(|v| v.map(str::to_owned))
+        };
+        assert_eq!(
+            read(r#"{"eventName":"A","b":1}"#),
+            Ok(Some("\"A\"".to_owned()))
+        );
+        assert_eq!(read(r#"{"b":1}"#), Ok(None));
+        assert_eq!(
+            read(r#"{"eventName":"A","userIdentity.type":"Root"}"#),
+            Err(())
+        );
         assert!(CLOUDTRAIL_FIELDS.windows(2).all(|w| w[0] < w[1]), "sorted");
         let mut top = TopFields::default();
-        for other in ["http", "http_response_time_2", "kubernetes_pod", ""] {
+        for other in ["http", "http_response_time_2", "kubernetes.pod_name", ""] {
             top.note(other.as_bytes(), 1, 2);
         }
         assert_eq!(top, TopFields::default());
