@@ -3,7 +3,24 @@
 use serde_json::Value;
 
 use super::slack::cut;
-use crate::document::{CLOUDTRAIL_TEXT_FIELDS, Document, Kind, OVERFLOW_KEY};
+use crate::document::{CLOUDTRAIL_FIELDS, CLOUDTRAIL_TEXT_FIELDS, Document, Kind, OVERFLOW_KEY};
+
+/// The located top fields of a CloudTrail document's message (those present), as the
+/// rules' prefilters read them; `None` when they cannot stand for the event: fields past
+/// the cap (restored into the event), a top key with a dot (a dotted Sigma name may
+/// name it), a value that does not parse.
+pub(super) fn top_fields(doc: &Document) -> Option<Value> {
+    if doc.cloudtrail_field(OVERFLOW_KEY).ok()?.is_some() {
+        return None;
+    }
+    let mut top = serde_json::Map::new();
+    for name in CLOUDTRAIL_FIELDS.into_iter().filter(|n| *n != OVERFLOW_KEY) {
+        if let Some(raw) = doc.cloudtrail_field(name).ok()? {
+            top.insert(name.to_owned(), serde_json::from_str(raw).ok()?);
+        }
+    }
+    Some(Value::Object(top))
+}
 
 /// The CloudTrail event of a CloudTrail document, with its free-form fields parsed back
 /// from text: what the Sigma rules evaluate. Documents of any other kind are not read.

@@ -390,7 +390,7 @@ fn reversed(value: &Value) -> String {
     }
 }
 
-fn documents(
+pub(super) fn documents(
     messages: &[String],
     stream: &str,
     limits: Limits,

@@ -12,6 +12,8 @@ mod cloudtrail;
 #[cfg(test)]
 mod json_oracle;
 mod message;
+#[cfg(test)]
+mod prefilter_tests;
 pub mod sigma;
 pub mod slack;
 pub mod slow;
@@ -27,7 +29,7 @@ use sha2::Digest as _;
 use tracing::warn;
 
 pub use self::cloudtrail::restore_event;
-use self::cloudtrail::{HitKey, Seen, cloudtrail_event};
+use self::cloudtrail::{HitKey, Seen, cloudtrail_event, top_fields};
 pub use self::message::discover_url;
 use self::message::{finish, window_text};
 use self::sigma::{Level, LoadError, Meta, RuleSet};
@@ -288,12 +290,23 @@ impl Alerter {
         {
             return Some(Candidate(Kind::Slow(env, req)));
         }
+        self.cloudtrail_candidate(doc, true)
+    }
+
+    /// The candidate of a CloudTrail document; with `prefilter`, not parsed when no
+    /// rule's prefilter lets its event through (tests compare with and without).
+    fn cloudtrail_candidate(&self, doc: &Document, prefilter: bool) -> Option<Candidate> {
         // Only CloudTrail documents, and only when a rule can apply to them.
-        if !self.cloudtrail_rules {
+        if !self.cloudtrail_rules || doc.kind() != crate::document::Kind::CloudTrail {
+            return None;
+        }
+        let top = if prefilter { top_fields(doc) } else { None };
+        let may = self.rules.may_match(top.as_ref());
+        if !may.contains(&true) {
             return None;
         }
         let event = cloudtrail_event(doc)?;
-        let matched: Vec<usize> = self.rules.matching(&event).collect();
+        let matched: Vec<usize> = self.rules.matching_among(&event, &may).collect();
         if matched.is_empty() {
             return None;
         }

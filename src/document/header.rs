@@ -47,6 +47,17 @@ pub const ACCESS_FIELDS: [&str; 8] = [
     "network_client_ip",
 ];
 
+/// The top-level message fields of a CloudTrail document the Sigma prefilter reads (as
+/// written), in sorted order, `_overflow` (fields past the cap) included: with it, the
+/// event alerts see has more top fields than the document.
+pub const CLOUDTRAIL_FIELDS: [&str; 5] = [
+    "_overflow",
+    "errorCode",
+    "eventName",
+    "eventSource",
+    "userIdentity",
+];
+
 /// A byte range of [`Document::source`]; `end == 0` is "absent" (no value ends at 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) struct Span {
@@ -76,9 +87,11 @@ impl Span {
     }
 }
 
-/// Where the [`ACCESS_FIELDS`] were written in a message (spans into the message).
+/// Where the [`ACCESS_FIELDS`], then the [`CLOUDTRAIL_FIELDS`], were written in a message
+/// (spans into the message), and whether a top key holds a dot (only documents read back:
+/// the builders rewrite dots; the Sigma prefilter relies on there being none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(super) struct TopFields([Span; ACCESS_FIELDS.len()]);
+pub(super) struct TopFields([Span; ACCESS_FIELDS.len() + CLOUDTRAIL_FIELDS.len()], bool);
 
 impl TopFields {
     /// Notes a top-level field written as `key` (the output name) whose value is at
@@ -95,6 +108,11 @@ impl TopFields {
             b"kubernetes" => 5,
             b"kubernetes_pod_name" => 6,
             b"network_client_ip" => 7,
+            b"_overflow" => 8,
+            b"errorCode" => 9,
+            b"eventName" => 10,
+            b"eventSource" => 11,
+            b"userIdentity" => 12,
             _ => return,
         };
         self.0[i] = Span::new(start, end);
@@ -292,6 +310,18 @@ impl Document {
         let i = ACCESS_FIELDS.binary_search(&name).ok()?;
         self.header.access.0[i].get(&self.source)
     }
+
+    /// The JSON value of one of the message's [`CLOUDTRAIL_FIELDS`] as written, if
+    /// present; `Err(())` when a top key of the message holds a dot (then a dotted Sigma
+    /// field name may name it: only the whole message answers).
+    #[allow(clippy::result_unit_err)]
+    pub fn cloudtrail_field(&self, name: &str) -> Result<Option<&str>, ()> {
+        if self.header.access.1 {
+            return Err(());
+        }
+        let i = CLOUDTRAIL_FIELDS.binary_search(&name).map_err(|_| ())?;
+        Ok(self.header.access.0[ACCESS_FIELDS.len() + i].get(&self.source))
+    }
 }
 
 /// The top fields of a document, as `Value` parses them (a repeated field is refused).
@@ -374,6 +404,8 @@ fn read_header(source: &str) -> Option<Header> {
             .access
             .note(key.as_bytes(), s.start as usize, s.end as usize);
     }
+    // The builders rewrite dots in keys; a document read back may hold some.
+    header.access.1 = fields.keys().any(|k| k.contains('.'));
     let log_only = fields.len() == 1 && fields.get("log").is_some_and(|v| v.get().starts_with('"'));
     let cloudtrail = CLOUDTRAIL_MARKERS.iter().all(|k| fields.contains_key(*k));
     header.kind = if log_only {
@@ -396,6 +428,32 @@ mod tests {
             assert_eq!(top.0[i], Span::new(10, 20), "{name}");
             assert_eq!(top.0.iter().filter(|s| s.end != 0).count(), 1);
         }
+        for (i, name) in CLOUDTRAIL_FIELDS.iter().enumerate() {
+            let mut top = TopFields::default();
+            top.note(name.as_bytes(), 10, 20);
+            assert_eq!(top.0[ACCESS_FIELDS.len() + i], Span::new(10, 20), "{name}");
+            assert_eq!(top.0.iter().filter(|s| s.end != 0).count(), 1);
+            assert!(!top.1);
+        }
+        let read = |message: &str| {
+            let doc = Document::from_source(
+                "i".to_owned(),
+                "x".to_owned(),
+                format!(r#"{{"message":{message}}}"#),
+            );
+            doc.cloudtrail_field("eventName")
+                .map(|v| v.map(str::to_owned))
+        };
+        assert_eq!(
+            read(r#"{"eventName":"A","b":1}"#),
+            Ok(Some("\"A\"".to_owned()))
+        );
+        assert_eq!(read(r#"{"b":1}"#), Ok(None));
+        assert_eq!(
+            read(r#"{"eventName":"A","userIdentity.type":"Root"}"#),
+            Err(())
+        );
+        assert!(CLOUDTRAIL_FIELDS.windows(2).all(|w| w[0] < w[1]), "sorted");
         let mut top = TopFields::default();
         for other in ["http", "http_response_time_2", "kubernetes.pod_name", ""] {
             top.note(other.as_bytes(), 1, 2);

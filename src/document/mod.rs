@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 pub use builder::DocumentBuilder;
-pub use header::{ACCESS_FIELDS, Header, Kind};
+pub use header::{ACCESS_FIELDS, CLOUDTRAIL_FIELDS, Header, Kind};
 pub(crate) use sanitize::OutputKeys;
 
 pub use crate::config::DEFAULT_INDEX_PREFIX;

@@ -83,7 +83,16 @@ impl Serialize for Sanitized<'_> {
                 // Past the field cap: the rest of this object is kept as one text field.
                 let rest = Entries(&self.obj.entries[i..]);
                 let text = serde_json::to_string(&rest).map_err(serde::ser::Error::custom)?;
-                map.serialize_entry(&keys.claim_overflow(), &text)?;
+                let out_key = keys.claim_overflow();
+                map.serialize_key(&out_key)?;
+                let value_at = self.tap.map(|t| t.pos.get() + 1);
+                map.serialize_value(&text)?;
+                // The header notes it too: alerts' prefilter must know the event has more.
+                if let (Some(tap), Some(at)) = (self.tap, value_at) {
+                    tap.top
+                        .borrow_mut()
+                        .note(out_key.as_bytes(), at, tap.pos.get());
+                }
                 break;
             }
             self.budget.set(self.budget.get() - 1);

@@ -21,6 +21,7 @@ use serde_norway::Value as Yaml;
 use super::condition::{self, Expr};
 use super::field;
 use super::modifiers::{Cmp, Modifiers, Position, anchor, build, text_source, transform};
+use super::prefilter::Prefilter;
 
 /// A compiled detection.
 #[derive(Debug, Clone)]
@@ -28,10 +29,12 @@ pub struct Detection {
     names: Vec<String>,
     selections: Vec<Selection>,
     condition: Expr,
+    /// What every matching CloudTrail event passes, read from a few top fields.
+    prefilter: Option<Prefilter>,
 }
 
 #[derive(Debug, Clone)]
-enum Selection {
+pub(super) enum Selection {
     /// Any of these groups (each: every field matches).
     Any(Vec<Vec<FieldTest>>),
     /// Any scalar of the event matches.
@@ -39,13 +42,13 @@ enum Selection {
 }
 
 #[derive(Debug, Clone)]
-struct FieldTest {
-    field: String,
-    test: Test,
+pub(super) struct FieldTest {
+    pub(super) field: String,
+    pub(super) test: Test,
 }
 
 #[derive(Debug, Clone)]
-enum Test {
+pub(super) enum Test {
     Exists(bool),
     /// OR (`all == false`) or AND of the tests; `null` adds "absent or null".
     Values {
@@ -56,7 +59,7 @@ enum Test {
 }
 
 #[derive(Debug, Clone)]
-enum ValueTest {
+pub(super) enum ValueTest {
     Text(Regex),
     Cidr(ipnet::IpNet),
     Compare(Cmp, f64),
@@ -112,6 +115,7 @@ impl Detection {
         let condition =
             condition::parse(&text, &names).map_err(|e| format!("condition {text:?}: {e}"))?;
         Ok(Self {
+            prefilter: Prefilter::derive(&condition, &selections),
             names,
             selections,
             condition,
@@ -122,6 +126,11 @@ impl Detection {
     pub fn matches(&self, event: &Value) -> bool {
         self.condition
             .eval(&mut |i| self.selections[i].matches(event))
+    }
+
+    /// What every matching CloudTrail event passes (`None`: no such condition found).
+    pub fn prefilter(&self) -> Option<&Prefilter> {
+        self.prefilter.as_ref()
     }
 
     /// The selection names, in order.
@@ -330,7 +339,7 @@ impl FieldTest {
         }
     }
 
-    fn matches(&self, event: &Value) -> bool {
+    pub(super) fn matches(&self, event: &Value) -> bool {
         match &self.test {
             Test::Exists(want) => field::exists(event, &self.field) == *want,
             Test::Values { all, null, tests } => {

@@ -24,6 +24,7 @@ pub mod field;
 mod load;
 mod modifiers;
 mod parse;
+mod prefilter;
 
 use std::time::Duration;
 
@@ -31,6 +32,7 @@ use serde_json::Value;
 
 use self::detection::Detection;
 pub use self::load::{BUILTIN, Entry, LoadError, Loaded, Status, load_paths};
+pub use self::prefilter::Prefilter;
 
 /// A rule's severity (`level`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
@@ -107,6 +109,11 @@ impl Rule {
     pub fn matches(&self, event: &Value) -> bool {
         self.detection.matches(event)
     }
+
+    /// What every CloudTrail event it matches passes, if it says so in a few top fields.
+    pub fn prefilter(&self) -> Option<&Prefilter> {
+        self.detection.prefilter()
+    }
 }
 
 /// An `event_count` correlation rule.
@@ -134,6 +141,35 @@ impl RuleSet {
             .iter()
             .enumerate()
             .filter(move |(_, r)| r.cloudtrail && r.matches(event))
+            .map(|(i, _)| i)
+    }
+
+    /// Which rules may match a CloudTrail event whose located top fields are `top`
+    /// (`None`: not known, every CloudTrail rule may): `false` only for a rule that
+    /// applies to CloudTrail not at all, or whose prefilter says it cannot match.
+    pub fn may_match(&self, top: Option<&Value>) -> Vec<bool> {
+        self.rules
+            .iter()
+            .map(|r| match (r.prefilter(), top) {
+                _ if !r.cloudtrail => false,
+                (Some(p), Some(top)) => p.passes(top),
+                _ => true,
+            })
+            .collect()
+    }
+
+    /// [`RuleSet::matching`] among the rules `may` allows ([`RuleSet::may_match`]).
+    pub fn matching_among<'a>(
+        &'a self,
+        event: &'a Value,
+        may: &'a [bool],
+    ) -> impl Iterator<Item = usize> + 'a {
+        self.rules
+            .iter()
+            .enumerate()
+            .filter(move |(i, r)| {
+                r.cloudtrail && may.get(*i).copied().unwrap_or(true) && r.matches(event)
+            })
             .map(|(i, _)| i)
     }
 }
