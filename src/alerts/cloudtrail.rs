@@ -89,9 +89,33 @@ pub(super) struct Seen {
     pub(super) source: String,
 }
 
+/// Where a CloudTrail document came from: its envelope fields, however they were read.
+pub(super) struct Origin<'a> {
+    pub(super) owner: &'a str,
+    pub(super) at: &'a str,
+    pub(super) commons: &'a str,
+    pub(super) log_group: &'a str,
+    pub(super) log_stream: &'a str,
+}
+
 impl Seen {
-    /// What an alert shows of `event`, the CloudTrail event of `doc`.
+    /// What an alert shows of `event`, the CloudTrail event of `doc` (its envelope read
+    /// from the document's header).
     pub(super) fn new(doc: &Document, event: &Value) -> Self {
+        let (owner, at, commons) = (doc.owner(), doc.at(), doc.commons());
+        let (log_group, log_stream) = (doc.log_group(), doc.log_stream());
+        let origin = Origin {
+            owner: &owner,
+            at: &at,
+            commons: &commons,
+            log_group: &log_group,
+            log_stream: &log_stream,
+        };
+        Self::of(&doc.id, &origin, event)
+    }
+
+    /// What an alert shows of `event`, from the document `doc_id` of `origin`.
+    pub(super) fn of(doc_id: &str, origin: &Origin<'_>, event: &Value) -> Self {
         let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
         let or = |a: String, b: &str| if a.is_empty() { b.to_owned() } else { a };
         let id = event.get("userIdentity");
@@ -105,9 +129,8 @@ impl Seen {
         );
         let account = or(
             or(s(event.get("recipientAccountId")), &field("accountId")),
-            &doc.owner(),
+            origin.owner,
         );
-        let at = doc.at();
         Self {
             who_type: or(field("type"), "?"),
             who: or(who, "unknown"),
@@ -116,11 +139,14 @@ impl Seen {
             account,
             region: or(s(event.get("awsRegion")), "?"),
             source_ip: or(s(event.get("sourceIPAddress")), "?"),
-            when: or(s(event.get("eventTime")), &at),
-            doc_id: doc.id.clone(),
-            at: at.into_owned(),
-            commons: doc.commons().into_owned(),
-            source: cut(&format!("{} / {}", doc.log_group(), doc.log_stream()), 200),
+            when: or(s(event.get("eventTime")), origin.at),
+            doc_id: doc_id.to_owned(),
+            at: origin.at.to_owned(),
+            commons: origin.commons.to_owned(),
+            source: cut(
+                &format!("{} / {}", origin.log_group, origin.log_stream),
+                200,
+            ),
         }
     }
 }

@@ -18,6 +18,8 @@ pub mod sigma;
 pub mod slack;
 pub mod slow;
 pub mod suppression;
+#[cfg(test)]
+mod test_documents;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -307,6 +309,17 @@ impl Alerter {
         }
         let event = cloudtrail_event(doc)?;
         let matched: Vec<usize> = self.rules.matching_among(&event, &may).collect();
+        self.cloudtrail_hit(matched, &event, || Seen::new(doc, &event))
+    }
+
+    /// The candidate of a CloudTrail event the rules `matched` (none: no candidate),
+    /// with the correlation groups it falls in.
+    fn cloudtrail_hit(
+        &self,
+        matched: Vec<usize>,
+        event: &Value,
+        seen: impl FnOnce() -> Seen,
+    ) -> Option<Candidate> {
         if matched.is_empty() {
             return None;
         }
@@ -320,16 +333,15 @@ impl Alerter {
                 let key = corr
                     .group_by
                     .iter()
-                    .map(|f| group_value(&event, f))
+                    .map(|f| group_value(event, f))
                     .collect();
                 (c, key)
             })
             .collect();
-        let seen = Seen::new(doc, &event);
         Some(Candidate(Kind::CloudTrail {
             matched,
             groups,
-            seen,
+            seen: seen(),
         }))
     }
 

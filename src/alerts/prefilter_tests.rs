@@ -10,8 +10,8 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::Alerter;
-use super::json_oracle::documents;
 use super::sigma::RuleSet;
+use super::test_documents::documents;
 use crate::document::{Document, Limits};
 
 /// Rules whose conditions a prefilter must see through (or give up on).
