@@ -16,10 +16,10 @@
 //!   --write-events DIR  write the two events to DIR and exit
 //!   --chunk-bytes N     run with DELIVERY_CHUNK_BYTES=N
 
+mod common;
+
 use std::borrow::Cow;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Instant;
 
 use csoc_forwarder::decode::{self, Envelope, LogEvent};
 use serde_json::json;
@@ -73,7 +73,7 @@ fn main() {
         chunk_bytes.as_deref().unwrap_or("default (4194304)")
     );
     let idle = dir.path().join("idle.json");
-    std::fs::write(&idle, control_event()).expect("write event");
+    std::fs::write(&idle, common::control_event(1_795_932_000_000)).expect("write event");
     let (idle_mb, _) = run(&idle, &dir.path().join("out-idle"), chunk_bytes.as_deref());
     println!("  idle (one control-message record): {idle_mb:.1} MB");
     let mut worst: f64 = 0.0;
@@ -104,39 +104,11 @@ fn main() {
 }
 
 /// Runs `csoc-forwarder process` on `event`: its own peak RSS in MB, and seconds taken.
-// The child is reaped by `wait4`, which also gives its own rusage (`Child::wait` cannot).
-#[allow(clippy::zombie_processes)]
 fn run(event: &Path, out: &Path, chunk_bytes: Option<&str>) -> (f64, f64) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_csoc-forwarder"));
-    cmd.arg("process")
-        .arg("--out")
-        .arg(out)
-        .arg(event)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    if let Some(n) = chunk_bytes {
-        cmd.env("DELIVERY_CHUNK_BYTES", n);
+    match chunk_bytes {
+        Some(n) => common::process_peak_rss(event, out, &[("DELIVERY_CHUNK_BYTES", n)]),
+        None => common::process_peak_rss(event, out, &[]),
     }
-    let started = Instant::now();
-    let child = cmd.spawn().expect("run csoc-forwarder");
-    let pid = child.id() as libc::pid_t;
-    // SAFETY: wait4 reaps this child (so `child` is never waited on) and only writes
-    // into the status and rusage it is given.
-    let (status, ru) = unsafe {
-        let mut status: libc::c_int = 0;
-        let mut ru: libc::rusage = std::mem::zeroed();
-        assert_eq!(libc::wait4(pid, &mut status, 0, &mut ru), pid, "wait4");
-        (status, ru)
-    };
-    let secs = started.elapsed().as_secs_f64();
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "csoc-forwarder process failed on {}: status {status}",
-        event.display()
-    );
-    // ru_maxrss is in KiB on Linux.
-    (ru.ru_maxrss as f64 * 1024.0 / 1e6, secs)
 }
 
 struct Event {
@@ -158,7 +130,7 @@ fn generate(rng: &mut Rng, record_bytes: usize, repetitive: bool) -> Event {
     loop {
         let seq = records.len() as u64 + 1;
         let env = envelope(rng, record_bytes, repetitive, &template, &mut clock_ms, seq);
-        let record = kinesis_record(seq, decode::encode(&env), clock_ms);
+        let record = common::kinesis_record(seq, decode::encode(&env), clock_ms);
         let len = serde_json::to_vec(&record).expect("record").len() + 1;
         if json_bytes + len > EVENT_BYTES {
             break;
@@ -251,45 +223,6 @@ fn nginx_line(rng: &mut Rng, ms: i64) -> String {
         },
     })
     .to_string()
-}
-
-fn kinesis_record(seq: u64, data: String, clock_ms: i64) -> serde_json::Value {
-    let seq = format!("4959033827149025660855969253836157109592157598913{seq:07}");
-    json!({
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": "2f1c58b54e4b2a5a53ad1cbd1c6f8a5a",
-            "sequenceNumber": seq,
-            "data": data,
-            "approximateArrivalTimestamp": clock_ms as f64 / 1000.0,
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": format!("shardId-000000000000:{seq}"),
-        "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": "arn:aws:iam::999999999999:role/qaplanetv1-csoc-forwarder",
-        "awsRegion": "us-east-1",
-        "eventSourceARN": "arn:aws:kinesis:us-east-1:999999999999:stream/qaplanetv1_stream",
-    })
-}
-
-fn control_event() -> Vec<u8> {
-    let env = Envelope {
-        message_type: Cow::Borrowed(decode::CONTROL_MESSAGE),
-        owner: Cow::Borrowed("CloudwatchLogs"),
-        log_group: Cow::Borrowed(""),
-        log_stream: Cow::Borrowed(""),
-        subscription_filters: vec![],
-        log_events: vec![LogEvent {
-            id: Cow::Borrowed(""),
-            timestamp: 1_795_932_000_000,
-            message: Cow::Borrowed("CWL CONTROL MESSAGE: Checking health of destination."),
-        }],
-    };
-    serde_json::to_vec(
-        &json!({ "Records": [kinesis_record(0, decode::encode(&env), 1_795_932_000_000)] }),
-    )
-    .expect("event")
 }
 
 /// xorshift64*: deterministic and fast; not for secrets.

@@ -26,13 +26,15 @@
 //!                      with --passes, or in place of the full pipeline when timed; the
 //!                      difference is what bulk encoding adds (BENCHMARKS.md)
 
+mod common;
+
 use std::borrow::Cow;
 use std::hint::black_box;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use csoc_forwarder::decode::{self, CONTROL_MESSAGE, Decoder, Envelope, LogEvent};
+use csoc_forwarder::decode::{self, Decoder, Envelope, LogEvent};
 use csoc_forwarder::document::{DEFAULT_INDEX_PREFIX, Document, DocumentBuilder, Limits};
 use csoc_forwarder::event::{self, Input};
 use csoc_forwarder::scrub::{Redactions, Scrubber};
@@ -400,28 +402,14 @@ fn peak_rss(corpus: &Corpus) -> Rss {
     std::fs::write(&batch, &corpus.events[0].json).expect("write event");
     let idle = dir.path().join("event-control-message.json");
     std::fs::write(&idle, &corpus.control_event_json).expect("write event");
-    // The idle run first: ru_maxrss of RUSAGE_CHILDREN is the largest child waited for.
     let idle_mb = child_max_rss_mb(&idle, &dir.path().join("out-idle"));
     let batch_mb = child_max_rss_mb(&batch, &dir.path().join("out-batch"));
     Rss { batch_mb, idle_mb }
 }
 
-/// Runs `csoc-forwarder process` on `event` and returns the largest max RSS of any child
-/// waited for so far (this process starts no other children).
+/// The peak RSS of `csoc-forwarder process` on `event`, in MB.
 fn child_max_rss_mb(event: &Path, out: &Path) -> f64 {
-    let status = Command::new(env!("CARGO_BIN_EXE_csoc-forwarder"))
-        .arg("process")
-        .arg("--out")
-        .arg(out)
-        .arg(event)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("run csoc-forwarder");
-    assert!(status.success(), "csoc-forwarder process failed: {status}");
-    // ru_maxrss is in KiB on Linux.
-    rusage(libc::RUSAGE_CHILDREN).ru_maxrss as f64 * 1024.0 / 1e6
+    common::process_peak_rss(event, out, &[]).0
 }
 
 // ---------------------------------------------------------------------------------------
@@ -664,7 +652,6 @@ struct Corpus {
 }
 
 const ACCOUNT: &str = "123456789012";
-const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:999999999999:stream/qaplanetv1_stream";
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -688,7 +675,7 @@ impl Corpus {
             for r in 0..RECORDS_PER_EVENT {
                 seq += 1;
                 let env = if CONTROL_RECORDS.contains(&r) {
-                    control_envelope(clock_ms)
+                    common::control_envelope(clock_ms)
                 } else {
                     let kind = match rng.below(100) {
                         0..40 => Kind::Nginx,
@@ -709,7 +696,7 @@ impl Corpus {
                 };
                 let plain = serde_json::to_vec(&env).expect("envelope serializes").len();
                 event_decoded += plain;
-                records.push(kinesis_record(seq, decode::encode(&env), clock_ms));
+                records.push(common::kinesis_record(seq, decode::encode(&env), clock_ms));
             }
             decoded += event_decoded;
             events.push(CorpusEvent {
@@ -717,7 +704,7 @@ impl Corpus {
                 decoded_bytes: event_decoded,
             });
         }
-        let control = json!({ "Records": [kinesis_record(0, decode::encode(&control_envelope(clock_ms)), clock_ms)] });
+        let control = json!({ "Records": [common::kinesis_record(0, decode::encode(&common::control_envelope(clock_ms)), clock_ms)] });
         Corpus {
             events,
             control_event_json: serde_json::to_vec(&control).unwrap(),
@@ -748,43 +735,6 @@ impl Corpus {
             pct(2),
             pct(3)
         );
-    }
-}
-
-fn kinesis_record(seq: u64, data: String, clock_ms: i64) -> serde_json::Value {
-    let seq = format!("4959033827149025660855969253836157109592157598913{seq:07}");
-    json!({
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": "2f1c58b54e4b2a5a53ad1cbd1c6f8a5a",
-            "sequenceNumber": seq,
-            "data": data,
-            "approximateArrivalTimestamp": clock_ms as f64 / 1000.0,
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": format!("shardId-000000000000:{seq}"),
-        "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": "arn:aws:iam::999999999999:role/qaplanetv1-csoc-forwarder",
-        "awsRegion": "us-east-1",
-        "eventSourceARN": STREAM_ARN,
-    })
-}
-
-fn control_envelope(clock_ms: i64) -> Envelope<'static> {
-    Envelope {
-        message_type: Cow::Borrowed(CONTROL_MESSAGE),
-        owner: Cow::Borrowed("CloudwatchLogs"),
-        log_group: Cow::Borrowed(""),
-        log_stream: Cow::Borrowed(""),
-        subscription_filters: vec![],
-        log_events: vec![LogEvent {
-            id: Cow::Borrowed(""),
-            timestamp: clock_ms,
-            message: Cow::Borrowed(
-                "CWL CONTROL MESSAGE: Checking health of destination Kinesis stream.",
-            ),
-        }],
     }
 }
 
