@@ -22,6 +22,18 @@ fn bin() -> Command {
     c
 }
 
+/// Runs `cmd` and checks its exit code (showing its stderr when it differs).
+fn exits(cmd: &mut Command, code: i32) -> Output {
+    let out = cmd.output().expect("run csoc-forwarder");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn lines(out: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -39,17 +51,7 @@ const OLD: &str = "title: Old\nid: old\nstatus: deprecated\nlogsource: {product:
 
 #[test]
 fn rules_check_on_the_builtin_rules_loads_every_one() {
-    let out = bin()
-        .args(["rules", "check"])
-        .arg(builtin_dir())
-        .output()
-        .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = exits(bin().args(["rules", "check"]).arg(builtin_dir()), 0);
     let l = lines(&out);
     assert_eq!(l.len(), 11, "10 rules and the access-denied base rule");
     for line in &l {
@@ -69,12 +71,7 @@ fn rules_check_on_the_builtin_rules_loads_every_one() {
 fn rules_check_on_bad_and_mixed_directories_names_the_reason_and_exits_2() {
     let dir = tempfile::TempDir::new().expect("tempdir");
     std::fs::write(dir.path().join("bad.yml"), BAD).expect("write");
-    let out = bin()
-        .args(["rules", "check"])
-        .arg(dir.path())
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
+    let out = exits(bin().args(["rules", "check"]).arg(dir.path()), 2);
     let l = lines(&out);
     assert_eq!(l.len(), 1);
     assert_eq!(l[0]["status"], "refused");
@@ -91,12 +88,7 @@ fn rules_check_on_bad_and_mixed_directories_names_the_reason_and_exits_2() {
 
     std::fs::write(dir.path().join("good.yml"), GOOD).expect("write");
     std::fs::write(dir.path().join("old.yaml"), OLD).expect("write");
-    let out = bin()
-        .args(["rules", "check"])
-        .arg(dir.path())
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
+    let out = exits(bin().args(["rules", "check"]).arg(dir.path()), 2);
     let status: Vec<(String, String)> = lines(&out)
         .iter()
         .map(|l| {
@@ -117,30 +109,20 @@ fn rules_check_on_bad_and_mixed_directories_names_the_reason_and_exits_2() {
 
     // Good and skipped only: 0.
     std::fs::remove_file(dir.path().join("bad.yml")).expect("rm");
-    let out = bin()
-        .args(["rules", "check"])
-        .arg(dir.path())
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(0));
+    exits(bin().args(["rules", "check"]).arg(dir.path()), 0);
 }
 
 #[test]
 fn rules_test_prints_which_rules_match_which_events() {
-    let out = bin()
-        .args(["rules", "test"])
-        .arg(builtin_dir())
-        .arg("--event")
-        .arg(fixture_path("kinesis-cloudtrail.json"))
-        .arg("--event")
-        .arg(fixture_path("eventbridge-kms-key-deletion.json"))
-        .output()
-        .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = exits(
+        bin()
+            .args(["rules", "test"])
+            .arg(builtin_dir())
+            .arg("--event")
+            .arg(fixture_path("kinesis-cloudtrail.json"))
+            .arg("--event")
+            .arg(fixture_path("eventbridge-kms-key-deletion.json")),
+        0,
     );
     let l = lines(&out);
     let matched: Vec<(String, Vec<String>)> = l
@@ -174,14 +156,14 @@ fn rules_test_prints_which_rules_match_which_events() {
     // Rules that cannot be used: exit 2 with the file named.
     let dir = tempfile::TempDir::new().expect("tempdir");
     std::fs::write(dir.path().join("bad.yml"), BAD).expect("write");
-    let out = bin()
-        .args(["rules", "test"])
-        .arg(dir.path())
-        .arg("--event")
-        .arg(fixture_path("kinesis-cloudtrail.json"))
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
+    let out = exits(
+        bin()
+            .args(["rules", "test"])
+            .arg(dir.path())
+            .arg("--event")
+            .arg(fixture_path("kinesis-cloudtrail.json")),
+        2,
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.yml"));
 }
 
@@ -199,11 +181,7 @@ fn a_refused_rule_stops_process_with_exit_2_naming_the_file() {
         } else {
             cmd.arg("--rules").arg(dir.path().join("rules"));
         }
-        let out = cmd
-            .arg(fixture_path("kinesis-cloudtrail.json"))
-            .output()
-            .expect("run");
-        assert_eq!(out.status.code(), Some(2));
+        let out = exits(cmd.arg(fixture_path("kinesis-cloudtrail.json")), 2);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             err.contains(&bad.display().to_string()) && err.contains("`expand`"),
@@ -213,10 +191,7 @@ fn a_refused_rule_stops_process_with_exit_2_naming_the_file() {
     }
     // The cold start refuses the same way.
     let config = config_from(&[("ALERT_RULES", bad.to_str().expect("utf8"))]).expect("config");
-    let err = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("rt")
+    let err = crate::common::runtime()
         .block_on(csoc_forwarder::startup::pipeline(&config))
         .err()
         .expect("refused")
@@ -229,19 +204,14 @@ fn process_uses_the_rules_given() {
     let dir = tempfile::TempDir::new().expect("tempdir");
     let rules = dir.path().join("good.yml");
     std::fs::write(&rules, GOOD).expect("write");
-    let out = bin()
-        .args(["process", "--out"])
-        .arg(dir.path().join("out"))
-        .arg("--rules")
-        .arg(&rules)
-        .arg(fixture_path("kinesis-cloudtrail.json"))
-        .output()
-        .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = exits(
+        bin()
+            .args(["process", "--out"])
+            .arg(dir.path().join("out"))
+            .arg("--rules")
+            .arg(&rules)
+            .arg(fixture_path("kinesis-cloudtrail.json")),
+        0,
     );
     assert_eq!(lines(&out)[0]["alerts"], 1, "DescribeInstances only");
 }
