@@ -7,6 +7,7 @@
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 
 use super::record::{AuditRecord, Scalar};
 use crate::document::{Document, DocumentBuilder, DocumentError, Header, OutputKeys, document_id};
@@ -47,9 +48,12 @@ pub fn audit_document(
 ) -> Result<Document, DocumentError> {
     let at = Rfc3339Millis::new(record.datetime.0)
         .ok_or_else(|| DocumentError::Timestamp(record.datetime.0.timestamp_millis()))?;
+    // Written apart first, so the header knows where they end.
+    let attributes = serde_json::value::to_raw_value(&Attributes(&record.attributes.0))
+        .map_err(|e| DocumentError::Serialize(e.to_string()))?;
     let view = AuditView {
         at: at.as_str(),
-        attributes: Attributes(&record.attributes.0),
+        attributes: &attributes,
         commons: builder.commons(),
         message_type,
         node,
@@ -65,7 +69,11 @@ pub fn audit_document(
     Ok(Document {
         id: document_id(ID_NAMESPACE, node, message_type, &record.tracking_id),
         index: builder.index_for(&at),
-        header: Header::audit(record.datetime.0.timestamp_millis(), &source),
+        header: Header::audit(
+            record.datetime.0.timestamp_millis(),
+            &source,
+            attributes.get().len(),
+        ),
         source,
     })
 }
@@ -76,7 +84,7 @@ pub fn audit_document(
 struct AuditView<'a> {
     #[serde(rename = "@timestamp")]
     at: &'a str,
-    attributes: Attributes<'a>,
+    attributes: &'a RawValue,
     commons: &'a str,
     message_type: &'a str,
     node: &'a str,

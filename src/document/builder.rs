@@ -12,7 +12,7 @@ use super::fast::{self, Field};
 use super::header::{self, Header, Kind, Span, TopFields};
 use super::json::{Json, Object};
 use super::sanitize::{FreeForm, Sanitized, Tap, Tracked};
-use super::{CLOUDTRAIL_MARKERS, Document, DocumentError, Limits, document_id};
+use super::{CLOUDTRAIL_MARKERS, Document, DocumentError, IdHasher, Limits};
 use crate::decode::{Envelope, LogEvent};
 use crate::timestamp::{self, Rfc3339Millis};
 
@@ -57,12 +57,14 @@ impl DocumentBuilder {
         index_name_from_rfc3339(&self.index_prefix, at)
     }
 
+    /// The document of one log event of `env`. For several log events of one envelope,
+    /// [`Self::envelope`] writes what they share once.
     pub fn build(
         &self,
         env: &Envelope<'_>,
         event: &LogEvent<'_>,
     ) -> Result<Document, DocumentError> {
-        self.build_with(env, event, true)
+        self.envelope(env).build(event)
     }
 
     /// [`Self::build`] without the one-pass path: every JSON message through the tree.
@@ -73,12 +75,43 @@ impl DocumentBuilder {
         env: &Envelope<'_>,
         event: &LogEvent<'_>,
     ) -> Result<Document, DocumentError> {
-        self.build_with(env, event, false)
+        let envelope = self.envelope(env);
+        self.build_with(envelope.shared()?, event, false)
+    }
+
+    /// The builder of `env`'s documents: the envelope fields every one of them holds
+    /// (`messageType` to `commons`) are escaped once, here, and copied into each; the
+    /// id's hash of owner, group and stream is taken once and finished for each.
+    pub fn envelope(&self, env: &Envelope<'_>) -> EnvelopeBuilder<'_> {
+        let mut json = Vec::with_capacity(
+            env.message_type.len()
+                + env.owner.len()
+                + env.log_group.len()
+                + env.log_stream.len()
+                + env
+                    .subscription_filters
+                    .iter()
+                    .map(|f| f.len() + 3)
+                    .sum::<usize>()
+                + self.commons.len()
+                + 96,
+        );
+        let shared = write_envelope(&mut json, env, &self.commons)
+            .map(|spans| Shared {
+                json,
+                spans,
+                ids: IdHasher::new(&env.owner, &env.log_group, &env.log_stream),
+            })
+            .map_err(|e| DocumentError::Serialize(e.to_string()));
+        EnvelopeBuilder {
+            builder: self,
+            shared,
+        }
     }
 
     fn build_with(
         &self,
-        env: &Envelope<'_>,
+        shared: &Shared,
         event: &LogEvent<'_>,
         one_pass: bool,
     ) -> Result<Document, DocumentError> {
@@ -127,27 +160,17 @@ impl DocumentBuilder {
         let found_text = found.and_then(Rfc3339Millis::new);
         // Sized up front: the document is the message plus the envelope fields, and
         // growing a ~1 KB string by doubling costs more than the estimate.
-        let mut source = Vec::with_capacity(
-            message.len()
-                + env.owner.len()
-                + env.log_group.len()
-                + env.log_stream.len()
-                + env
-                    .subscription_filters
-                    .iter()
-                    .map(|f| f.len() + 3)
-                    .sum::<usize>()
-                + self.commons.len()
-                + 256,
-        );
-        let fields = write_envelope(
+        let mut source = Vec::with_capacity(message.len() + shared.json.len() + 96);
+        // The two times (RFC 3339: nothing to escape), then the envelope's fields.
+        source.extend_from_slice(b"{\"@timestamp\":");
+        let at_span = quoted(&mut source, at_text.as_str());
+        source.extend_from_slice(b",\"timestamp\":");
+        quoted(
             &mut source,
-            &at_text,
-            found_text.as_ref().unwrap_or(&at_text),
-            env,
-            &self.commons,
-        )
-        .map_err(|e| DocumentError::Serialize(e.to_string()))?;
+            found_text.as_ref().unwrap_or(&at_text).as_str(),
+        );
+        let fields = shared.spans.at(source.len(), at_span);
+        source.extend_from_slice(&shared.json);
         // `"message":` last, as one JSON object.
         source.extend_from_slice(b",\"message\":");
         let message_at = source.len();
@@ -161,7 +184,7 @@ impl DocumentBuilder {
             _ => (at_millis, at_millis),
         };
         Ok(Document {
-            id: document_id(&env.owner, &env.log_group, &env.log_stream, &event.id),
+            id: shared.ids.id(&event.id),
             index: index_name_from_rfc3339(&self.index_prefix, &at_text),
             header: Header::log(kind, times, fields, message_at, message.len(), top),
             source,
@@ -169,24 +192,80 @@ impl DocumentBuilder {
     }
 }
 
-/// The envelope fields of a log document, in this order (the message follows):
-/// `{"@timestamp":…,"timestamp":…,"messageType":…,"owner":…,"logGroup":…,"logStream":…,
-/// "subscriptionFilters":[…],"commons":…`, with no closing brace; the spans of the
-/// fields the header keeps.
+/// Builds the documents of one envelope's log events ([`DocumentBuilder::envelope`]).
+#[derive(Debug)]
+pub struct EnvelopeBuilder<'a> {
+    builder: &'a DocumentBuilder,
+    /// What the envelope's documents share; the error, if it could not be written, that
+    /// every document of the envelope then gets.
+    shared: Result<Shared, DocumentError>,
+}
+
+impl EnvelopeBuilder<'_> {
+    /// The document of `event`, one of the envelope's log events.
+    pub fn build(&self, event: &LogEvent<'_>) -> Result<Document, DocumentError> {
+        self.builder.build_with(self.shared()?, event, true)
+    }
+
+    fn shared(&self) -> Result<&Shared, DocumentError> {
+        self.shared.as_ref().map_err(Clone::clone)
+    }
+}
+
+/// The envelope fields every document of an envelope holds, as JSON
+/// (`,"messageType":…,"commons":…`), where the header's fields are in it, and the id's
+/// hash of owner, group and stream.
+#[derive(Debug)]
+struct Shared {
+    json: Vec<u8>,
+    spans: EnvelopeSpans,
+    ids: IdHasher,
+}
+
+/// `text` as a JSON string, for text with nothing to escape; its span.
+fn quoted(out: &mut Vec<u8>, text: &str) -> Span {
+    let start = out.len();
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
+    Span::new(start, out.len())
+}
+
+/// Where `owner`, `logGroup`, `logStream` and `commons` are in the envelope fields as
+/// [`write_envelope`] wrote them (start, end).
+#[derive(Debug, Clone, Copy)]
+struct EnvelopeSpans([(usize, usize); 4]);
+
+impl EnvelopeSpans {
+    /// The header's envelope spans of a document whose envelope fields start at `base`
+    /// (its `@timestamp` at `at`).
+    fn at(&self, base: usize, at: Span) -> header::Envelope {
+        let [owner, log_group, log_stream, commons] = self
+            .0
+            .map(|(start, end)| Span::new(base + start, base + end));
+        header::Envelope {
+            at,
+            owner,
+            log_group,
+            log_stream,
+            commons,
+        }
+    }
+}
+
+/// The envelope fields of a log document, in this order (after `@timestamp` and
+/// `timestamp`; the message follows): `,"messageType":…,"owner":…,"logGroup":…,
+/// "logStream":…,"subscriptionFilters":[…],"commons":…`; where the header's fields are.
 fn write_envelope(
     out: &mut Vec<u8>,
-    at: &Rfc3339Millis,
-    timestamp: &Rfc3339Millis,
     env: &Envelope<'_>,
     commons: &str,
-) -> serde_json::Result<header::Envelope> {
+) -> serde_json::Result<EnvelopeSpans> {
     let string = |out: &mut Vec<u8>, key: &[u8], value: &str| {
         out.extend_from_slice(key);
         let start = out.len();
-        serde_json::to_writer(&mut *out, value).map(|()| Span::new(start, out.len()))
+        serde_json::to_writer(&mut *out, value).map(|()| (start, out.len()))
     };
-    let at = string(out, b"{\"@timestamp\":", at.as_str())?;
-    string(out, b",\"timestamp\":", timestamp.as_str())?;
     string(out, b",\"messageType\":", &env.message_type)?;
     let owner = string(out, b",\"owner\":", &env.owner)?;
     let log_group = string(out, b",\"logGroup\":", &env.log_group)?;
@@ -194,13 +273,7 @@ fn write_envelope(
     out.extend_from_slice(b",\"subscriptionFilters\":");
     serde_json::to_writer(&mut *out, &env.subscription_filters)?;
     let commons = string(out, b",\"commons\":", commons)?;
-    Ok(header::Envelope {
-        at,
-        owner,
-        log_group,
-        log_stream,
-        commons,
-    })
+    Ok(EnvelopeSpans([owner, log_group, log_stream, commons]))
 }
 
 impl DocumentBuilder {

@@ -1,6 +1,8 @@
 //! What a document is, known while it was built: the kind of message, the envelope
 //! fields, the times, and where in the JSON the message and the fields alerts read
-//! were written. Alerts read these instead of parsing the document's JSON again.
+//! were written. Alerts read these instead of parsing the document's JSON again, and the
+//! index's safe form and the archive's truncated record are spliced from them
+//! ([`super::rewrite`]).
 //!
 //! The header holds spans into [`Document::source`], not copies: building a document
 //! allocates nothing more for it. A span covers a JSON value exactly as it was written
@@ -9,10 +11,10 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
+mod read_back;
 
-use super::{CLOUDTRAIL_MARKERS, Document};
+use super::Document;
+use super::rewrite::Members;
 
 /// What kind of message a document holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -80,10 +82,12 @@ impl Span {
         Self::new(self.start as usize + by, self.end as usize + by)
     }
 
-    fn get(self, source: &str) -> Option<&str> {
-        (self.end != 0)
-            .then(|| source.get(self.start as usize..self.end as usize))
-            .flatten()
+    pub(super) fn range(self) -> Option<std::ops::Range<usize>> {
+        (self.end != 0).then_some(self.start as usize..self.end as usize)
+    }
+
+    pub(super) fn get(self, source: &str) -> Option<&str> {
+        source.get(self.range()?)
     }
 }
 
@@ -155,6 +159,8 @@ pub struct Header {
     /// The message value (`{…}`).
     message: Span,
     access: TopFields,
+    /// Where the members a rewrite replaces were written ([`super::rewrite`]).
+    pub(super) members: Members,
 }
 
 /// Spans of a log document's envelope fields, as the builder wrote them.
@@ -193,6 +199,7 @@ impl Header {
             commons: env.commons,
             message: Span::new(message_at, message_at + message_len),
             access,
+            members: Members::log(message_at, message_at + message_len),
         }
     }
 
@@ -227,20 +234,31 @@ impl Header {
     }
 
     /// The header of an audit-record document, `source`, which starts with its
-    /// `@timestamp` (`{"@timestamp":"…"`, RFC 3339: no escapes).
-    pub(crate) fn audit(at_millis: i64, source: &str) -> Self {
+    /// `@timestamp` (`{"@timestamp":"…"`, RFC 3339: no escapes), then its `attributes`,
+    /// whose value is `attributes_len` bytes long.
+    pub(crate) fn audit(at_millis: i64, source: &str, attributes_len: usize) -> Self {
         const AT_KEY: &str = "{\"@timestamp\":\"";
+        const ATTRIBUTES_KEY: &str = ",\"attributes\":";
         let at = source
             .strip_prefix(AT_KEY)
             .and_then(|rest| rest.find('"'))
             .map_or_else(Span::default, |len| {
                 Span::new(AT_KEY.len() - 1, AT_KEY.len() + len + 1)
             });
+        let attributes = at
+            .range()
+            .filter(|r| {
+                source
+                    .get(r.end..)
+                    .is_some_and(|s| s.starts_with(ATTRIBUTES_KEY))
+            })
+            .map(|r| Span::new(r.end + 1, r.end + ATTRIBUTES_KEY.len() + attributes_len));
         Self {
             kind: Kind::Audit,
             at_millis: Some(at_millis),
             time_millis: Some(at_millis),
             at,
+            members: attributes.map_or_else(Members::default, Members::audit),
             ..Self::default()
         }
     }
@@ -264,7 +282,7 @@ impl Document {
     /// A document read back from its JSON (replay, tests): its header is found by
     /// reading `source` once. Documents built here get theirs while being built.
     pub fn from_source(id: String, index: String, source: String) -> Self {
-        let header = read_header(&source).unwrap_or_default();
+        let header = read_back::read_header(&source).unwrap_or_default();
         Self {
             id,
             index,
@@ -322,98 +340,6 @@ impl Document {
         let i = CLOUDTRAIL_FIELDS.binary_search(&name).map_err(|_| ())?;
         Ok(self.header.access.0[ACCESS_FIELDS.len() + i].get(&self.source))
     }
-}
-
-/// The top fields of a document, as `Value` parses them (a repeated field is refused).
-#[derive(Deserialize)]
-struct Top<'a> {
-    #[serde(rename = "@timestamp", borrow)]
-    at: Option<&'a RawValue>,
-    #[serde(borrow)]
-    timestamp: Option<&'a RawValue>,
-    #[serde(borrow)]
-    owner: Option<&'a RawValue>,
-    #[serde(rename = "logGroup", borrow)]
-    log_group: Option<&'a RawValue>,
-    #[serde(rename = "logStream", borrow)]
-    log_stream: Option<&'a RawValue>,
-    #[serde(borrow)]
-    commons: Option<&'a RawValue>,
-    #[serde(borrow)]
-    message: Option<&'a RawValue>,
-    #[serde(borrow)]
-    attributes: Option<&'a RawValue>,
-}
-
-/// The top fields of a message (its keys, each once).
-#[derive(Deserialize)]
-struct Fields<'a>(#[serde(borrow)] std::collections::BTreeMap<Cow<'a, str>, &'a RawValue>);
-
-/// The header of a document read back from its JSON; `None` when it is not a JSON
-/// object, or when one of the envelope fields alerts read is not a string.
-fn read_header(source: &str) -> Option<Header> {
-    let top: Top<'_> = serde_json::from_str(source).ok()?;
-    let span = |raw: Option<&RawValue>| {
-        raw.map_or_else(Span::default, |r| {
-            let start = r.get().as_ptr() as usize - source.as_ptr() as usize;
-            Span::new(start, start + r.get().len())
-        })
-    };
-    let strings = [
-        top.at,
-        top.owner,
-        top.log_group,
-        top.log_stream,
-        top.commons,
-    ];
-    if strings.iter().flatten().any(|r| !r.get().starts_with('"')) {
-        return None;
-    }
-    let millis = |raw: Option<&RawValue>| {
-        let t = serde_json::from_str::<String>(raw?.get()).ok()?;
-        chrono::DateTime::parse_from_rfc3339(&t)
-            .ok()
-            .map(|t| t.timestamp_millis())
-    };
-    let at_millis = millis(top.at);
-    let mut header = Header {
-        kind: Kind::Other,
-        at_millis,
-        time_millis: millis(top.timestamp).or(at_millis),
-        at: span(top.at),
-        owner: span(top.owner),
-        log_group: span(top.log_group),
-        log_stream: span(top.log_stream),
-        commons: span(top.commons),
-        message: Span::default(),
-        access: TopFields::default(),
-    };
-    let Some(message) = top.message.filter(|m| m.get().starts_with('{')) else {
-        if top.message.is_none() && top.attributes.is_some() {
-            header.kind = Kind::Audit;
-        }
-        return Some(header);
-    };
-    header.message = span(Some(message));
-    let Ok(Fields(fields)) = serde_json::from_str::<Fields<'_>>(message.get()) else {
-        return Some(header);
-    };
-    for (key, raw) in &fields {
-        let s = span(Some(raw));
-        header
-            .access
-            .note(key.as_bytes(), s.start as usize, s.end as usize);
-    }
-    // The builders rewrite dots in keys; a document read back may hold some.
-    header.access.1 = fields.keys().any(|k| k.contains('.'));
-    let log_only = fields.len() == 1 && fields.get("log").is_some_and(|v| v.get().starts_with('"'));
-    let cloudtrail = CLOUDTRAIL_MARKERS.iter().all(|k| fields.contains_key(*k));
-    header.kind = if log_only {
-        Kind::Text
-    } else {
-        header.access.kind(cloudtrail)
-    };
-    Some(header)
 }
 
 #[cfg(test)]

@@ -8,12 +8,14 @@
 //! - [`sanitize`]: a JSON message made safe for the index mapping (key rewrites, caps);
 //! - [`json`]: the borrowed JSON tree messages are parsed into;
 //! - [`header`]: what a document is (kind, envelope fields, times, where its message
-//!   and the fields alerts read were written), known while it was built.
+//!   and the fields alerts read were written), known while it was built;
+//! - [`rewrite`]: its safe and truncated forms, spliced from the header's spans.
 
 mod builder;
 mod fast;
 mod header;
 mod json;
+mod rewrite;
 mod sanitize;
 mod scan;
 mod time_fields;
@@ -24,8 +26,9 @@ use chrono::{DateTime, Datelike, Utc};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-pub use builder::DocumentBuilder;
+pub use builder::{DocumentBuilder, EnvelopeBuilder};
 pub use header::{ACCESS_FIELDS, CLOUDTRAIL_FIELDS, Header, Kind};
+pub use rewrite::{ARCHIVE_TRUNCATED, INGEST_ERROR, Parts, cut_escaped, escape_into};
 pub(crate) use sanitize::OutputKeys;
 
 pub use crate::config::DEFAULT_INDEX_PREFIX;
@@ -81,7 +84,7 @@ pub struct Document {
     pub header: Header,
 }
 
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum DocumentError {
     #[error("log event timestamp {0} ms is out of range")]
     Timestamp(i64),
@@ -92,16 +95,38 @@ pub enum DocumentError {
 /// `sha256(owner, logGroup, logStream, event id)` in hex: unique per log event, the same
 /// on every run, 64 bytes (OpenSearch allows 512).
 pub fn document_id(owner: &str, log_group: &str, log_stream: &str, event_id: &str) -> String {
-    let mut h = Sha256::new();
-    for part in [owner, log_group, log_stream, event_id] {
-        // Length-prefixed so ("ab","c") and ("a","bc") differ.
-        h.update((part.len() as u64).to_le_bytes());
-        h.update(part.as_bytes());
+    IdHasher::new(owner, log_group, log_stream).id(event_id)
+}
+
+/// [`document_id`] for the log events of one log stream: owner, group and stream are
+/// hashed once, the hash finished per event id (a copy of the state).
+#[derive(Debug, Clone)]
+pub(crate) struct IdHasher(Sha256);
+
+/// Each part of the id length-prefixed, so ("ab","c") and ("a","bc") differ.
+fn update(h: &mut Sha256, part: &str) {
+    h.update((part.len() as u64).to_le_bytes());
+    h.update(part.as_bytes());
+}
+
+impl IdHasher {
+    pub(crate) fn new(owner: &str, log_group: &str, log_stream: &str) -> Self {
+        let mut h = Sha256::new();
+        for part in [owner, log_group, log_stream] {
+            update(&mut h, part);
+        }
+        Self(h)
     }
-    let mut hex = [0u8; 64];
-    // 32 bytes of digest always fit 64 hex digits.
-    let _ = hex::encode_to_slice(h.finalize(), &mut hex);
-    std::str::from_utf8(&hex).unwrap_or_default().to_owned()
+
+    /// The id of the log event `event_id`.
+    pub(crate) fn id(&self, event_id: &str) -> String {
+        let mut h = self.0.clone();
+        update(&mut h, event_id);
+        let mut hex = [0u8; 64];
+        // 32 bytes of digest always fit 64 hex digits.
+        let _ = hex::encode_to_slice(h.finalize(), &mut hex);
+        std::str::from_utf8(&hex).unwrap_or_default().to_owned()
+    }
 }
 
 /// `<prefix>-YYYY.MM.DD` in UTC.
@@ -116,4 +141,40 @@ pub fn index_name(prefix: &str, at: DateTime<Utc>) -> String {
         at.day()
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The id as one SHA-256 of the four length-prefixed parts, written out apart from
+    /// the code under test.
+    fn one_hash(parts: [&str; 4]) -> String {
+        let mut bytes = Vec::new();
+        for part in parts {
+            bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(part.as_bytes());
+        }
+        hex::encode(Sha256::digest(&bytes))
+    }
+
+    #[test]
+    fn ids_of_one_stream_are_finished_from_its_hash_each_on_its_own() {
+        let long = "é".repeat(100);
+        for (owner, group, stream) in [("123456789012", "g", "s"), ("", "", ""), ("o", &long, "x")]
+        {
+            let ids = IdHasher::new(owner, group, stream);
+            // Several events from one state: none sees another's bytes.
+            for event in [
+                "1",
+                "",
+                "35689263648391837472973739781728019701390240798247940000",
+                &long,
+            ] {
+                let expected = one_hash([owner, group, stream, event]);
+                assert_eq!(ids.id(event), expected);
+                assert_eq!(document_id(owner, group, stream, event), expected);
+            }
+        }
+    }
 }

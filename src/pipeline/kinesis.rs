@@ -78,6 +78,7 @@ impl Pipeline {
                 }
                 Ok(env) if env.is_control_message() => batch.counts.control_messages += 1,
                 Ok(env) => {
+                    let documents = self.builder.envelope(&env);
                     for log_event in &env.log_events {
                         let reserve = if i == 0 {
                             pace.flush.min(first_record_reserve)
@@ -93,7 +94,7 @@ impl Pipeline {
                         }
                         batch.counts.log_events += 1;
                         let log_event = &*self.scrub(log_event, &mut batch.counts);
-                        match self.builder.build(&env, log_event) {
+                        match documents.build(log_event) {
                             Ok(doc) => batch.push(doc, i),
                             Err(err) => {
                                 let single = Envelope {

@@ -259,6 +259,7 @@ fn envelope_documents(
     }
     // Redactions are not counted here: the replay summary has no per-pattern counts.
     let mut redactions = crate::scrub::Redactions::new();
+    let documents = builder.envelope(env);
     env.log_events
         .iter()
         .map(|ev| {
@@ -266,8 +267,8 @@ fn envelope_documents(
                 Some(s) => s.scrub_event(ev, &mut redactions),
                 None => std::borrow::Cow::Borrowed(ev),
             };
-            builder
-                .build(env, &ev)
+            documents
+                .build(&ev)
                 .map_err(|e| format!("log event {}: {e}", ev.id))
         })
         .collect()

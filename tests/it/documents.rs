@@ -431,6 +431,90 @@ proptest! {
     }
 }
 
+/// A log document's bytes as serde_json writes its fields in the builder's order: what
+/// the envelope fields written once per envelope and copied must give.
+#[derive(serde::Serialize)]
+struct Layout<'a> {
+    #[serde(rename = "@timestamp")]
+    at: &'a str,
+    timestamp: &'a str,
+    #[serde(rename = "messageType")]
+    message_type: &'a str,
+    owner: &'a str,
+    #[serde(rename = "logGroup")]
+    log_group: &'a str,
+    #[serde(rename = "logStream")]
+    log_stream: &'a str,
+    #[serde(rename = "subscriptionFilters")]
+    subscription_filters: &'a [Cow<'a, str>],
+    commons: &'a str,
+    message: &'a serde_json::value::RawValue,
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Every document of an envelope, built with the envelope's fields written once, has
+    /// the bytes of the fields written one by one for it (any text in them, escapes
+    /// included), its own times and id, and a header that points at its own bytes.
+    #[test]
+    fn documents_of_one_envelope_share_its_fields_and_keep_their_own(
+        owner in "\\PC{0,12}|[\"\\\\\u{0}-\u{1f}a]{0,6}",
+        group in "\\PC{0,24}",
+        stream in "[\"\\\\\u{0}-\u{1f}/a-z\u{e9}\u{1f600}]{0,30}",
+        filters in proptest::collection::vec("\\PC{0,8}", 0..3),
+        commons in "\\PC{0,10}",
+        times in proptest::collection::vec(0i64..253_402_300_799_999, 1..5),
+    ) {
+        let b = DocumentBuilder::new(commons.as_str(), "p", Limits::default());
+        let messages: Vec<String> = (0..times.len())
+            .map(|i| if i % 2 == 0 { format!("plain text {i}") } else { format!(r#"{{"k":"v{i}","n":{i}}}"#) })
+            .collect();
+        let env = csoc_forwarder::decode::Envelope {
+            message_type: Cow::Borrowed("DATA_MESSAGE"),
+            owner: Cow::Borrowed(&owner),
+            log_group: Cow::Borrowed(&group),
+            log_stream: Cow::Borrowed(&stream),
+            subscription_filters: filters.iter().map(|f| Cow::Borrowed(f.as_str())).collect(),
+            log_events: times
+                .iter()
+                .zip(&messages)
+                .enumerate()
+                .map(|(i, (t, m))| LogEvent {
+                    id: Cow::Owned(format!("{}{i}", 1000 + t % 1000)),
+                    timestamp: *t,
+                    message: Cow::Borrowed(m),
+                })
+                .collect(),
+        };
+        let documents = b.envelope(&env);
+        for ev in &env.log_events {
+            let doc = documents.build(ev).expect("document");
+            let at = chrono::DateTime::from_timestamp_millis(ev.timestamp)
+                .expect("in range")
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            let message = doc.message_json().expect("a message");
+            let expected = serde_json::to_string(&Layout {
+                at: &at,
+                timestamp: &at,
+                message_type: "DATA_MESSAGE",
+                owner: &owner,
+                log_group: &group,
+                log_stream: &stream,
+                subscription_filters: &env.subscription_filters,
+                commons: &commons,
+                message: &serde_json::value::RawValue::from_string(message.to_owned())
+                    .expect("json"),
+            })
+            .expect("serializes");
+            prop_assert_eq!(&doc.source, &expected);
+            prop_assert_eq!(&doc.id, &document::document_id(&owner, &group, &stream, &ev.id));
+            prop_assert_eq!(&doc, &b.build(&env, ev).expect("document"));
+            assert_header_matches_json(&doc, true);
+        }
+    }
+}
+
 /// What the header says of a document agrees with the document's JSON: envelope
 /// fields, times, the message and the access-log fields as written; and reading the
 /// header back from the JSON (as replay does) gives the same header (`same_read_back`:
@@ -538,21 +622,8 @@ fn headers_say_what_each_kind_of_fixture_document_holds() {
 
 #[test]
 fn audit_documents_carry_their_kind_and_time() {
-    use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
-    use csoc_forwarder::audit;
-    let req: LambdaFunctionUrlRequest =
-        serde_json::from_slice(&crate::common::fixture("function-url-audit.json"))
-            .expect("request");
-    let request = audit::read(&req, 1 << 20).expect("a valid post");
-    for record in &request.post.audit_records {
-        let doc = audit::audit_document(
-            &builder(),
-            &request.node,
-            &request.post.message_type,
-            &audit::Caller::of(&req),
-            record,
-        )
-        .expect("document");
+    let (request, docs) = crate::common::fixture_audit_documents();
+    for (record, doc) in request.post.audit_records.iter().zip(&docs) {
         let v: Value = serde_json::from_str(&doc.source).expect("json");
         assert_eq!(doc.kind(), document::Kind::Audit);
         assert_eq!(doc.at(), v["@timestamp"].as_str().expect("time"));

@@ -25,6 +25,7 @@ mod packaging;
 mod pipeline;
 mod progress;
 mod replay;
+mod rewrite;
 mod rules_cli;
 mod scrub;
 mod serve;

@@ -9,7 +9,7 @@
 use std::ops::Range;
 
 use crate::batching;
-use crate::document::Document;
+use crate::document::{ARCHIVE_TRUNCATED, Document, Header, Parts, cut_escaped, escape_into};
 
 /// PutRecordBatch limits.
 pub const MAX_BATCH_RECORDS: usize = 500;
@@ -103,7 +103,7 @@ pub fn batch_ranges(docs: &[Document]) -> Vec<Range<usize>> {
 
 /// The marker field of a document archived truncated: `{"original_bytes": N, "id": …}`.
 /// The full original is in the dead letter under the document id.
-pub const TRUNCATED_FIELD: &str = "_archive_truncated";
+pub const TRUNCATED_FIELD: &str = ARCHIVE_TRUNCATED;
 
 /// The bytes of one Firehose record, and whether the document had to be truncated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,89 +137,47 @@ pub fn record_with_limit(doc: &Document, limit: usize) -> ArchiveRecord {
     }
 }
 
-/// Every field but `message` kept; `message` becomes `{"log": <the start of its text>}`,
-/// cut at a character boundary so the record fits in `limit` bytes.
-///
-/// The one place here that reads a built document's JSON again, on purpose: only for
-/// a document over the Firehose record limit (1000 KiB), which is also dead-lettered
-/// whole; the record is serde_json's rendering of the parsed document (fields sorted,
-/// the message's text as serde_json writes it), which the header could not give byte
-/// for byte without carrying every field (see `sinks::opensearch::safe`). Records of
-/// every other document are written without a parse ([`encode_record`]).
+/// Every other member kept; `message` (with an audit record's `attributes`) becomes
+/// `{"log": <the start of its text>}`, cut between two characters so the record fits in
+/// `limit` bytes, and [`TRUNCATED_FIELD`] is added. Spliced from the document's header
+/// ([`Document::parts`]), like the index's safe form: nothing parses the document again.
+/// When the other members alone leave no room (or are not known), the record keeps only
+/// the start of the whole source as its text.
 fn truncate(doc: &Document, limit: usize) -> Vec<u8> {
-    use serde_json::{Map, Value, json};
-    let mut fields: Map<String, Value> = serde_json::from_str(&doc.source).unwrap_or_default();
-    let text = match fields.remove("message") {
-        Some(Value::String(s)) => s,
-        Some(Value::Object(mut m))
-            if m.len() == 1 && m.get("log").is_some_and(Value::is_string) =>
-        {
-            match m.remove("log") {
-                Some(Value::String(s)) => s,
-                _ => String::new(),
-            }
-        }
-        Some(other) => other.to_string(),
-        None if fields.is_empty() => doc.source.clone(),
-        None => String::new(),
+    let mut marker = String::with_capacity(doc.id.len() + 48);
+    marker.push_str("{\"original_bytes\":");
+    marker.push_str(&doc.source.len().to_string());
+    marker.push_str(",\"id\":\"");
+    escape_into(&mut marker, &doc.id);
+    marker.push_str("\"}");
+    let extra = [(TRUNCATED_FIELD, marker.as_str())];
+    let record = |parts: &Parts<'_>, text: &str| {
+        let mut bytes = Vec::new();
+        encode_record(
+            &mut bytes,
+            &Document {
+                id: doc.id.clone(),
+                index: String::new(),
+                source: parts.source(text, &extra),
+                header: Header::default(),
+            },
+        );
+        bytes
     };
-    fields.insert(
-        TRUNCATED_FIELD.to_owned(),
-        json!({ "original_bytes": doc.source.len(), "id": doc.id }),
-    );
-    fields.insert(ID_FIELD.to_owned(), json!(doc.id));
-    fields.insert("message".to_owned(), json!({ "log": "" }));
-    // Everything but the text, the newline included.
-    let overhead = serde_json::to_vec(&fields).map_or(0, |v| v.len()) + 1;
-    let mut keep = text.len().min(limit);
-    for round in 0.. {
-        let cut = floor_char_boundary(&text, keep);
-        fields.insert("message".to_owned(), json!({ "log": &text[..cut] }));
-        let bytes = id_first(&fields);
-        if bytes.len() <= limit || cut == 0 {
-            return bytes;
+    // The record with no text: what everything but the text takes.
+    let bare = |parts: &Parts<'_>| record(parts, "").len();
+    let (parts, bare_len) = match doc.parts().map(|parts| (bare(&parts), parts)) {
+        Some((len, parts)) if len <= limit => (parts, len),
+        _ => {
+            let whole = Parts::whole(&doc.source);
+            let len = bare(&whole);
+            (whole, len)
         }
-        // Escapes make the text longer once serialized: shrink it by the ratio seen,
-        // which converges in a round or two; stop guessing after a few rounds.
-        let over = bytes.len() - limit;
-        let escaped = bytes.len().saturating_sub(overhead).max(1);
-        let scaled =
-            (cut as u128 * escaped.saturating_sub(over) as u128 / escaped as u128) as usize;
-        keep = if round < 8 {
-            scaled.min(cut - 1)
-        } else {
-            cut.saturating_sub(over)
-        };
-    }
-    unreachable!("the loop returns")
-}
-
-/// `fields` as one record, `_id` first (the map keeps its keys sorted), and `\n`.
-fn id_first(fields: &serde_json::Map<String, serde_json::Value>) -> Vec<u8> {
-    let mut rest = fields.clone();
-    let id = rest.remove(ID_FIELD).unwrap_or_default();
-    let source = serde_json::to_string(&rest).unwrap_or_default();
-    let mut bytes = Vec::with_capacity(source.len() + 80);
-    encode_record(
-        &mut bytes,
-        &Document {
-            id: id.as_str().unwrap_or_default().to_owned(),
-            index: String::new(),
-            source,
-            header: crate::document::Header::default(),
-        },
-    );
-    bytes
-}
-
-fn floor_char_boundary(s: &str, mut i: usize) -> usize {
-    if i >= s.len() {
-        return s.len();
-    }
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
+    };
+    record(
+        &parts,
+        cut_escaped(&parts.text, limit.saturating_sub(bare_len)),
+    )
 }
 
 /// The outcome of a truncated record once stored: the handler dead-letters the original.

@@ -1,61 +1,31 @@
 //! The safe form of a document the index refused for its content (a field-type
 //! conflict, the total-fields limit): `message` (and an audit record's `attributes`)
-//! becomes `{"log": "<original text>"}`,
-//! which the index template maps as text, and `ingest_error` says what happened.
-//! Everything else (times, envelope fields, id, index) stays as it was.
+//! becomes `{"log": "<original text>"}`, which the index template maps as text, and
+//! `ingest_error` says what happened. Every other member (times, envelope fields) stays
+//! as it was written, and so do the id and the index.
 //!
-//! This is one of the two places that read a built document's JSON again (the other is
-//! the archive's truncation of documents over 1000 KiB), on purpose: it runs only for a
-//! document the index refused, after one bulk round trip and before another, where one
-//! parse is noise; and its bytes are serde_json's rendering of the parsed document
-//! (fields sorted, the message re-rendered with its keys sorted). Writing them from the
-//! document's header would need the header to carry every field of log, audit and
-//! replayed documents and a byte-exact copy of that rendering, and the parse would
-//! still be needed for messages whose keys are out of order once rewritten (`a.b` →
-//! `a_b`, `_overflow`). Alerts, the archive's records and the bulk body never parse.
+//! It is spliced from the document's header ([`Document::parts`]): nothing parses the
+//! document again.
 
-use serde_json::{Map, Value};
-
-use crate::document::Document;
+use crate::document::{Document, INGEST_ERROR, escape_into};
 
 /// Longest `ingest_error.reason` kept (bytes, cut at a character boundary).
 const MAX_REASON: usize = 1024;
 
-/// The safe form of `doc`, or `None` when its source is not a JSON object (it then
-/// cannot be fixed and goes to the dead letter).
+/// The safe form of `doc`, or `None` when its members are not known (a document read
+/// back that is not a JSON object): it then cannot be fixed and goes to the dead letter.
 pub fn safe_form(doc: &Document, error_type: &str, reason: &str) -> Option<Document> {
-    let mut source: Map<String, Value> = serde_json::from_str(&doc.source).ok()?;
-    let text = match source.remove("message") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s,
-        Some(Value::Object(mut obj))
-            if obj.len() == 1 && obj.get("log").is_some_and(Value::is_string) =>
-        {
-            match obj.remove("log") {
-                Some(Value::String(s)) => s,
-                _ => String::new(),
-            }
-        }
-        Some(other) => other.to_string(),
-    };
-    // Audit-record documents keep what the caller sent in `attributes`: it becomes text
-    // the same way.
-    let text = match source.remove("attributes") {
-        None | Some(Value::Null) => text,
-        Some(attributes) if text.is_empty() => attributes.to_string(),
-        Some(attributes) => format!("{text}\n{attributes}"),
-    };
-    let mut message = Map::with_capacity(1);
-    message.insert("log".to_owned(), Value::String(text));
-    source.insert("message".to_owned(), Value::Object(message));
-    let mut error = Map::with_capacity(2);
-    error.insert("type".to_owned(), Value::String(error_type.to_owned()));
-    error.insert("reason".to_owned(), Value::String(cut(reason).to_owned()));
-    source.insert("ingest_error".to_owned(), Value::Object(error));
+    let parts = doc.parts()?;
+    let mut error = String::with_capacity(error_type.len() + reason.len().min(MAX_REASON) + 24);
+    error.push_str("{\"type\":\"");
+    escape_into(&mut error, error_type);
+    error.push_str("\",\"reason\":\"");
+    escape_into(&mut error, cut(reason));
+    error.push_str("\"}");
     Some(Document {
         id: doc.id.clone(),
         index: doc.index.clone(),
-        source: serde_json::to_string(&source).ok()?,
+        source: parts.source(&parts.text, &[(INGEST_ERROR, &error)]),
         header: doc.header.detached(),
     })
 }
@@ -74,6 +44,7 @@ fn cut(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn doc(source: &str) -> Document {
         Document::from_source("abc".into(), "csoc-logs-2018.03.08".into(), source.into())

@@ -135,6 +135,37 @@ pub fn builder() -> DocumentBuilder {
     DocumentBuilder::new("testcommons", "csoc-logs", Limits::default())
 }
 
+/// An audit-records post read as the endpoint reads it, and the document of each of its
+/// records, built as the endpoint builds them.
+pub fn audit_documents(
+    req: &aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest,
+) -> (csoc_forwarder::audit::AuditRequest, Vec<Document>) {
+    use csoc_forwarder::audit;
+    let request = audit::read(req, 1 << 20).expect("a valid post is read");
+    let docs = request
+        .post
+        .audit_records
+        .iter()
+        .map(|record| {
+            audit::audit_document(
+                &builder(),
+                &request.node,
+                &request.post.message_type,
+                &audit::Caller::of(req),
+                record,
+            )
+            .expect("document")
+        })
+        .collect();
+    (request, docs)
+}
+
+/// The documents of the fixture audit-records post (`function-url-audit.json`).
+pub fn fixture_audit_documents() -> (csoc_forwarder::audit::AuditRequest, Vec<Document>) {
+    let req = serde_json::from_slice(&fixture("function-url-audit.json")).expect("request");
+    audit_documents(&req)
+}
+
 /// Builds the documents of every log event in a fixture as the pipeline does (messages
 /// scrubbed of credentials, then built), without the sinks.
 pub fn fixture_documents(name: &str) -> Vec<Document> {
@@ -150,9 +181,11 @@ pub fn fixture_documents(name: &str) -> Vec<Document> {
         if env.is_control_message() {
             continue;
         }
+        let builder = builder();
+        let documents = builder.envelope(&env);
         for ev in &env.log_events {
             let ev = scrubber.scrub_event(ev, &mut redactions);
-            docs.push(builder().build(&env, &ev).expect("document"));
+            docs.push(documents.build(&ev).expect("document"));
         }
     }
     docs
