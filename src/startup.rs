@@ -61,10 +61,14 @@ pub async fn pipeline(config: &Config) -> Result<Pipeline, StartError> {
     let builder =
         DocumentBuilder::new(&config.common_name, &config.index_prefix, Limits::default())
             .with_free_form_objects(sinks.index.free_form() == crate::config::FreeForm::FlatObject);
-    Ok(Pipeline::new(config.max_decompressed_bytes, builder, sinks)
-        .with_alerts(alerter)
-        .with_scrubber(config.scrub.clone())
-        .with_chunk_bytes(config.delivery_chunk_bytes))
+    Ok(Pipeline::with_parts(
+        config.max_decompressed_bytes,
+        builder,
+        sinks,
+        alerter,
+        config.scrub.clone(),
+    )
+    .with_chunk_bytes(config.delivery_chunk_bytes))
 }
 
 /// Why the pipeline could not be built at start.

@@ -193,30 +193,29 @@ impl Alerter {
 /// Alerts to payloads: identical ones once; at most [`MAX_MESSAGES`], the rest summed
 /// up in the last.
 pub(super) fn finish(alerts: Vec<Alert>) -> Vec<Value> {
+    // Identical payloads are found by what they show, so only the posted ones are written.
     let mut unique = HashSet::new();
-    let mut payloads: Vec<(String, Value)> = Vec::new();
+    let mut messages: Vec<Message> = Vec::new();
     for a in alerts {
-        let p = a.message.to_payload();
-        if unique.insert(p.to_string()) {
-            payloads.push((a.message.fallback, p));
+        if unique.insert(a.message.shown()) {
+            messages.push(a.message);
         }
     }
-    if payloads.len() > MAX_MESSAGES {
-        let rest = payloads.split_off(MAX_MESSAGES - 1);
+    if messages.len() > MAX_MESSAGES {
+        let rest = messages.split_off(MAX_MESSAGES - 1);
         let list: Vec<String> = rest
             .iter()
-            .map(|(f, _)| format!("• {}", escape(f)))
+            .map(|m| format!("• {}", escape(&m.fallback)))
             .collect();
-        let summary = Message {
+        messages.push(Message {
             fallback: format!("{} more alerts in this batch", rest.len()),
             header: format!("{} more alerts in this batch", rest.len()),
             fields: Vec::new(),
             sections: vec![list.join("\n")],
             context: Some("Posted together: at most 10 messages per invocation.".to_owned()),
-        };
-        payloads.push((summary.fallback.clone(), summary.to_payload()));
+        });
     }
-    payloads.into_iter().map(|(_, p)| p).collect()
+    messages.iter().map(Message::to_payload).collect()
 }
 
 /// `30 min`, `2 h`, `45 s`.

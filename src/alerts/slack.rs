@@ -31,34 +31,66 @@ pub struct Message {
 impl Message {
     /// The webhook payload.
     pub fn to_payload(&self) -> Value {
+        self.shown().payload()
+    }
+
+    /// What the message's payload shows: every text cut to Slack's limits.
+    pub fn shown(&self) -> Shown {
+        Shown {
+            text: cut(&self.fallback, FALLBACK_MAX),
+            header: cut(&self.header, HEADER_MAX),
+            fields: self
+                .fields
+                .iter()
+                .take(FIELDS_MAX)
+                .map(|(label, value)| cut(&format!("*{label}*\n{value}"), FIELD_MAX))
+                .collect(),
+            sections: self.sections.iter().map(|t| cut(t, SECTION_MAX)).collect(),
+            context: self.context.as_deref().map(|c| cut(c, SECTION_MAX)),
+        }
+    }
+}
+
+/// What a payload shows of a [`Message`], each text cut: two messages give the same
+/// payload exactly when they show the same, so identical payloads are found without
+/// writing them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Shown {
+    text: String,
+    header: String,
+    fields: Vec<String>,
+    sections: Vec<String>,
+    context: Option<String>,
+}
+
+impl Shown {
+    /// The Block Kit payload.
+    pub fn payload(self) -> Value {
         let mut blocks = vec![json!({
             "type": "header",
-            "text": {"type": "plain_text", "text": cut(&self.header, HEADER_MAX), "emoji": true},
+            "text": {"type": "plain_text", "text": self.header, "emoji": true},
         })];
         if !self.fields.is_empty() {
             let fields: Vec<Value> = self
                 .fields
-                .iter()
-                .take(FIELDS_MAX)
-                .map(|(label, value)| {
-                    json!({"type": "mrkdwn", "text": cut(&format!("*{label}*\n{value}"), FIELD_MAX)})
-                })
+                .into_iter()
+                .map(|text| json!({"type": "mrkdwn", "text": text}))
                 .collect();
             blocks.push(json!({"type": "section", "fields": fields}));
         }
-        for text in &self.sections {
+        for text in self.sections {
             blocks.push(json!({
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": cut(text, SECTION_MAX)},
+                "text": {"type": "mrkdwn", "text": text},
             }));
         }
-        if let Some(context) = &self.context {
+        if let Some(context) = self.context {
             blocks.push(json!({
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": cut(context, SECTION_MAX)}],
+                "elements": [{"type": "mrkdwn", "text": context}],
             }));
         }
-        json!({"text": cut(&self.fallback, FALLBACK_MAX), "blocks": blocks})
+        json!({"text": self.text, "blocks": blocks})
     }
 }
 
@@ -132,5 +164,41 @@ mod tests {
             3000
         );
         assert_eq!(escape("<a&b>"), "&lt;a&amp;b&gt;");
+    }
+
+    #[test]
+    fn messages_show_the_same_exactly_when_their_payloads_are_the_same() {
+        let base = Message {
+            fallback: "x".repeat(FALLBACK_MAX + 5),
+            header: "h".into(),
+            fields: vec![("a".into(), "b".into())],
+            sections: vec!["s".into()],
+            context: None,
+        };
+        let past_the_cut = Message {
+            fallback: format!("{}y", base.fallback),
+            ..base.clone()
+        };
+        let shown = Message {
+            context: Some(String::new()),
+            ..base.clone()
+        };
+        let more_fields = Message {
+            fields: vec![("a".into(), "b".into()); FIELDS_MAX + 1],
+            ..base.clone()
+        };
+        for (a, b) in [
+            (&base, &past_the_cut),
+            (&base, &shown),
+            (&more_fields, &base),
+        ] {
+            assert_eq!(
+                a.shown() == b.shown(),
+                a.to_payload() == b.to_payload(),
+                "{a:?} {b:?}"
+            );
+        }
+        assert_eq!(base.shown(), past_the_cut.shown());
+        assert_ne!(base.shown(), shown.shown());
     }
 }

@@ -5,9 +5,10 @@
 //! the delivered documents and runs once the records that are done are known.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher as _, RandomState};
+use std::hash::BuildHasher as _;
 use std::time::{Duration, Instant};
 
+use foldhash::quality::RandomState;
 use tracing::{info, warn};
 
 use crate::alerts::Candidate;
@@ -56,7 +57,9 @@ pub(super) struct Batch {
     /// A hash of each id indexed so far in this batch and a hash of its content, to find
     /// a later document with the same id but other content (at most
     /// [`MAX_TRACKED_IDS`]).
-    indexed_ids: HashMap<u64, u64>,
+    indexed_ids: HashMap<u64, u64, RandomState>,
+    /// Seeded per batch; foldhash, not SipHash: every document's whole JSON goes through
+    /// it.
     hasher: RandomState,
 }
 
@@ -71,8 +74,8 @@ impl Batch {
             counts: Counts::default(),
             candidates: alerts.then(Vec::new),
             dropped_candidates: 0,
-            indexed_ids: HashMap::new(),
-            hasher: RandomState::new(),
+            indexed_ids: HashMap::default(),
+            hasher: RandomState::default(),
         }
     }
 

@@ -55,15 +55,35 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
+    /// With the built-in alert rules and credential patterns.
     pub fn new(max_decompressed_bytes: usize, builder: DocumentBuilder, sinks: Sinks) -> Self {
+        Self::with_parts(
+            max_decompressed_bytes,
+            builder,
+            sinks,
+            Alerter::default(),
+            Some(Scrubber::built_in()),
+        )
+    }
+
+    /// [`Pipeline::new`] with these alerts and this scrubbing (`None`: off), the defaults
+    /// not built first (they compile the built-in rules and patterns: start-up work that
+    /// [`Pipeline::with_alerts`] and [`Pipeline::with_scrubber`] would throw away).
+    pub fn with_parts(
+        max_decompressed_bytes: usize,
+        builder: DocumentBuilder,
+        sinks: Sinks,
+        alerts: Alerter,
+        scrubber: Option<Scrubber>,
+    ) -> Self {
         Self {
             max_decompressed_bytes,
             builder,
             sinks,
-            alerts: Alerter::default(),
+            alerts,
             chunk_bytes: DEFAULT_DELIVERY_CHUNK_BYTES,
             pace: Mutex::new(Pace::default()),
-            scrubber: Some(Scrubber::built_in()),
+            scrubber,
             s3: tokio::sync::OnceCell::new(),
         }
     }

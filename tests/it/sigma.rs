@@ -323,6 +323,36 @@ fn thousands_of_values_still_compile() {
 }
 
 #[test]
+fn long_lists_answer_as_short_ones() {
+    // Past 64 values a list is matched as one regular expression written from its
+    // patterns: wildcards, newlines and case folding (the Kelvin sign) as before.
+    let values: String = (0..100)
+        .map(|i| format!("      - 'Evil{i}*Tool?'\n      - 'kelvin{i}'\n"))
+        .collect();
+    let matching = [
+        with(json!({"userAgent": "EVIL42 any TOOLx"})),
+        with(json!({"userAgent": "evil99Tool\n"})),
+        with(json!({"userAgent": "\u{212A}ELVIN7"})),
+    ];
+    let other = [
+        base(),
+        with(json!({"userAgent": "evil42 tool"})),
+        with(json!({"userAgent": "xevil1Tool!"})),
+        with(json!({"userAgent": "kelvin100"})),
+    ];
+    check(
+        &format!("  sel:\n    userAgent:\n{values}  condition: sel"),
+        &matching,
+        &other,
+    );
+    check(
+        &format!("  keywords:\n{values}  condition: keywords"),
+        &matching,
+        &other,
+    );
+}
+
+#[test]
 fn other_log_sources_load_but_do_not_apply_and_statuses_are_honoured() {
     let dir = tempfile::TempDir::new().expect("tempdir");
     let detection =

@@ -1,5 +1,5 @@
-//! A rule's `detection`: its selections compiled once (values into regular expressions,
-//! CIDR networks and numbers), and its condition.
+//! A rule's `detection`: its selections compiled once (values into patterns, `re` values
+//! into regular expressions, CIDR networks and numbers), and its condition.
 //!
 //! - A selection is a map (every field must match: AND), a list of maps (any: OR) or a
 //!   list of keywords (any value anywhere in the event equals one, wildcards allowed).
@@ -11,8 +11,9 @@
 //!   `m`, `s`), `cidr`, `exists`, `base64`, `base64offset`, `windash`, `fieldref`, `gt`,
 //!   `gte`, `lt`, `lte`. Others are refused, naming the modifier.
 //!
-//! The values of one field, when OR, become a single regular expression: one pass per
-//! field value, however long the list.
+//! String values are [`Pattern`]s (no regular expression: see `pattern.rs`); the values
+//! of one field, when OR, are one test, and `re` values one regular expression: one
+//! look-up of the field per test, however long the list.
 
 use regex::Regex;
 use serde_json::Value;
@@ -20,7 +21,8 @@ use serde_norway::Value as Yaml;
 
 use super::condition::{self, Expr};
 use super::field;
-use super::modifiers::{Cmp, Modifiers, Position, anchor, build, text_source, transform};
+use super::modifiers::{Cmp, Modifiers, Position, build, transform};
+use super::pattern::{LONG_LIST, Pattern};
 use super::prefilter::Prefilter;
 
 /// A compiled detection.
@@ -37,8 +39,9 @@ pub struct Detection {
 pub(super) enum Selection {
     /// Any of these groups (each: every field matches).
     Any(Vec<Vec<FieldTest>>),
-    /// Any scalar of the event matches.
-    Keywords(Regex),
+    /// Any scalar of the event matches (a [`ValueTest::Text`] or, for a long list,
+    /// [`ValueTest::Regex`]).
+    Keywords(ValueTest),
 }
 
 #[derive(Debug, Clone)]
@@ -60,7 +63,10 @@ pub(super) enum Test {
 
 #[derive(Debug, Clone)]
 pub(super) enum ValueTest {
-    Text(Regex),
+    /// Any of these string values (an OR list, or one value's variants).
+    Text(Vec<Pattern>),
+    /// `re`: any of the expressions, as one.
+    Regex(Regex),
     Cidr(ipnet::IpNet),
     Compare(Cmp, f64),
     FieldRef {
@@ -151,21 +157,22 @@ impl Selection {
                 ))
             }
             Yaml::Sequence(items) if !items.is_empty() && items.iter().all(is_scalar) => {
-                let mut sources = Vec::new();
+                let mut patterns = Vec::new();
                 for item in items {
                     for text in scalar_texts(item)? {
-                        sources.push(text_source(&text, Position::Whole, false));
+                        patterns.push(Pattern::new(&text, Position::Whole, false, false)?);
                     }
                 }
-                Ok(Self::Keywords(build(&sources.join("|"))?))
+                Ok(Self::Keywords(text_test(patterns)))
             }
             Yaml::String(_) | Yaml::Number(_) => {
                 let text = scalar_texts(value)?.remove(0);
-                Ok(Self::Keywords(build(&text_source(
+                Ok(Self::Keywords(ValueTest::Text(vec![Pattern::new(
                     &text,
                     Position::Whole,
                     false,
-                ))?))
+                    false,
+                )?])))
             }
             _ => Err("must be a map, a list of maps or a list of keywords".to_owned()),
         }
@@ -174,10 +181,7 @@ impl Selection {
     fn matches(&self, event: &Value) -> bool {
         match self {
             Self::Any(groups) => groups.iter().any(|g| g.iter().all(|t| t.matches(event))),
-            Self::Keywords(re) => field::any_scalar(event, &mut |v| {
-                let mut buf = [0u8; 64];
-                field::text(v, &mut buf).is_some_and(|t| re.is_match(t))
-            }),
+            Self::Keywords(test) => field::any_scalar(event, &mut |v| test.matches(v, event)),
         }
     }
 }
@@ -248,6 +252,8 @@ impl FieldTest {
         let mut null = false;
         let mut tests = Vec::new();
         let mut sources = Vec::new();
+        // Each value's patterns (its variants).
+        let mut values_patterns: Vec<Vec<Pattern>> = Vec::new();
         for v in values {
             if matches!(v, Yaml::Null) {
                 if m.all {
@@ -289,33 +295,34 @@ impl FieldTest {
                         format!("(?{flags}:{text})")
                     });
                 } else {
-                    let variants = transform(&text, &m);
                     let literal = m.base64 || m.base64offset;
-                    let alts: Vec<String> = variants
-                        .iter()
-                        .map(|t| {
-                            if literal {
-                                anchor(&regex::escape(t), m.position, m.cased)
-                            } else {
-                                text_source(t, m.position, m.cased)
-                            }
-                        })
-                        .collect();
-                    sources.push(format!("(?:{})", alts.join("|")));
+                    values_patterns.push(
+                        transform(&text, &m)
+                            .iter()
+                            .map(|t| Pattern::new(t, m.position, m.cased, literal))
+                            .collect::<Result<_, _>>()?,
+                    );
                 }
             }
         }
         if m.all {
+            tests.extend(values_patterns.into_iter().map(ValueTest::Text));
             for s in sources {
-                tests.push(ValueTest::Text(build(&s)?));
+                tests.push(ValueTest::Regex(build(&s)?));
             }
-        } else if !sources.is_empty() {
-            match build(&sources.join("|")) {
-                Ok(re) => tests.push(ValueTest::Text(re)),
-                // Too large as one (thousands of values): one expression each.
-                Err(_) => {
-                    for s in sources {
-                        tests.push(ValueTest::Text(build(&s)?));
+        } else {
+            let patterns: Vec<Pattern> = values_patterns.into_iter().flatten().collect();
+            if !patterns.is_empty() {
+                tests.push(text_test(patterns));
+            }
+            if !sources.is_empty() {
+                match build(&sources.join("|")) {
+                    Ok(re) => tests.push(ValueTest::Regex(re)),
+                    // Too large as one (thousands of values): one expression each.
+                    Err(_) => {
+                        for s in sources {
+                            tests.push(ValueTest::Regex(build(&s)?));
+                        }
                     }
                 }
             }
@@ -357,10 +364,26 @@ impl FieldTest {
     }
 }
 
+/// One OR list of string values: patterns, or one regular expression written from them
+/// when the list is long ([`LONG_LIST`]; the patterns again if it is too large to build).
+fn text_test(patterns: Vec<Pattern>) -> ValueTest {
+    if patterns.len() > LONG_LIST {
+        let sources: Vec<String> = patterns.iter().map(Pattern::regex_source).collect();
+        if let Ok(re) = build(&sources.join("|")) {
+            return ValueTest::Regex(re);
+        }
+    }
+    ValueTest::Text(patterns)
+}
+
 impl ValueTest {
     fn matches(&self, v: &Value, event: &Value) -> bool {
         match self {
-            Self::Text(re) => {
+            Self::Text(patterns) => {
+                let mut buf = [0u8; 64];
+                field::text(v, &mut buf).is_some_and(|t| patterns.iter().any(|p| p.matches(t)))
+            }
+            Self::Regex(re) => {
                 let mut buf = [0u8; 64];
                 field::text(v, &mut buf).is_some_and(|t| re.is_match(t))
             }

@@ -4,8 +4,9 @@
 //! - `load.rs`: the built-in rules, files and directories, what happened to each rule;
 //!   `parse.rs`: one YAML document as a rule or a correlation; `mod.rs`: the compiled
 //!   rules and their evaluation.
-//! - [`detection`]: selections and field values; `modifiers.rs`: field modifiers, a
-//!   value as a regular expression; [`condition`]: the condition language; [`field`]:
+//! - [`detection`]: selections and field values; `modifiers.rs`: field modifiers;
+//!   `pattern.rs`: a string value matched without a regular expression; [`condition`]:
+//!   the condition language; [`field`]:
 //!   dotted field access into nested objects and arrays.
 //! - A rule applies to CloudTrail when its `logsource` is `product: aws` and
 //!   `service: cloudtrail`, or names neither (and no `category`); other rules load but
@@ -24,6 +25,7 @@ pub mod field;
 mod load;
 mod modifiers;
 mod parse;
+mod pattern;
 mod prefilter;
 
 use std::time::Duration;

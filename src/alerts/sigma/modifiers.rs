@@ -1,5 +1,6 @@
 //! A field's modifiers (`field|contains|all`): parsed and checked once, and a value
-//! turned into the regular expression it stands for.
+//! turned into the variants it stands for (`pattern.rs` matches them; `re` values are
+//! compiled by [`build`]).
 //!
 //! - Strings match case-insensitively (`cased` for exact case), with `*` and `?`
 //!   wildcards (`\*`, `\?`, `\\` escape them).
@@ -189,37 +190,6 @@ fn windash(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A Sigma string (wildcards `*`, `?`; `\` escapes them) as a regular expression.
-pub(super) fn text_source(text: &str, position: Position, cased: bool) -> String {
-    let mut body = String::with_capacity(text.len() + 8);
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '*' => body.push_str(".*"),
-            '?' => body.push('.'),
-            '\\' => match chars.peek() {
-                Some(&n @ ('*' | '?' | '\\')) => {
-                    chars.next();
-                    body.push_str(&regex::escape(&n.to_string()));
-                }
-                _ => body.push_str(r"\\"),
-            },
-            c => body.push_str(&regex::escape(&c.to_string())),
-        }
-    }
-    anchor(&body, position, cased)
-}
-
-pub(super) fn anchor(body: &str, position: Position, cased: bool) -> String {
-    let flags = if cased { "s" } else { "is" };
-    match position {
-        Position::Whole => format!("(?{flags}:^{body}$)"),
-        Position::Contains => format!("(?{flags}:{body})"),
-        Position::Start => format!("(?{flags}:^{body})"),
-        Position::End => format!("(?{flags}:{body}$)"),
-    }
-}
-
 pub(super) fn build(source: &str) -> Result<Regex, String> {
     regex::RegexBuilder::new(source)
         .size_limit(8 << 20)
@@ -233,9 +203,10 @@ mod tests {
 
     #[test]
     fn wildcards_escape_and_base64_offsets() {
-        let re = build(&text_source(r"a*b\*c?", Position::Whole, false)).unwrap();
-        assert!(re.is_match("AXXB*CD"));
-        assert!(!re.is_match("aXXbYcD"));
+        let re =
+            super::super::pattern::Pattern::new(r"a*b\*c?", Position::Whole, false, false).unwrap();
+        assert!(re.matches("AXXB*CD"));
+        assert!(!re.matches("aXXbYcD"));
         // pySigma's three offsets of "ping".
         assert_eq!(base64_offsets(b"ping"), ["cGluZ", "Bpbm", "waW5n"]);
         assert_eq!(windash("-a x /b")[2], "\u{2013}a x \u{2013}b");
