@@ -33,6 +33,7 @@ const TARGET_MB: f64 = 100.0;
 const SEED: u64 = 0x2026_1129;
 
 fn main() {
+    common::rss_probe();
     let mut write_to = None;
     let mut chunk_bytes = None;
     let mut args = std::env::args().skip(1);

@@ -72,6 +72,7 @@ const TARGET_PROCESS_RATIO: f64 = 0.4;
 const PROCESS_ROUNDS: usize = 3;
 
 fn main() {
+    common::rss_probe();
     let opts = Options::from_args();
     let corpus = Corpus::generate(SEED);
 

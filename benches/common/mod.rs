@@ -59,22 +59,67 @@ pub fn control_event(clock_ms: i64) -> Vec<u8> {
     serde_json::to_vec(&json!({ "Records": [record] })).expect("event")
 }
 
+/// Set when a bench binary runs as the peak-RSS probe (see [`rss_probe`]).
+const PROBE: &str = "CSOC_BENCH_RSS_PROBE";
+
 /// Runs `csoc-forwarder process` on `event` with `envs`: its own peak RSS in MB, and
 /// seconds taken.
-// The child is reaped by `wait4`, which also gives its own rusage (`Child::wait` cannot).
-#[allow(clippy::zombie_processes)]
+///
+/// Measured through a probe: this bench binary started again, small, which runs the
+/// command and reads its `ru_maxrss`. Spawned from the bench itself, the child's
+/// `ru_maxrss` would be at least the bench's own peak (Linux records the memory a child
+/// had before its `exec`, the parent's when spawned by `vfork`/`posix_spawn`), and the
+/// bench holds its corpus. The probe's own few MB are the floor of the figure.
 pub fn process_peak_rss(event: &Path, out: &Path, envs: &[(&str, &str)]) -> (f64, f64) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_csoc-forwarder"));
-    cmd.arg("process")
+    let output = Command::new(std::env::current_exe().expect("the bench binary"))
+        .env(PROBE, "1")
+        .arg(env!("CARGO_BIN_EXE_csoc-forwarder"))
+        .arg("process")
         .arg("--out")
         .arg(out)
         .arg(event)
         .env("RUST_LOG", "warn")
         .envs(envs.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run the peak-RSS probe");
+    assert!(
+        output.status.success(),
+        "csoc-forwarder process failed on {}: {}",
+        event.display(),
+        output.status
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut words = text.split_whitespace();
+    let mut next = || -> f64 {
+        words
+            .next()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or_else(|| panic!("probe output: {text:?}"))
+    };
+    let (kib, secs) = (next(), next());
+    (kib * 1024.0 / 1e6, secs)
+}
+
+/// First thing in a bench's `main`: when this binary runs as the probe of
+/// [`process_peak_rss`], runs the command it was given (its output discarded), prints
+/// the command's peak RSS in KiB and the seconds it took, and exits; otherwise returns.
+// The child is reaped by `wait4`, which also gives its own rusage (`Child::wait` cannot).
+#[allow(clippy::zombie_processes)]
+pub fn rss_probe() {
+    if std::env::var_os(PROBE).is_none() {
+        return;
+    }
+    let mut args = std::env::args_os().skip(1);
+    let program = args.next().expect("probe: a program to run");
     let started = Instant::now();
-    let child = cmd.spawn().expect("run csoc-forwarder");
+    let child = Command::new(program)
+        .args(args)
+        .env_remove(PROBE)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("probe: run the program");
     let pid = child.id() as libc::pid_t;
     // SAFETY: wait4 reaps this child (so `child` is never waited on) and only writes
     // into the status and rusage it is given.
@@ -85,11 +130,11 @@ pub fn process_peak_rss(event: &Path, out: &Path, envs: &[(&str, &str)]) -> (f64
         (status, ru)
     };
     let secs = started.elapsed().as_secs_f64();
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "csoc-forwarder process failed on {}: status {status}",
-        event.display()
-    );
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        eprintln!("probe: the program failed: status {status}");
+        std::process::exit(1);
+    }
     // ru_maxrss is in KiB on Linux.
-    (ru.ru_maxrss as f64 * 1024.0 / 1e6, secs)
+    println!("{} {secs}", ru.ru_maxrss);
+    std::process::exit(0);
 }
