@@ -97,20 +97,37 @@ impl Shown {
 /// Escapes text for mrkdwn: Slack treats `<…>` as links and mentions.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
+    push_escaped(&mut out, text, false);
     out
 }
 
 /// Escaped text in backticks (inline code), backticks in it replaced.
 pub fn code(text: &str) -> String {
-    format!("`{}`", escape(&text.replace('`', "'")))
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('`');
+    push_escaped(&mut out, text, true);
+    out.push('`');
+    out
+}
+
+/// `text` escaped onto `out` (and its backticks as `'` with `in_code`), copied run by
+/// run between the bytes that change: they are ASCII, so every run ends on a character
+/// boundary.
+fn push_escaped(out: &mut String, text: &str, in_code: bool) {
+    let mut run = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let with = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'`' if in_code => "'",
+            _ => continue,
+        };
+        out.push_str(&text[run..i]);
+        out.push_str(with);
+        run = i + 1;
+    }
+    out.push_str(&text[run..]);
 }
 
 /// A mrkdwn link; `url` is built by the forwarder, `label` is escaped.
@@ -135,6 +152,26 @@ pub fn cut(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// One pass gives what the definitions say: `&`, `<`, `>` as entities, and in
+        /// code every backtick a quote first.
+        #[test]
+        fn escape_and_code_are_their_definitions(text in "[a-c&<>`é\u{1F600} ]{0,40}") {
+            let mut by_char = String::new();
+            for c in text.chars() {
+                match c {
+                    '&' => by_char.push_str("&amp;"),
+                    '<' => by_char.push_str("&lt;"),
+                    '>' => by_char.push_str("&gt;"),
+                    c => by_char.push(c),
+                }
+            }
+            proptest::prop_assert_eq!(escape(&text), by_char);
+            let quoted = text.replace('`', "'");
+            proptest::prop_assert_eq!(code(&text), format!("`{}`", escape(&quoted)));
+        }
+    }
 
     #[test]
     fn payloads_have_a_fallback_and_respect_limits() {
