@@ -13,23 +13,11 @@ use csoc_forwarder::decode::{Envelope, LogEvent};
 use csoc_forwarder::document::{Document, DocumentBuilder, Limits};
 use serde_json::{Value, json};
 
+mod common;
+use common::Rng;
+
 const EVENTS: usize = 5_000;
 const RULES: usize = 100;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-}
 
 const SOURCES: &[&str] = &[
     "ec2",

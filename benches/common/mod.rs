@@ -59,6 +59,26 @@ pub fn control_event(clock_ms: i64) -> Vec<u8> {
     serde_json::to_vec(&json!({ "Records": [record] })).expect("event")
 }
 
+/// SplitMix64: small, seeded, the same on every machine (the pipeline and Sigma
+/// corpora; each bench adds the helpers its corpus needs).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
 /// Set when a bench binary runs as the peak-RSS probe (see [`rss_probe`]).
 const PROBE: &str = "CSOC_BENCH_RSS_PROBE";
 

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use csoc_forwarder::decode::{self, Envelope, LogEvent};
 use serde_json::json;
 
+use super::common::Rng;
 use super::{CONTROL_RECORDS, EVENTS, RECORDS_PER_EVENT, common};
 
 // ---------------------------------------------------------------------------------------
@@ -389,23 +390,8 @@ fn civil(ms: i64) -> (String, u32) {
     )
 }
 
-/// SplitMix64: small, seeded, the same on every machine.
-struct Rng(u64);
-
+/// The corpus's own draws, on the benches' shared generator.
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
     fn hex(&mut self, len: usize) -> String {
         (0..len)
             .map(|_| char::from(b"0123456789abcdef"[self.below(16) as usize]))
