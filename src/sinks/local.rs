@@ -49,7 +49,13 @@ pub fn check_writable(dir: &Path) -> std::io::Result<()> {
     std::fs::remove_file(&probe)
 }
 
-async fn write_file(sink: SinkName, dir: &Path, name: &str, bytes: &[u8]) -> Result<(), SinkError> {
+/// Writes `bytes` (moved to the blocking write, not copied) to `dir/name`.
+async fn write_file(
+    sink: SinkName,
+    dir: &Path,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<(), SinkError> {
     let io = |what: &Path, source| SinkError::Io {
         sink,
         what: what.display().to_string(),
@@ -65,8 +71,10 @@ async fn write_file(sink: SinkName, dir: &Path, name: &str, bytes: &[u8]) -> Res
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
-    tokio::fs::write(&tmp, bytes)
+    let written = tmp.clone();
+    tokio::task::spawn_blocking(move || std::fs::write(&written, bytes))
         .await
+        .map_err(|e| io(&tmp, std::io::Error::other(e)))?
         .map_err(|e| io(&tmp, e))?;
     tokio::fs::rename(&tmp, &path)
         .await
@@ -119,7 +127,7 @@ impl IndexSink for LocalIndex {
                 SinkName::OpenSearch,
                 &self.dir,
                 &name,
-                &bulk::encode_body(chunk),
+                bulk::encode_body(chunk),
             )
             .await;
             out.extend(outcomes_for(chunk.len(), result));
@@ -147,23 +155,26 @@ impl ArchiveSink for LocalArchive {
         // The same records the Firehose sink sends: over-limit documents truncated.
         for range in archive::batch_ranges(docs) {
             let batch = &docs[range];
-            let records: Vec<archive::ArchiveRecord> = batch.iter().map(archive::record).collect();
-            // One copy of each record, sized up front.
-            let mut body = Vec::with_capacity(records.iter().map(|r| r.bytes.len()).sum());
-            for record in &records {
-                body.extend_from_slice(&record.bytes);
-            }
-            let name = format!("batch-{}.ndjson", first_id_prefix(batch));
-            let result = write_file(SinkName::Firehose, &self.dir, &name, &body).await;
-            let written = result.is_ok();
-            out.extend(
-                outcomes_for(batch.len(), result).zip(&records).map(
-                    |(outcome, record)| match record.truncated_from {
-                        Some(bytes) if written => archive::truncated_outcome(bytes),
-                        _ => outcome,
-                    },
-                ),
+            // Each record written straight into the body, sized up front.
+            let mut body = Vec::with_capacity(
+                batch
+                    .iter()
+                    .map(|d| archive::record_len(d).min(archive::MAX_RECORD_BYTES))
+                    .sum(),
             );
+            let truncated: Vec<Option<usize>> = batch
+                .iter()
+                .map(|d| archive::append_record(&mut body, d, archive::MAX_RECORD_BYTES))
+                .collect();
+            let name = format!("batch-{}.ndjson", first_id_prefix(batch));
+            let result = write_file(SinkName::Firehose, &self.dir, &name, body).await;
+            let written = result.is_ok();
+            out.extend(outcomes_for(batch.len(), result).zip(truncated).map(
+                |(outcome, truncated_from)| match truncated_from {
+                    Some(bytes) if written => archive::truncated_outcome(bytes),
+                    _ => outcome,
+                },
+            ));
         }
         out
     }
@@ -188,7 +199,7 @@ impl DeadLetterSink for LocalDeadLetter {
             sink: SinkName::DeadLetter,
             message: e.to_string(),
         })?;
-        write_file(SinkName::DeadLetter, &self.dir, &letter.file_name(), &bytes).await
+        write_file(SinkName::DeadLetter, &self.dir, &letter.file_name(), bytes).await
     }
 }
 
@@ -216,6 +227,6 @@ impl AlertSink for LocalAlerts {
             message: e.to_string(),
         })?;
         let name = format!("alert-{}.json", hex::encode(&Sha256::digest(&bytes)[..8]));
-        write_file(SinkName::Slack, &self.dir, &name, &bytes).await
+        write_file(SinkName::Slack, &self.dir, &name, bytes).await
     }
 }

@@ -242,3 +242,45 @@ fn dead_letters_land_under_their_source_and_day() {
         assert!(err.to_string().contains("no-such-bucket"), "{err}");
     });
 }
+
+/// The local archive (`process --out`, replay to files) writes the records the Firehose
+/// sink sends, each straight into its batch file: the same bytes, a document over the
+/// record limit truncated and reported so, and no temporary file left behind.
+#[test]
+fn the_local_archive_writes_the_firehose_records_truncation_included() {
+    use csoc_forwarder::sinks::local::LocalArchive;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut docs: Vec<Document> = (0..3).map(|i| doc(i, &format!("line {i}"))).collect();
+    docs.insert(1, doc(7, &"z".repeat(MAX_RECORD_BYTES)));
+    let outcomes = rt().block_on(
+        LocalArchive::new(dir.path().to_path_buf())
+            .archive(&docs, Deadline::after(Duration::from_secs(60))),
+    );
+    assert_eq!(outcomes.len(), 4);
+    assert!(
+        matches!(&outcomes[1], ItemOutcome::Truncated { reason } if reason.contains("over the Firehose record limit")),
+        "{:?}",
+        outcomes[1]
+    );
+    for i in [0, 2, 3] {
+        assert_eq!(outcomes[i], ItemOutcome::Delivered, "{i}");
+    }
+
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("read dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(
+        files.len(),
+        1,
+        "one batch file, no temporary file: {files:?}"
+    );
+    let written = std::fs::read(&files[0]).expect("read");
+    let expected: Vec<u8> = docs.iter().flat_map(|d| archive::record(d).bytes).collect();
+    assert_eq!(written, expected);
+    let truncated = &archive::record(&docs[1]).bytes;
+    assert!(truncated.len() <= MAX_RECORD_BYTES);
+    let line: Value = serde_json::from_slice(truncated).expect("JSON");
+    assert_eq!(line[TRUNCATED_FIELD]["id"], docs[1].id);
+}

@@ -123,18 +123,23 @@ pub fn record(doc: &Document) -> ArchiveRecord {
 
 /// [`record`] with another size limit (bytes, `\n` included); tests use small ones.
 pub fn record_with_limit(doc: &Document, limit: usize) -> ArchiveRecord {
-    if record_len(doc) <= limit {
-        let mut bytes = Vec::new();
-        encode_record(&mut bytes, doc);
-        return ArchiveRecord {
-            bytes,
-            truncated_from: None,
-        };
-    }
+    let mut bytes = Vec::new();
+    let truncated_from = append_record(&mut bytes, doc, limit);
     ArchiveRecord {
-        bytes: truncate(doc, limit),
-        truncated_from: Some(doc.source.len()),
+        bytes,
+        truncated_from,
     }
+}
+
+/// Appends the bytes of [`record_with_limit`] to `out` (a body of several records,
+/// with no copy of its own); the size of the original document when it was truncated.
+pub fn append_record(out: &mut Vec<u8>, doc: &Document, limit: usize) -> Option<usize> {
+    if record_len(doc) <= limit {
+        encode_record(out, doc);
+        return None;
+    }
+    out.extend_from_slice(&truncate(doc, limit));
+    Some(doc.source.len())
 }
 
 /// Every other member kept; `message` (with an audit record's `attributes`) becomes
