@@ -293,7 +293,7 @@ impl Inflater {
         if out.len() > cap {
             return Err(DecodeError::TooLarge { cap });
         }
-        std::str::from_utf8(out).map_err(|e| DecodeError::Utf8 {
+        crate::utf8::as_str(out).map_err(|e| DecodeError::Utf8 {
             offset: e.valid_up_to(),
         })
     }

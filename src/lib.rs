@@ -28,3 +28,4 @@ pub mod serve;
 pub mod sinks;
 pub mod startup;
 pub mod timestamp;
+pub mod utf8;

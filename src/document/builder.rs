@@ -176,8 +176,8 @@ impl DocumentBuilder {
         let message_at = source.len();
         source.extend_from_slice(&message);
         source.push(b'}');
-        let source =
-            String::from_utf8(source).map_err(|e| DocumentError::Serialize(e.to_string()))?;
+        let source = crate::utf8::into_string(source)
+            .map_err(|e| DocumentError::Serialize(e.to_string()))?;
         let at_millis = at.timestamp_millis();
         let times = match (found, &found_text) {
             (Some(t), Some(_)) => (at_millis, t.timestamp_millis()),
