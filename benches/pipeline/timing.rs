@@ -57,28 +57,70 @@ pub(super) fn warm_up(mut f: impl FnMut(usize) -> Work) {
 /// Whole Kinesis events (`f` of the event's index), cycling through the corpus, until
 /// `rep` has passed; `reps` times.
 pub(super) fn measure(reps: usize, rep: Duration, mut f: impl FnMut(usize) -> Work) -> Measurement {
-    let mut m = Measurement {
-        reps: Vec::with_capacity(reps),
-        log_events: 0,
-        out_bulk: 0,
-        out_archive: 0,
-    };
+    let mut m = Measurement::new(reps);
     let mut i = 0;
     for _ in 0..reps {
+        m.repetition(rep, &mut i, &mut f);
+    }
+    m
+}
+
+/// [`measure`] of `a` and of `b` in turn, one repetition of each at a time: a change of
+/// the machine's speed during the run (other work on the host) then moves both alike,
+/// and [`pair_ratios`] compares them pair by pair.
+pub(super) fn measure_pair(
+    reps: usize,
+    rep: Duration,
+    mut a: impl FnMut(usize) -> Work,
+    mut b: impl FnMut(usize) -> Work,
+) -> (Measurement, Measurement) {
+    let (mut ma, mut mb) = (Measurement::new(reps), Measurement::new(reps));
+    let (mut ia, mut ib) = (0, 0);
+    for _ in 0..reps {
+        ma.repetition(rep, &mut ia, &mut a);
+        mb.repetition(rep, &mut ib, &mut b);
+    }
+    (ma, mb)
+}
+
+/// The CPU rate of each repetition of `a` over that of the repetition of `b` made next
+/// to it ([`measure_pair`]), sorted.
+pub(super) fn pair_ratios(a: &Measurement, b: &Measurement) -> Vec<f64> {
+    let mut ratios: Vec<f64> = a
+        .cpu_rates()
+        .iter()
+        .zip(b.cpu_rates())
+        .map(|(a, b)| a / b)
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios
+}
+
+impl Measurement {
+    fn new(reps: usize) -> Self {
+        Self {
+            reps: Vec::with_capacity(reps),
+            log_events: 0,
+            out_bulk: 0,
+            out_archive: 0,
+        }
+    }
+
+    /// One repetition: events from the `i`th on, until `rep` has passed.
+    fn repetition(&mut self, rep: Duration, i: &mut usize, f: &mut impl FnMut(usize) -> Work) {
         let (cpu0, wall0) = (thread_cpu_seconds(), Instant::now());
         let mut n = 0;
         while wall0.elapsed() < rep {
-            let w = f(i % EVENTS);
+            let w = f(*i % EVENTS);
             n += w.log_events;
-            m.out_bulk += w.bulk_bytes;
-            m.out_archive += w.archive_bytes;
-            i += 1;
+            self.out_bulk += w.bulk_bytes;
+            self.out_archive += w.archive_bytes;
+            *i += 1;
         }
         let (cpu, wall) = (thread_cpu_seconds() - cpu0, wall0.elapsed().as_secs_f64());
-        m.log_events += n;
-        m.reps.push((n, cpu, wall));
+        self.log_events += n;
+        self.reps.push((n, cpu, wall));
     }
-    m
 }
 
 /// CPU time (user + system) of the calling thread.
