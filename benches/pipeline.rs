@@ -120,7 +120,9 @@ fn main() {
     );
 
     let rss = peak_rss(&corpus);
-    let outside = outside_the_pipeline(&corpus, &builder, opts.reps, rep);
+    let outside = outside_the_pipeline(&corpus, &builder, opts.reps, rep, |i| {
+        decode_only(events(i))
+    });
 
     let decoded_per_event = corpus.decoded_bytes as f64 / corpus.log_events as f64;
     println!();
@@ -172,7 +174,7 @@ fn main() {
         rss.idle_mb
     );
 
-    outside.print(base.median_cpu_rate());
+    outside.print();
 
     let eps = full.median_cpu_rate();
     let ratios = pair_ratios(&full, &base);
