@@ -178,12 +178,13 @@ fn main() {
 
     let eps = full.median_cpu_rate();
     let ratios = pair_ratios(&full, &base);
+    let ratio = median(ratios.clone());
     println!(
         "full pipeline / decode only: {:.2}x (target >= {TARGET_RATIO_TO_DECODE:.1}x: {}), the \
          median of the {} repetitions' ratios, each to the decode-only repetition run next \
          to it ({:.2}x to {:.2}x; the ratio of the medians: {:.2}x)",
-        median(ratios.clone()),
-        verdict(median(ratios.clone()) >= TARGET_RATIO_TO_DECODE),
+        ratio,
+        verdict(ratio >= TARGET_RATIO_TO_DECODE),
         ratios.len(),
         ratios[0],
         ratios[ratios.len() - 1],
