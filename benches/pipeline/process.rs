@@ -14,7 +14,7 @@ use csoc_forwarder::sinks::firehose::archive;
 use csoc_forwarder::sinks::opensearch::bulk;
 
 use super::corpus::Corpus;
-use super::timing::{Measurement, measure, median, rusage};
+use super::timing::{Measurement, measure, median, ratios, rusage};
 use super::{EVENTS, PROCESS_ROUNDS, TARGET_PROCESS_RATIO, Work, common, verdict};
 
 // ---------------------------------------------------------------------------------------
@@ -62,13 +62,12 @@ pub(super) struct Outside {
 impl Outside {
     pub(super) fn print(&self) {
         let process_rate = self.process_events as f64 / median(self.process_cpu.clone());
-        let mut ratios: Vec<f64> = self
+        let process_rates: Vec<f64> = self
             .process_cpu
             .iter()
-            .zip(&self.decode_rates)
-            .map(|(cpu, decode)| self.process_events as f64 / cpu / decode)
+            .map(|cpu| self.process_events as f64 / cpu)
             .collect();
-        ratios.sort_by(f64::total_cmp);
+        let ratios = ratios(&process_rates, &self.decode_rates);
         let ratio = median(ratios.clone());
         println!();
         println!(

@@ -86,12 +86,12 @@ pub(super) fn measure_pair(
 /// The CPU rate of each repetition of `a` over that of the repetition of `b` made next
 /// to it ([`measure_pair`]), sorted.
 pub(super) fn pair_ratios(a: &Measurement, b: &Measurement) -> Vec<f64> {
-    let mut ratios: Vec<f64> = a
-        .cpu_rates()
-        .iter()
-        .zip(b.cpu_rates())
-        .map(|(a, b)| a / b)
-        .collect();
+    ratios(&a.cpu_rates(), &b.cpu_rates())
+}
+
+/// Each rate of `a` over the rate of `b` at the same place, sorted.
+pub(super) fn ratios(a: &[f64], b: &[f64]) -> Vec<f64> {
+    let mut ratios: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
     ratios.sort_by(f64::total_cmp);
     ratios
 }
