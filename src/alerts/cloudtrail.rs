@@ -153,20 +153,20 @@ impl Seen {
 
 /// Events of one rule are grouped by who, what and where: one message per group.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct HitKey {
+pub(super) struct HitKey<'s> {
     pub(super) rule: usize,
-    pub(super) who: String,
-    pub(super) what: (String, String),
-    pub(super) where_: (String, String, String),
+    pub(super) who: &'s str,
+    pub(super) what: (&'s str, &'s str),
+    pub(super) where_: (&'s str, &'s str, &'s str),
 }
 
-impl HitKey {
-    pub(super) fn new(rule: usize, s: &Seen) -> Self {
+impl<'s> HitKey<'s> {
+    pub(super) fn new(rule: usize, s: &'s Seen) -> Self {
         Self {
             rule,
-            who: s.who.clone(),
-            what: (s.event_source.clone(), s.event_name.clone()),
-            where_: (s.account.clone(), s.region.clone(), s.source_ip.clone()),
+            who: &s.who,
+            what: (&s.event_source, &s.event_name),
+            where_: (&s.account, &s.region, &s.source_ip),
         }
     }
 }

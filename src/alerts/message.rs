@@ -20,7 +20,7 @@ impl Alerter {
         }
     }
 
-    pub(super) fn docs_section(&self, seen: &[Seen]) -> String {
+    pub(super) fn docs_section(&self, seen: &[&Seen]) -> String {
         let mut lines: Vec<String> = seen
             .iter()
             .take(MAX_DOCS_LISTED)
@@ -33,7 +33,7 @@ impl Alerter {
     }
 
     /// The rule's description and false positives, then the documents.
-    pub(super) fn rule_sections(&self, meta: &Meta, seen: &[Seen]) -> Vec<String> {
+    pub(super) fn rule_sections(&self, meta: &Meta, seen: &[&Seen]) -> Vec<String> {
         let mut sections = Vec::new();
         if !meta.description.is_empty() {
             sections.push(escape(&meta.description));
@@ -61,7 +61,7 @@ impl Alerter {
         parts.join(" · ")
     }
 
-    pub(super) fn rule_message(&self, rule: &Meta, seen: &[Seen]) -> Message {
+    pub(super) fn rule_message(&self, rule: &Meta, seen: &[&Seen]) -> Message {
         let first = &seen[0];
         let n = seen.len();
         let when = if n == 1 {
@@ -120,7 +120,7 @@ impl Alerter {
         }
     }
 
-    pub(super) fn burst_message(&self, rule: &Meta, groups: &[String], seen: &[Seen]) -> Message {
+    pub(super) fn burst_message(&self, rule: &Meta, groups: &[String], seen: &[&Seen]) -> Message {
         let first = &seen[0];
         let mut who: BTreeMap<&str, usize> = BTreeMap::new();
         let mut what: BTreeMap<String, usize> = BTreeMap::new();

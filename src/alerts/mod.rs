@@ -181,7 +181,9 @@ impl Alerter {
         deadline: Deadline,
         now: DateTime<Utc>,
     ) -> Delivery {
-        self.post(self.alerts(docs), sink, deadline, now).await
+        let candidates = self.candidates(docs);
+        self.post(self.drafts(&candidates), sink, deadline, now)
+            .await
     }
 
     /// Posts the alerts of a batch's candidates (streaming delivery keeps candidates,
@@ -192,31 +194,31 @@ impl Alerter {
         sink: &dyn AlertSink,
         deadline: Deadline,
     ) -> Delivery {
-        self.post(self.alerts_of(candidates), sink, deadline, Utc::now())
+        self.post(self.drafts(candidates), sink, deadline, Utc::now())
             .await
     }
 
-    /// Claims each alert's fingerprint, then posts those not suppressed.
+    /// Claims each alert's fingerprint, then renders and posts those not suppressed.
     async fn post(
         &self,
-        alerts: Vec<Alert>,
+        drafts: Vec<Draft<'_>>,
         sink: &dyn AlertSink,
         deadline: Deadline,
         now: DateTime<Utc>,
     ) -> Delivery {
-        let mut kept = Vec::with_capacity(alerts.len());
+        let mut kept = Vec::with_capacity(drafts.len().min(MAX_MESSAGES));
         let mut suppressed = 0;
-        for mut alert in alerts {
-            if alert.window.is_zero() {
-                kept.push(alert);
+        for draft in drafts {
+            if draft.window.is_zero() {
+                kept.push(self.render(draft));
                 continue;
             }
             let req = ClaimRequest {
-                fingerprint: &alert.fingerprint,
-                label: &alert.label,
+                fingerprint: &draft.fingerprint,
+                label: &draft.label,
                 now,
-                window: alert.window,
-                matches: alert.matches,
+                window: draft.window,
+                matches: draft.matches,
             };
             // Bounded: a slow store must not eat the time left for posting.
             let limit = CLAIM_TIMEOUT.min(deadline.remaining());
@@ -228,8 +230,9 @@ impl Alerter {
                 ))),
             };
             match claim {
-                Ok(Claim::Post { suppressed: 0 }) => kept.push(alert),
+                Ok(Claim::Post { suppressed: 0 }) => kept.push(self.render(draft)),
                 Ok(Claim::Post { suppressed: n }) => {
+                    let mut alert = self.render(draft);
                     alert.message.sections.push(format!(
                         "_{n} more matching events were suppressed since the last message (window {})._",
                         window_text(alert.window)
@@ -243,8 +246,8 @@ impl Alerter {
                 Ok(Claim::Suppressed) => suppressed += 1,
                 Err(err) => {
                     // Fail open: a missed alert costs more than a repeated one.
-                    warn!(error = %err, fingerprint = %alert.fingerprint, "suppression store failed; posting");
-                    kept.push(alert);
+                    warn!(error = %err, fingerprint = %draft.fingerprint, "suppression store failed; posting");
+                    kept.push(self.render(draft));
                 }
             }
         }
@@ -280,9 +283,11 @@ impl Alerter {
 
     /// The alerts of `docs`, most severe first, slow responses last.
     pub fn alerts<'d>(&self, docs: impl IntoIterator<Item = &'d Document>) -> Vec<Alert> {
-        let candidates: Vec<Candidate> =
-            docs.into_iter().filter_map(|d| self.candidate(d)).collect();
-        self.alerts_of(&candidates)
+        self.alerts_of(&self.candidates(docs))
+    }
+
+    fn candidates<'d>(&self, docs: impl IntoIterator<Item = &'d Document>) -> Vec<Candidate> {
+        docs.into_iter().filter_map(|d| self.candidate(d)).collect()
     }
 
     /// What alerting keeps of one document, if it can be part of an alert.
@@ -347,12 +352,24 @@ impl Alerter {
 
     /// The alerts of a batch's candidates, most severe first, slow responses last.
     pub fn alerts_of<'c>(&self, candidates: impl IntoIterator<Item = &'c Candidate>) -> Vec<Alert> {
-        let mut slow: BTreeMap<Environment, Vec<SlowRequest>> = BTreeMap::new();
-        let mut hits: BTreeMap<HitKey, Vec<Seen>> = BTreeMap::new();
-        let mut groups: BTreeMap<(usize, Vec<String>), Vec<Seen>> = BTreeMap::new();
+        self.drafts(candidates)
+            .into_iter()
+            .map(|d| self.render(d))
+            .collect()
+    }
+
+    /// The alerts of a batch's candidates before rendering, in [`Alerter::alerts_of`]'s
+    /// order: grouped, labelled and fingerprinted, their messages not yet written.
+    fn drafts<'a, 'c: 'a>(
+        &'a self,
+        candidates: impl IntoIterator<Item = &'c Candidate>,
+    ) -> Vec<Draft<'a>> {
+        let mut slow: BTreeMap<&Environment, Vec<&SlowRequest>> = BTreeMap::new();
+        let mut hits: BTreeMap<HitKey<'a>, Vec<&Seen>> = BTreeMap::new();
+        let mut groups: BTreeMap<(usize, &[String]), Vec<&Seen>> = BTreeMap::new();
         for candidate in candidates {
             match &candidate.0 {
-                Kind::Slow(env, req) => slow.entry(env.clone()).or_default().push(req.clone()),
+                Kind::Slow(env, req) => slow.entry(env).or_default().push(req),
                 Kind::CloudTrail {
                     matched,
                     groups: fed,
@@ -360,25 +377,20 @@ impl Alerter {
                 } => {
                     for &i in matched {
                         if self.rules.rules[i].generate {
-                            hits.entry(HitKey::new(i, seen))
-                                .or_default()
-                                .push(seen.clone());
+                            hits.entry(HitKey::new(i, seen)).or_default().push(seen);
                         }
                     }
                     for (c, key) in fed {
-                        groups
-                            .entry((*c, key.clone()))
-                            .or_default()
-                            .push(seen.clone());
+                        groups.entry((*c, key)).or_default().push(seen);
                     }
                 }
             }
         }
 
-        let mut alerts: Vec<Alert> = Vec::new();
-        for (key, seen) in &hits {
+        let mut drafts: Vec<Draft<'a>> = Vec::new();
+        for (key, seen) in hits {
             let meta = &self.rules.rules[key.rule].meta;
-            let first = &seen[0];
+            let first = seen[0];
             let label = format!(
                 "rule {} commons {} who {} call {} {} account {} region {} from {}",
                 meta.key(),
@@ -390,10 +402,10 @@ impl Alerter {
                 first.region,
                 first.source_ip
             );
-            alerts.push(self.alert(meta, label, seen.len(), self.rule_message(meta, seen)));
+            drafts.push(self.draft(meta, label, seen.len(), Body::Rule { meta, seen }));
         }
-        for ((c, key), seen) in &groups {
-            let corr = &self.rules.correlations[*c];
+        for ((c, key), seen) in groups {
+            let corr = &self.rules.correlations[c];
             if seen.len() >= corr.min_count {
                 let groups: Vec<String> = corr
                     .group_by
@@ -407,41 +419,88 @@ impl Alerter {
                     seen[0].commons,
                     groups.join(" ")
                 );
-                let message = self.burst_message(&corr.meta, &groups, seen);
-                alerts.push(self.alert(&corr.meta, label, seen.len(), message));
+                let (meta, n) = (&corr.meta, seen.len());
+                drafts.push(self.draft(meta, label, n, Body::Burst { meta, groups, seen }));
             }
         }
         // Most severe first; the sort is stable, so the order stays deterministic.
-        alerts.sort_by_key(|a| std::cmp::Reverse(a.level));
-        let threshold = self.slow.as_ref().map_or(0.0, |s| s.threshold);
-        for (env, reqs) in slow {
+        drafts.sort_by_key(|a| std::cmp::Reverse(a.level));
+        for (env, requests) in slow {
             let label = format!(
                 "slow-check commons {} log group {}",
                 env.commons, env.log_group
             );
-            let matches = reqs.len() as u64;
-            alerts.push(Alert {
+            drafts.push(Draft {
                 fingerprint: fingerprint(&label),
                 label,
                 window: self.window,
                 level: Level::Medium,
-                matches,
-                message: slow::message(&env, threshold, reqs),
+                matches: requests.len() as u64,
+                body: Body::Slow { env, requests },
             });
         }
-        alerts
+        drafts
     }
 
-    fn alert(&self, meta: &Meta, label: String, matches: usize, message: Message) -> Alert {
-        Alert {
+    fn draft<'a>(&self, meta: &Meta, label: String, matches: usize, body: Body<'a>) -> Draft<'a> {
+        Draft {
             fingerprint: fingerprint(&label),
             label,
             window: meta.suppression_window.unwrap_or(self.window),
             level: meta.level,
             matches: matches as u64,
+            body,
+        }
+    }
+
+    /// The alert of `draft`, its message written.
+    fn render(&self, draft: Draft<'_>) -> Alert {
+        let message = match draft.body {
+            Body::Rule { meta, seen } => self.rule_message(meta, &seen),
+            Body::Burst { meta, groups, seen } => self.burst_message(meta, &groups, &seen),
+            Body::Slow { env, requests } => {
+                let threshold = self.slow.as_ref().map_or(0.0, |s| s.threshold);
+                slow::message(env, threshold, requests)
+            }
+        };
+        Alert {
+            fingerprint: draft.fingerprint,
+            label: draft.label,
+            window: draft.window,
+            level: draft.level,
+            matches: draft.matches,
             message,
         }
     }
+}
+
+/// An alert before suppression: what suppression keys on, and what its message is made
+/// of, borrowed from the candidates. Only the alerts that are posted are rendered
+/// ([`Alerter::render`]): in a batch whose alerts were posted minutes ago, none is.
+struct Draft<'a> {
+    fingerprint: String,
+    label: String,
+    window: Duration,
+    level: Level,
+    matches: u64,
+    body: Body<'a>,
+}
+
+/// What an alert's message is written from.
+enum Body<'a> {
+    Rule {
+        meta: &'a Meta,
+        seen: Vec<&'a Seen>,
+    },
+    Burst {
+        meta: &'a Meta,
+        groups: Vec<String>,
+        seen: Vec<&'a Seen>,
+    },
+    Slow {
+        env: &'a Environment,
+        requests: Vec<&'a SlowRequest>,
+    },
 }
 
 /// Hex SHA-256 of a fingerprint's readable form.

@@ -157,7 +157,7 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// The one message for the slow requests of one environment.
-pub fn message(env: &Environment, threshold: f64, mut requests: Vec<SlowRequest>) -> Message {
+pub fn message(env: &Environment, threshold: f64, mut requests: Vec<&SlowRequest>) -> Message {
     requests.sort_by(|a, b| {
         b.response_time
             .total_cmp(&a.response_time)
