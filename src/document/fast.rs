@@ -1,18 +1,20 @@
 //! The one-pass path for a JSON message: read the message text once and write the
 //! sanitized message straight out, with no tree, when the text is already in the form
-//! the tree path would write.
+//! the tree path would write, but for the order of keys.
 //!
 //! The tree path ([`super::json`] + [`super::sanitize`]) parses the message into a
 //! sorted tree and writes it back with `serde_json`: keys sorted and de-duplicated,
 //! numbers and strings in serde_json's canonical form, `.` → `_` in keys, depth and field
 //! caps, CloudTrail's free-form fields as text. Most messages (anything written by a
 //! serde_json `Value`, a Python `json.dumps(sort_keys=True)`, …) already are in that form,
-//! so copying them through with only the key rewrite gives the same bytes. This path does
-//! exactly that, and **gives up** (returns `None`, the caller then takes the tree path) on
+//! so copying them through with only the key rewrite gives the same bytes, and most
+//! others differ only in the order of their keys. This path does exactly that, and
+//! **gives up** (returns `None`, the caller then takes the tree path) on
 //! anything it is not sure to write byte for byte as the tree path would:
 //!
-//! - keys not strictly increasing (unsorted or repeated), or with an escape in them, or
-//!   the `serde_json` raw-value token;
+//! - a repeated key (the tree keeps its last value), a key with an escape in it, or the
+//!   `serde_json` raw-value token; keys out of order in an object that also has a key the
+//!   `.` → `_` rewrite changed (the tree sorts by the key as read);
 //! - string escapes serde_json writes differently (`\/`, `\uXXXX`);
 //! - numbers other than integers that fit `i64`/`u64` (floats are re-formatted, `-0`
 //!   becomes `-0.0`, huge integers become floats);
@@ -23,10 +25,15 @@
 //!
 //! It writes, like the tree path, containers deeper than the depth cap and the CloudTrail
 //! free-form fields as JSON text (or, with free-form objects on, those fields as
-//! objects outside the field cap). `tests/it/documents.rs` holds both paths to the same bytes on
-//! generated messages (proptest), and the snapshots hold both to the fixtures.
+//! objects outside the field cap). An object whose keys come unsorted (most loggers write
+//! them in their own order: nginx's `log_format`, CloudTrail, fluentd) is written as it is
+//! read, then its members are put in key order in place ([`Writer::sort_members`]): one
+//! copy of the object's bytes, no tree. `tests/it/documents.rs` holds both paths to the
+//! same bytes on generated messages (proptest: sorted, reversed and shuffled keys among
+//! other shapes), and the snapshots hold both to the fixtures.
 
 use std::cell::Cell;
+use std::cmp::Ordering;
 
 use super::scan::{int_number, integer_ok, plain_run};
 pub(super) use super::time_fields::{Field, TimeFields};
@@ -48,13 +55,15 @@ pub(super) fn write_message<'m>(
     free_form_objects: bool,
     out: &mut Vec<u8>,
 ) -> Option<TimeFields<'m>> {
-    let (mut keys, mut scratch) = BUFFERS.take();
-    keys.clear();
-    if keys.capacity() * std::mem::size_of::<KeySpan>() > KEEP_BYTES {
-        keys = Vec::new();
+    let (mut members, mut scratch, mut sorted) = BUFFERS.take();
+    members.clear();
+    if members.capacity() * std::mem::size_of::<Member>() > KEEP_BYTES {
+        members = Vec::new();
     }
-    if scratch.capacity() > KEEP_BYTES {
-        scratch = Vec::new();
+    for buffer in [&mut scratch, &mut sorted] {
+        if buffer.capacity() > KEEP_BYTES {
+            *buffer = Vec::new();
+        }
     }
     let mut w = Writer {
         src: message.as_bytes(),
@@ -62,29 +71,49 @@ pub(super) fn write_message<'m>(
         limits,
         free_form_objects,
         fields: 0,
-        keys,
+        members,
         scratch,
+        sorted,
         time: TimeFields::default(),
         markers: 0,
+        text_field_before_markers: false,
     };
     let whole = w.message(out);
-    BUFFERS.set((std::mem::take(&mut w.keys), std::mem::take(&mut w.scratch)));
+    BUFFERS.set((
+        std::mem::take(&mut w.members),
+        std::mem::take(&mut w.scratch),
+        std::mem::take(&mut w.sorted),
+    ));
     whole?;
     w.time.cloudtrail = w.markers == CLOUDTRAIL_MARKERS.len();
     Some(w.time)
 }
 
 thread_local! {
-    /// The [`Writer`]'s key spans and text buffer, kept from one message to the next
-    /// (no allocation per message once they have grown).
-    static BUFFERS: Cell<(Vec<KeySpan>, Vec<u8>)> = const { Cell::new((Vec::new(), Vec::new())) };
+    /// The [`Writer`]'s members and its two byte buffers, kept from one message to the
+    /// next (no allocation per message once they have grown).
+    static BUFFERS: Cell<(Vec<Member>, Vec<u8>, Vec<u8>)> =
+        const { Cell::new((Vec::new(), Vec::new(), Vec::new())) };
 }
 
 /// A buffer larger than this is not kept for the next message.
 const KEEP_BYTES: usize = 64 * 1024;
 
-/// A key written to the output: its span there, and whether `.` → `_` changed it.
-type KeySpan = (usize, usize, bool);
+/// An object member written to the output: its key's span there (the text between the
+/// quotes), where its value ends, and whether `.` → `_` changed the key.
+#[derive(Debug, Clone, Copy)]
+struct Member {
+    key_start: usize,
+    key_end: usize,
+    end: usize,
+    rewritten: bool,
+}
+
+impl Member {
+    fn key<'o>(&self, out: &'o [u8]) -> &'o [u8] {
+        &out[self.key_start..self.key_end]
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -103,13 +132,18 @@ struct Writer<'m> {
     free_form_objects: bool,
     /// Keys counted against the field cap so far.
     fields: usize,
-    /// Output spans of the keys of the objects being written (a stack).
-    keys: Vec<KeySpan>,
+    /// The members of the objects being written, as written (a stack).
+    members: Vec<Member>,
     /// JSON text being built for a value written as a string.
     scratch: Vec<u8>,
+    /// The bytes of an object whose members are being put in key order.
+    sorted: Vec<u8>,
     time: TimeFields<'m>,
     /// CloudTrail marker keys seen at the top.
     markers: usize,
+    /// A CloudTrail free-form field was written as a plain value before all the markers
+    /// were read (unsorted keys): wrong if the markers turn out complete.
+    text_field_before_markers: bool,
 }
 
 impl<'m> Writer<'m> {
@@ -121,7 +155,9 @@ impl<'m> Writer<'m> {
         }
         self.object(out, 1, Mode::Top)?;
         self.skip_ws();
-        (self.pos == self.src.len()).then_some(())
+        let cloudtrail = self.markers == CLOUDTRAIL_MARKERS.len();
+        (self.pos == self.src.len() && !(cloudtrail && self.text_field_before_markers))
+            .then_some(())
     }
 
     fn peek(&self) -> Option<u8> {
@@ -145,8 +181,9 @@ impl<'m> Writer<'m> {
         }
         self.pos += 1; // `{`
         out.push(b'{');
-        let keys_base = self.keys.len();
+        let base = self.members.len();
         let mut renamed = false;
+        let mut unsorted = false;
         let mut prev: Option<&'m [u8]> = None;
         self.skip_ws();
         if self.peek()? == b'}' {
@@ -160,14 +197,27 @@ impl<'m> Writer<'m> {
                 return None;
             }
             let key = self.key()?;
-            if prev.is_some_and(|p| p >= key) || key == RAW_VALUE_TOKEN {
+            if key == RAW_VALUE_TOKEN {
                 return None;
+            }
+            match prev.map(|p| p.cmp(key)) {
+                // A repeated key: the tree keeps its last value.
+                Some(Ordering::Equal) => return None,
+                Some(Ordering::Greater) => unsorted = true,
+                _ => {}
             }
             prev = Some(key);
             self.eat(b':')?;
+            out.push(b'"');
+            let key_start = out.len();
+            out.extend_from_slice(key);
             if mode == Mode::Plain {
-                out.push(b'"');
-                out.extend_from_slice(key);
+                self.members.push(Member {
+                    key_start,
+                    key_end: out.len(),
+                    end: 0,
+                    rewritten: false,
+                });
                 out.extend_from_slice(b"\":");
                 self.value(out, depth + 1, Mode::Plain)?;
             } else {
@@ -175,19 +225,21 @@ impl<'m> Writer<'m> {
                 if self.fields > self.limits.max_fields {
                     return None;
                 }
-                out.push(b'"');
-                let start = out.len();
-                out.extend_from_slice(key);
                 let rewritten = key.contains(&b'.');
                 if rewritten {
                     renamed = true;
-                    for b in &mut out[start..] {
+                    for b in &mut out[key_start..] {
                         if *b == b'.' {
                             *b = b'_';
                         }
                     }
                 }
-                self.keys.push((start, out.len(), rewritten));
+                self.members.push(Member {
+                    key_start,
+                    key_end: out.len(),
+                    end: 0,
+                    rewritten,
+                });
                 out.extend_from_slice(b"\":");
                 let value_at = out.len();
                 if mode == Mode::Top {
@@ -213,10 +265,12 @@ impl<'m> Writer<'m> {
                 }
                 if mode == Mode::Top {
                     // The header's spans: the value as written, under its output name.
-                    let key_out = &out[start..value_at - 2];
+                    let key_out = &out[key_start..value_at - 2];
                     self.time.top.note(key_out, value_at, out.len());
                 }
             }
+            // Nested objects have taken their members off the stack: the last is this one.
+            self.members.last_mut()?.end = out.len();
             self.skip_ws();
             match self.peek()? {
                 b',' => {
@@ -225,16 +279,60 @@ impl<'m> Writer<'m> {
                 }
                 b'}' => {
                     self.pos += 1;
-                    out.push(b'}');
                     break;
                 }
                 _ => return None,
             }
         }
-        if renamed && !distinct(out, &self.keys[keys_base..]) {
+        if renamed && !distinct(out, &self.members[base..]) {
             return None;
         }
-        self.keys.truncate(keys_base);
+        if unsorted {
+            // The tree sorts by the key as read, which a rewritten key no longer shows.
+            if renamed {
+                return None;
+            }
+            self.sort_members(out, base, mode == Mode::Top)?;
+        }
+        out.push(b'}');
+        self.members.truncate(base);
+        Some(())
+    }
+
+    /// Puts the members of the object being closed (from `base` on the stack; its `{`
+    /// written, not its `}`) in key order, as the tree path writes them; `None` on a
+    /// repeated key. At the top, the header's spans are noted again where the values now
+    /// are.
+    fn sort_members(&mut self, out: &mut Vec<u8>, base: usize, top: bool) -> Option<()> {
+        let members = &mut self.members[base..];
+        // The first member's opening quote: the object's bytes after its `{`.
+        let from = members.first()?.key_start - 1;
+        members.sort_unstable_by(|a, b| a.key(out).cmp(b.key(out)));
+        if members.windows(2).any(|w| w[0].key(out) == w[1].key(out)) {
+            return None;
+        }
+        let written = &mut self.sorted;
+        written.clear();
+        written.extend_from_slice(&out[from..]);
+        out.truncate(from);
+        if top {
+            self.time.top = Default::default();
+        }
+        for (i, m) in members.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let at = out.len();
+            out.extend_from_slice(&written[m.key_start - 1 - from..m.end - from]);
+            if top {
+                let key_start = at + 1;
+                let key_end = key_start + (m.key_end - m.key_start);
+                // `":` after the key, then the value.
+                self.time
+                    .top
+                    .note(&out[key_start..key_end], key_end + 2, out.len());
+            }
+        }
         Some(())
     }
 
@@ -271,18 +369,22 @@ impl<'m> Writer<'m> {
         Some(())
     }
 
-    /// Whether a top-level key is a CloudTrail text field of a CloudTrail event. The
-    /// markers (`event…`) sort before `requestParameters`, `responseElements` and
-    /// `serviceEventDetails`, so they are all known there; `additionalEventData` sorts
-    /// before them, so the tree path takes that case.
-    fn is_text_field(&self, key: &[u8]) -> Option<bool> {
+    /// Whether a top-level key is a CloudTrail text field of a CloudTrail event. In key
+    /// order the markers (`event…`) come before `requestParameters`, `responseElements`
+    /// and `serviceEventDetails`, so they are all known there; `additionalEventData` comes
+    /// before them, so the tree path takes that case. Unsorted, a text field may come
+    /// before the last marker: it is written as a plain value, and the message goes to
+    /// the tree path if the markers turn out complete ([`Writer::message`]).
+    fn is_text_field(&mut self, key: &[u8]) -> Option<bool> {
         if !CLOUDTRAIL_TEXT_FIELDS.iter().any(|f| f.as_bytes() == key) {
             return Some(false);
         }
         if key == b"additionalEventData" {
             return None;
         }
-        Some(self.markers == CLOUDTRAIL_MARKERS.len())
+        let cloudtrail = self.markers == CLOUDTRAIL_MARKERS.len();
+        self.text_field_before_markers |= !cloudtrail;
+        Some(cloudtrail)
     }
 
     /// A container written as a JSON string holding its plain JSON text.
@@ -422,19 +524,25 @@ impl<'m> Writer<'m> {
     }
 }
 
-/// Whether the keys at `spans` (in `out`) are all different. They were strictly
-/// increasing as read, so only a key the rewrite changed can equal another: each of
-/// those is compared with the others (no allocation), unless that is many comparisons.
-fn distinct(out: &[u8], spans: &[KeySpan]) -> bool {
-    let key = |&(s, e, _): &KeySpan| &out[s..e];
-    let rewritten = spans.iter().filter(|k| k.2).count();
-    if rewritten.saturating_mul(spans.len()) <= 256 {
-        return spans.iter().enumerate().filter(|(_, k)| k.2).all(|(i, r)| {
-            let r = key(r);
-            spans.iter().enumerate().all(|(j, k)| i == j || key(k) != r)
-        });
+/// Whether the keys of `members` (in `out`) are all different. They were read with no
+/// repeat, so only a key the rewrite changed can equal another: each of those is
+/// compared with the others (no allocation), unless that is many comparisons.
+fn distinct(out: &[u8], members: &[Member]) -> bool {
+    let rewritten = members.iter().filter(|m| m.rewritten).count();
+    if rewritten.saturating_mul(members.len()) <= 256 {
+        return members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.rewritten)
+            .all(|(i, r)| {
+                let r = r.key(out);
+                members
+                    .iter()
+                    .enumerate()
+                    .all(|(j, m)| i == j || m.key(out) != r)
+            });
     }
-    let mut keys: Vec<&[u8]> = spans.iter().map(key).collect();
+    let mut keys: Vec<&[u8]> = members.iter().map(|m| m.key(out)).collect();
     keys.sort_unstable();
     keys.windows(2).all(|w| w[0] != w[1])
 }
@@ -481,11 +589,56 @@ mod tests {
     }
 
     #[test]
+    fn unsorted_keys_are_put_in_order_without_a_tree() {
+        let l = Limits::default();
+        assert_eq!(
+            one_pass(r#"{"b":1,"a":{"z":[{"d":1,"c":2}],"y":"\"q"},"c":null}"#, l).as_deref(),
+            Some(r#"{"a":{"y":"\"q","z":[{"c":2,"d":1}]},"b":1,"c":null}"#)
+        );
+        // Over the depth cap: the JSON text is in key order too.
+        assert_eq!(
+            one_pass(
+                r#"{"a":{"b":{"d":1,"c":2}}}"#,
+                Limits {
+                    max_depth: 2,
+                    max_fields: 9
+                }
+            )
+            .as_deref(),
+            Some(r#"{"a":{"b":"{\"c\":2,\"d\":1}"}}"#)
+        );
+        // CloudTrail in its own order: the free-form field as text, its keys sorted.
+        let trail = r#"{"eventVersion":"1","eventTime":"t","eventSource":"s","eventName":"n","requestParameters":{"y":1,"x":2}}"#;
+        assert_eq!(
+            one_pass(trail, l).as_deref(),
+            Some(
+                r#"{"eventName":"n","eventSource":"s","eventTime":"t","eventVersion":"1","requestParameters":"{\"x\":2,\"y\":1}"}"#
+            )
+        );
+        // A dotted key in a sorted object next to an unsorted one.
+        assert_eq!(
+            one_pass(r#"{"b":{"d":1,"c":2},"a.x":1}"#, l),
+            None,
+            "the top is unsorted and has a rewritten key"
+        );
+        assert_eq!(
+            one_pass(r#"{"a.x":{"d":1,"c":2},"b":1}"#, l).as_deref(),
+            Some(r#"{"a_x":{"c":2,"d":1},"b":1}"#)
+        );
+    }
+
+    #[test]
     fn what_the_tree_path_writes_differently_is_left_to_it() {
         let l = Limits::default();
         for text in [
-            r#"{"b":1,"a":2}"#,
             r#"{"a":1,"a":2}"#,
+            // Repeated, not next to each other; at any depth.
+            r#"{"b":1,"a":2,"b":3}"#,
+            r#"{"x":{"b":1,"a":2,"b":3}}"#,
+            // Unsorted, with a key the rewrite changes.
+            r#"{"b":1,"a.c":2}"#,
+            // A free-form field written before the last CloudTrail marker.
+            r#"{"eventName":"n","eventSource":"s","requestParameters":{"x":1},"eventTime":"t","eventVersion":"1"}"#,
             r#"{"a":1.5}"#,
             r#"{"a":-0}"#,
             r#"{"a":01}"#,
