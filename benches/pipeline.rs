@@ -31,6 +31,9 @@
 //!   --no-bulk          leave out the `_bulk` bodies (documents + Firehose records only):
 //!                      with --passes, or in place of the full pipeline when timed; the
 //!                      difference is what bulk encoding adds (BENCHMARKS.md)
+//!   --unsorted-keys    the corpus's JSON messages with their keys in an order of their
+//!                      own, as loggers write them, instead of serde_json's sorted order
+//!                      (the same messages otherwise; BENCHMARKS.md "Twelfth round")
 
 mod common;
 #[path = "pipeline/corpus.rs"]
@@ -51,7 +54,7 @@ use csoc_forwarder::scrub::{Redactions, Scrubber};
 use csoc_forwarder::sinks::firehose::archive;
 use csoc_forwarder::sinks::opensearch::bulk;
 
-use corpus::Corpus;
+use corpus::{Corpus, KeyOrder};
 use process::{outside_the_pipeline, peak_rss};
 use timing::{measure_pair, median, pair_ratios, warm_up};
 
@@ -75,7 +78,14 @@ const PROCESS_ROUNDS: usize = 3;
 fn main() {
     common::rss_probe();
     let opts = Options::from_args();
-    let corpus = Corpus::generate(SEED);
+    let corpus = Corpus::generate(
+        SEED,
+        if opts.unsorted_keys {
+            KeyOrder::Unsorted
+        } else {
+            KeyOrder::Sorted
+        },
+    );
 
     if let Some(path) = &opts.write_event {
         std::fs::write(path, &corpus.events[0].json).expect("write event file");
@@ -216,6 +226,7 @@ struct Options {
     decode_only: bool,
     no_bulk: bool,
     no_scrub: bool,
+    unsorted_keys: bool,
 }
 
 impl Options {
@@ -228,6 +239,7 @@ impl Options {
             decode_only: false,
             no_bulk: false,
             no_scrub: false,
+            unsorted_keys: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -239,6 +251,7 @@ impl Options {
                 "--decode-only" => opts.decode_only = true,
                 "--no-bulk" => opts.no_bulk = true,
                 "--no-scrub" => opts.no_scrub = true,
+                "--unsorted-keys" => opts.unsorted_keys = true,
                 // `cargo bench` passes `--bench`; filters are meaningless here.
                 _ => {}
             }

@@ -55,15 +55,13 @@ pub(super) fn write_message<'m>(
     free_form_objects: bool,
     out: &mut Vec<u8>,
 ) -> Option<TimeFields<'m>> {
-    let (mut members, mut scratch, mut sorted) = BUFFERS.take();
+    let (mut members, mut scratch) = BUFFERS.take();
     members.clear();
     if members.capacity() * std::mem::size_of::<Member>() > KEEP_BYTES {
         members = Vec::new();
     }
-    for buffer in [&mut scratch, &mut sorted] {
-        if buffer.capacity() > KEEP_BYTES {
-            *buffer = Vec::new();
-        }
+    if scratch.capacity() > KEEP_BYTES {
+        scratch = Vec::new();
     }
     let mut w = Writer {
         src: message.as_bytes(),
@@ -73,7 +71,6 @@ pub(super) fn write_message<'m>(
         fields: 0,
         members,
         scratch,
-        sorted,
         time: TimeFields::default(),
         markers: 0,
         text_field_before_markers: false,
@@ -82,7 +79,6 @@ pub(super) fn write_message<'m>(
     BUFFERS.set((
         std::mem::take(&mut w.members),
         std::mem::take(&mut w.scratch),
-        std::mem::take(&mut w.sorted),
     ));
     whole?;
     w.time.cloudtrail = w.markers == CLOUDTRAIL_MARKERS.len();
@@ -90,28 +86,37 @@ pub(super) fn write_message<'m>(
 }
 
 thread_local! {
-    /// The [`Writer`]'s members and its two byte buffers, kept from one message to the
-    /// next (no allocation per message once they have grown).
-    static BUFFERS: Cell<(Vec<Member>, Vec<u8>, Vec<u8>)> =
-        const { Cell::new((Vec::new(), Vec::new(), Vec::new())) };
+    /// The [`Writer`]'s members and text buffer, kept from one message to the next (no
+    /// allocation per message once they have grown).
+    static BUFFERS: Cell<(Vec<Member>, Vec<u8>)> = const { Cell::new((Vec::new(), Vec::new())) };
+    /// The bytes of an object whose members are being put in key order, kept likewise.
+    static SORTING: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
 /// A buffer larger than this is not kept for the next message.
 const KEEP_BYTES: usize = 64 * 1024;
 
 /// An object member written to the output: its key's span there (the text between the
-/// quotes), where its value ends, and whether `.` → `_` changed the key.
+/// quotes), where the key is in the message (as read: the same length), and whether
+/// `.` → `_` changed it. Where its value ends is known from the next member's key
+/// (before its `,"`), or the object's end.
 #[derive(Debug, Clone, Copy)]
 struct Member {
     key_start: usize,
     key_end: usize,
-    end: usize,
+    src_start: usize,
     rewritten: bool,
 }
 
 impl Member {
+    /// The key as written.
     fn key<'o>(&self, out: &'o [u8]) -> &'o [u8] {
         &out[self.key_start..self.key_end]
+    }
+
+    /// The key as read: what the tree sorts by.
+    fn read<'m>(&self, src: &'m [u8]) -> &'m [u8] {
+        &src[self.src_start..self.src_start + (self.key_end - self.key_start)]
     }
 }
 
@@ -136,13 +141,11 @@ struct Writer<'m> {
     members: Vec<Member>,
     /// JSON text being built for a value written as a string.
     scratch: Vec<u8>,
-    /// The bytes of an object whose members are being put in key order.
-    sorted: Vec<u8>,
     time: TimeFields<'m>,
     /// CloudTrail marker keys seen at the top.
     markers: usize,
     /// A CloudTrail free-form field was written as a plain value before all the markers
-    /// were read (unsorted keys): wrong if the markers turn out complete.
+    /// were read (unsorted keys): written again as text if they turn out complete.
     text_field_before_markers: bool,
 }
 
@@ -155,9 +158,7 @@ impl<'m> Writer<'m> {
         }
         self.object(out, 1, Mode::Top)?;
         self.skip_ws();
-        let cloudtrail = self.markers == CLOUDTRAIL_MARKERS.len();
-        (self.pos == self.src.len() && !(cloudtrail && self.text_field_before_markers))
-            .then_some(())
+        (self.pos == self.src.len()).then_some(())
     }
 
     fn peek(&self) -> Option<u8> {
@@ -196,6 +197,7 @@ impl<'m> Writer<'m> {
             if self.peek()? != b'"' {
                 return None;
             }
+            let src_start = self.pos + 1;
             let key = self.key()?;
             if key == RAW_VALUE_TOKEN {
                 return None;
@@ -215,7 +217,7 @@ impl<'m> Writer<'m> {
                 self.members.push(Member {
                     key_start,
                     key_end: out.len(),
-                    end: 0,
+                    src_start,
                     rewritten: false,
                 });
                 out.extend_from_slice(b"\":");
@@ -237,7 +239,7 @@ impl<'m> Writer<'m> {
                 self.members.push(Member {
                     key_start,
                     key_end: out.len(),
-                    end: 0,
+                    src_start,
                     rewritten,
                 });
                 out.extend_from_slice(b"\":");
@@ -269,8 +271,6 @@ impl<'m> Writer<'m> {
                     self.time.top.note(key_out, value_at, out.len());
                 }
             }
-            // Nested objects have taken their members off the stack: the last is this one.
-            self.members.last_mut()?.end = out.len();
             self.skip_ws();
             match self.peek()? {
                 b',' => {
@@ -288,10 +288,6 @@ impl<'m> Writer<'m> {
             return None;
         }
         if unsorted {
-            // The tree sorts by the key as read, which a rewritten key no longer shows.
-            if renamed {
-                return None;
-            }
             self.sort_members(out, base, mode == Mode::Top)?;
         }
         out.push(b'}');
@@ -300,40 +296,78 @@ impl<'m> Writer<'m> {
     }
 
     /// Puts the members of the object being closed (from `base` on the stack; its `{`
-    /// written, not its `}`) in key order, as the tree path writes them; `None` on a
-    /// repeated key. At the top, the header's spans are noted again where the values now
-    /// are.
+    /// written, not its `}`) in the order of their keys as read, as the tree path writes
+    /// them; `None` on a repeated key. At the top, the header's spans are noted again
+    /// where the values now are, and a CloudTrail free-form field written as a plain
+    /// value before the last marker was read is written again, as text.
     fn sort_members(&mut self, out: &mut Vec<u8>, base: usize, top: bool) -> Option<()> {
-        let members = &mut self.members[base..];
-        // The first member's opening quote: the object's bytes after its `{`.
+        let src = self.src;
+        let members = &self.members[base..];
+        // The object's bytes after its `{`, from the first member's opening quote; each
+        // member with where it ends in them (before the next one's `,"`).
         let from = members.first()?.key_start - 1;
-        members.sort_unstable_by(|a, b| a.key(out).cmp(b.key(out)));
-        if members.windows(2).any(|w| w[0].key(out) == w[1].key(out)) {
+        let mut spans: Vec<(Member, usize)> = members
+            .iter()
+            .zip(members.iter().skip(1).map(|next| next.key_start - 2))
+            .map(|(m, end)| (*m, end))
+            .collect();
+        spans.push((*members.last()?, out.len()));
+        spans.sort_unstable_by(|a, b| a.0.read(src).cmp(b.0.read(src)));
+        if spans
+            .windows(2)
+            .any(|w| w[0].0.read(src) == w[1].0.read(src))
+        {
             return None;
         }
-        let written = &mut self.sorted;
+        let as_text = top
+            && self.text_field_before_markers
+            && !self.free_form_objects
+            && self.markers == CLOUDTRAIL_MARKERS.len();
+        let mut written = SORTING.take();
+        if written.capacity() > KEEP_BYTES {
+            written = Vec::new();
+        }
         written.clear();
         written.extend_from_slice(&out[from..]);
         out.truncate(from);
         if top {
             self.time.top = Default::default();
         }
-        for (i, m) in members.iter().enumerate() {
+        let end_of_message = self.pos;
+        let mut whole = Some(());
+        for (i, (m, end)) in spans.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             let at = out.len();
-            out.extend_from_slice(&written[m.key_start - 1 - from..m.end - from]);
+            // `"key":`, then the value.
+            let value_at = m.key_end + 2 - from;
+            out.extend_from_slice(&written[m.key_start - 1 - from..value_at]);
+            let key = m.read(src);
+            if as_text
+                && CLOUDTRAIL_TEXT_FIELDS.iter().any(|f| f.as_bytes() == key)
+                && matches!(written.get(value_at), Some(b'{' | b'['))
+            {
+                // Read again from the message (after the key's closing quote).
+                self.pos = m.src_start + key.len() + 1;
+                whole = self.eat(b':').and_then(|()| self.as_text(out, 2));
+                if whole.is_none() {
+                    break;
+                }
+            } else {
+                out.extend_from_slice(&written[value_at..end - from]);
+            }
             if top {
                 let key_start = at + 1;
                 let key_end = key_start + (m.key_end - m.key_start);
-                // `":` after the key, then the value.
                 self.time
                     .top
                     .note(&out[key_start..key_end], key_end + 2, out.len());
             }
         }
-        Some(())
+        self.pos = end_of_message;
+        SORTING.set(written);
+        whole
     }
 
     /// A top-level key: note CloudTrail markers and the time fields' values.
@@ -373,8 +407,8 @@ impl<'m> Writer<'m> {
     /// order the markers (`event…`) come before `requestParameters`, `responseElements`
     /// and `serviceEventDetails`, so they are all known there; `additionalEventData` comes
     /// before them, so the tree path takes that case. Unsorted, a text field may come
-    /// before the last marker: it is written as a plain value, and the message goes to
-    /// the tree path if the markers turn out complete ([`Writer::message`]).
+    /// before the last marker: it is written as a plain value, and again as text when
+    /// the markers turn out complete ([`Writer::sort_members`]).
     fn is_text_field(&mut self, key: &[u8]) -> Option<bool> {
         if !CLOUDTRAIL_TEXT_FIELDS.iter().any(|f| f.as_bytes() == key) {
             return Some(false);
@@ -615,15 +649,23 @@ mod tests {
                 r#"{"eventName":"n","eventSource":"s","eventTime":"t","eventVersion":"1","requestParameters":"{\"x\":2,\"y\":1}"}"#
             )
         );
-        // A dotted key in a sorted object next to an unsorted one.
+        // Sorted by the keys as read: `a.c` before `a0`, though `a_c` is after it.
         assert_eq!(
-            one_pass(r#"{"b":{"d":1,"c":2},"a.x":1}"#, l),
-            None,
-            "the top is unsorted and has a rewritten key"
+            one_pass(r#"{"b":{"d":1,"c":2},"a0":3,"a.c":1}"#, l).as_deref(),
+            Some(r#"{"a_c":1,"a0":3,"b":{"c":2,"d":1}}"#)
         );
+        // A free-form field before the last marker: written again, as text.
+        let late = r#"{"requestParameters":{"y":[1,{"b":2,"a":3}]},"eventName":"n","eventSource":"s","eventTime":"t","eventVersion":"1","responseElements":null}"#;
         assert_eq!(
-            one_pass(r#"{"a.x":{"d":1,"c":2},"b":1}"#, l).as_deref(),
-            Some(r#"{"a_x":{"c":2,"d":1},"b":1}"#)
+            one_pass(late, l).as_deref(),
+            Some(
+                r#"{"eventName":"n","eventSource":"s","eventTime":"t","eventVersion":"1","requestParameters":"{\"y\":[1,{\"a\":3,\"b\":2}]}","responseElements":null}"#
+            )
+        );
+        // Not CloudTrail (a marker missing): the same field stays an object.
+        assert_eq!(
+            one_pass(r#"{"requestParameters":{"b":1,"a":2},"eventName":"n"}"#, l).as_deref(),
+            Some(r#"{"eventName":"n","requestParameters":{"a":2,"b":1}}"#)
         );
     }
 
@@ -635,10 +677,8 @@ mod tests {
             // Repeated, not next to each other; at any depth.
             r#"{"b":1,"a":2,"b":3}"#,
             r#"{"x":{"b":1,"a":2,"b":3}}"#,
-            // Unsorted, with a key the rewrite changes.
-            r#"{"b":1,"a.c":2}"#,
-            // A free-form field written before the last CloudTrail marker.
-            r#"{"eventName":"n","eventSource":"s","requestParameters":{"x":1},"eventTime":"t","eventVersion":"1"}"#,
+            // Unsorted, and two keys the same after the rewrite.
+            r#"{"b":1,"a.c":2,"a_c":3}"#,
             r#"{"a":1.5}"#,
             r#"{"a":-0}"#,
             r#"{"a":01}"#,

@@ -362,8 +362,20 @@ fn arb_message_value() -> impl Strategy<Value = Value> {
                 .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     });
-    proptest::collection::btree_map(arb_key(), value, 0..10)
-        .prop_map(|m| Value::Object(m.into_iter().collect()))
+    // Half of them with the four CloudTrail markers: a CloudTrail event.
+    (
+        proptest::collection::btree_map(arb_key(), value, 0..10),
+        any::<bool>(),
+    )
+        .prop_map(|(m, cloudtrail)| {
+            let mut m: serde_json::Map<String, Value> = m.into_iter().collect();
+            if cloudtrail {
+                for marker in csoc_forwarder::document::CLOUDTRAIL_MARKERS {
+                    m.insert(marker.to_owned(), Value::from("x"));
+                }
+            }
+            Value::Object(m)
+        })
 }
 
 /// A message's text in one of the shapes logs arrive in: serde_json's own (sorted keys,
@@ -408,8 +420,9 @@ fn reversed(value: &Value) -> String {
 /// of the key: neither sorted nor reversed).
 fn shuffled(value: &Value) -> String {
     let hash = |k: &str| {
-        k.bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+        k.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        })
     };
     match value {
         Value::Object(m) => {
@@ -448,6 +461,68 @@ proptest! {
         let tree = b.build_by_tree(&env, ev);
         // The bytes, and the header (kind, spans) too.
         prop_assert_eq!(&fast, &tree, "message {}", text);
+        if let Ok(doc) = &fast {
+            assert_header_matches_json(doc, false);
+        }
+    }
+}
+
+/// Values the one-pass path writes as they are: small integers, printable strings,
+/// booleans, null, and containers of them (keys that the rewrite changes included).
+fn canonical_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        (-1000i64..1000).prop_map(Value::from),
+        "[a-z \"]{0,8}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 32, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            proptest::collection::btree_map("[a-c._0]{1,3}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// CloudTrail events (the four markers) in any key order, with values the one-pass
+    /// path takes: its free-form fields are text (or, with free-form objects on, objects)
+    /// even when they come before the markers, and both paths give the same bytes.
+    #[test]
+    fn cloudtrail_events_in_any_key_order_take_the_tree_paths_bytes(
+        fields in proptest::collection::btree_map(
+            prop::sample::select(vec![
+                "requestParameters",
+                "responseElements",
+                "serviceEventDetails",
+                "userIdentity",
+                "awsRegion",
+                "a.b",
+                "zz",
+            ]),
+            canonical_value(),
+            0..6,
+        ),
+        shape in prop::sample::select(vec![0u8, 2, 6]),
+        max_depth in 1usize..6,
+        max_fields in 1usize..40,
+        free_form_objects in any::<bool>(),
+    ) {
+        let mut event: serde_json::Map<String, Value> =
+            fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        for marker in csoc_forwarder::document::CLOUDTRAIL_MARKERS {
+            event.insert(marker.to_owned(), Value::from("x"));
+        }
+        let text = message_text(&Value::Object(event), shape);
+        let b = DocumentBuilder::new("c", "p", Limits { max_depth, max_fields })
+            .with_free_form_objects(free_form_objects);
+        let env = envelope("g", "s", &[&text]);
+        let ev = &env.log_events[0];
+        let fast = b.build(&env, ev);
+        prop_assert_eq!(&fast, &b.build_by_tree(&env, ev), "message {}", text);
         if let Ok(doc) = &fast {
             assert_header_matches_json(doc, false);
         }
