@@ -19,8 +19,7 @@
 //! - numbers other than integers that fit `i64`/`u64` (floats are re-formatted, `-0`
 //!   becomes `-0.0`, huge integers become floats);
 //! - more fields than the field cap (the `_overflow` text), two keys with the same name
-//!   after the `.` → `_` rewrite (the `_2` suffix), a CloudTrail `additionalEventData`
-//!   object (known to be CloudTrail only later), nesting past 100 levels;
+//!   after the `.` → `_` rewrite (the `_2` suffix), nesting past 100 levels;
 //! - anything that is not valid JSON, or trailing text.
 //!
 //! It writes, like the tree path, containers deeper than the depth cap and the CloudTrail
@@ -252,7 +251,7 @@ impl<'m> Writer<'m> {
                 // A CloudTrail free-form field as text, or a container over the depth
                 // cap as text; a free-form field kept as an object is not counted
                 // against the field cap (as the tree path gives it a budget of its own).
-                let free_form = container && mode == Mode::Top && self.is_text_field(key)?;
+                let free_form = container && mode == Mode::Top && self.is_text_field(key);
                 if (free_form && !self.free_form_objects)
                     || (container && depth + 1 > self.limits.max_depth)
                 {
@@ -287,8 +286,11 @@ impl<'m> Writer<'m> {
         if renamed && !distinct(out, &self.members[base..]) {
             return None;
         }
-        if unsorted {
-            self.sort_members(out, base, mode == Mode::Top)?;
+        let top = mode == Mode::Top;
+        let rewrite =
+            top && self.text_field_before_markers && self.markers == CLOUDTRAIL_MARKERS.len();
+        if unsorted || rewrite {
+            self.sort_members(out, base, top)?;
         }
         out.push(b'}');
         self.members.truncate(base);
@@ -403,22 +405,18 @@ impl<'m> Writer<'m> {
         Some(())
     }
 
-    /// Whether a top-level key is a CloudTrail text field of a CloudTrail event. In key
-    /// order the markers (`event…`) come before `requestParameters`, `responseElements`
-    /// and `serviceEventDetails`, so they are all known there; `additionalEventData` comes
-    /// before them, so the tree path takes that case. Unsorted, a text field may come
-    /// before the last marker: it is written as a plain value, and again as text when
-    /// the markers turn out complete ([`Writer::sort_members`]).
-    fn is_text_field(&mut self, key: &[u8]) -> Option<bool> {
+    /// Whether a top-level key is a CloudTrail text field of a CloudTrail event, as far
+    /// as the markers read so far tell. A text field read before the last marker
+    /// (`additionalEventData` comes before the markers in key order; any of them may in
+    /// a logger's order) is written as a plain value, and again as text when the markers
+    /// turn out complete ([`Writer::sort_members`]).
+    fn is_text_field(&mut self, key: &[u8]) -> bool {
         if !CLOUDTRAIL_TEXT_FIELDS.iter().any(|f| f.as_bytes() == key) {
-            return Some(false);
-        }
-        if key == b"additionalEventData" {
-            return None;
+            return false;
         }
         let cloudtrail = self.markers == CLOUDTRAIL_MARKERS.len();
         self.text_field_before_markers |= !cloudtrail;
-        Some(cloudtrail)
+        cloudtrail
     }
 
     /// A container written as a JSON string holding its plain JSON text.
@@ -662,6 +660,14 @@ mod tests {
                 r#"{"eventName":"n","eventSource":"s","eventTime":"t","eventVersion":"1","requestParameters":"{\"y\":[1,{\"a\":3,\"b\":2}]}","responseElements":null}"#
             )
         );
+        // `additionalEventData` comes before the markers in key order.
+        let sorted = r#"{"additionalEventData":{"b":1},"eventName":"n","eventSource":"s","eventTime":"t","eventVersion":"1"}"#;
+        assert_eq!(
+            one_pass(sorted, l).as_deref(),
+            Some(
+                r#"{"additionalEventData":"{\"b\":1}","eventName":"n","eventSource":"s","eventTime":"t","eventVersion":"1"}"#
+            )
+        );
         // Not CloudTrail (a marker missing): the same field stays an object.
         assert_eq!(
             one_pass(r#"{"requestParameters":{"b":1,"a":2},"eventName":"n"}"#, l).as_deref(),
@@ -688,7 +694,6 @@ mod tests {
             r#"{"k\"":1}"#,
             r#"{"a.b":1,"a_b":2}"#,
             r#"{"$serde_json::private::RawValue":"1"}"#,
-            r#"{"additionalEventData":{}}"#,
             r#"{"a":1} x"#,
             r#"{"a":1"#,
             "[1]",

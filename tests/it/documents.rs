@@ -495,6 +495,7 @@ proptest! {
     fn cloudtrail_events_in_any_key_order_take_the_tree_paths_bytes(
         fields in proptest::collection::btree_map(
             prop::sample::select(vec![
+                "additionalEventData",
                 "requestParameters",
                 "responseElements",
                 "serviceEventDetails",
