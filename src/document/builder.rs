@@ -119,8 +119,8 @@ impl DocumentBuilder {
         let at = timestamp::from_epoch_millis(event.timestamp)
             .filter(|t| (0..=9999).contains(&t.year()))
             .ok_or(DocumentError::Timestamp(event.timestamp))?;
-        // The message object: in one pass when it is already in canonical form
-        // (`fast`), else through the sorted tree; any other message as `{"log": text}`.
+        // The message object: in one pass when it is in canonical form but for its key
+        // order (`fast`), else through the sorted tree; any other message as `{"log": text}`.
         let mut message = Vec::with_capacity(event.message.len() + event.message.len() / 8 + 16);
         let fields = one_pass
             .then(|| {

@@ -442,8 +442,8 @@ fn shuffled(value: &Value) -> String {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
-    /// The one-pass path (taken when the message is already in canonical form) and the
-    /// tree path give the same document, byte for byte, under any caps.
+    /// The one-pass path (taken when the message is in canonical form but for its key
+    /// order) and the tree path give the same document, byte for byte, under any caps.
     #[test]
     fn one_pass_and_tree_paths_give_the_same_bytes(
         value in arb_message_value(),
