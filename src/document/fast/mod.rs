@@ -31,10 +31,15 @@
 //! same bytes on generated messages (proptest: sorted, reversed and shuffled keys among
 //! other shapes), and the snapshots hold both to the fixtures.
 
+mod members;
+mod top;
+
 use std::cell::Cell;
 use std::cmp::Ordering;
 
-use super::scan::{int_number, integer_ok, plain_run};
+use self::members::{Member, distinct};
+
+use super::scan::{integer_ok, plain_run};
 pub(super) use super::time_fields::{Field, TimeFields};
 use super::{CLOUDTRAIL_MARKERS, CLOUDTRAIL_TEXT_FIELDS, Limits};
 
@@ -88,36 +93,10 @@ thread_local! {
     /// The [`Writer`]'s members and text buffer, kept from one message to the next (no
     /// allocation per message once they have grown).
     static BUFFERS: Cell<(Vec<Member>, Vec<u8>)> = const { Cell::new((Vec::new(), Vec::new())) };
-    /// The bytes of an object whose members are being put in key order, kept likewise.
-    static SORTING: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
 /// A buffer larger than this is not kept for the next message.
 const KEEP_BYTES: usize = 64 * 1024;
-
-/// An object member written to the output: its key's span there (the text between the
-/// quotes), where the key is in the message (as read: the same length), and whether
-/// `.` → `_` changed it. Where its value ends is known from the next member's key
-/// (before its `,"`), or the object's end.
-#[derive(Debug, Clone, Copy)]
-struct Member {
-    key_start: usize,
-    key_end: usize,
-    src_start: usize,
-    rewritten: bool,
-}
-
-impl Member {
-    /// The key as written.
-    fn key<'o>(&self, out: &'o [u8]) -> &'o [u8] {
-        &out[self.key_start..self.key_end]
-    }
-
-    /// The key as read: what the tree sorts by.
-    fn read<'m>(&self, src: &'m [u8]) -> &'m [u8] {
-        &src[self.src_start..self.src_start + (self.key_end - self.key_start)]
-    }
-}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -297,128 +276,6 @@ impl<'m> Writer<'m> {
         Some(())
     }
 
-    /// Puts the members of the object being closed (from `base` on the stack; its `{`
-    /// written, not its `}`) in the order of their keys as read, as the tree path writes
-    /// them; `None` on a repeated key. At the top, the header's spans are noted again
-    /// where the values now are, and a CloudTrail free-form field written as a plain
-    /// value before the last marker was read is written again, as text.
-    fn sort_members(&mut self, out: &mut Vec<u8>, base: usize, top: bool) -> Option<()> {
-        let src = self.src;
-        let members = &self.members[base..];
-        // The object's bytes after its `{`, from the first member's opening quote; each
-        // member with where it ends in them (before the next one's `,"`).
-        let from = members.first()?.key_start - 1;
-        let mut spans: Vec<(Member, usize)> = members
-            .iter()
-            .zip(members.iter().skip(1).map(|next| next.key_start - 2))
-            .map(|(m, end)| (*m, end))
-            .collect();
-        spans.push((*members.last()?, out.len()));
-        spans.sort_unstable_by(|a, b| a.0.read(src).cmp(b.0.read(src)));
-        if spans
-            .windows(2)
-            .any(|w| w[0].0.read(src) == w[1].0.read(src))
-        {
-            return None;
-        }
-        let as_text = top
-            && self.text_field_before_markers
-            && !self.free_form_objects
-            && self.markers == CLOUDTRAIL_MARKERS.len();
-        let mut written = SORTING.take();
-        if written.capacity() > KEEP_BYTES {
-            written = Vec::new();
-        }
-        written.clear();
-        written.extend_from_slice(&out[from..]);
-        out.truncate(from);
-        if top {
-            self.time.top = Default::default();
-        }
-        let end_of_message = self.pos;
-        let mut whole = Some(());
-        for (i, (m, end)) in spans.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            let at = out.len();
-            // `"key":`, then the value.
-            let value_at = m.key_end + 2 - from;
-            out.extend_from_slice(&written[m.key_start - 1 - from..value_at]);
-            let key = m.read(src);
-            if as_text
-                && CLOUDTRAIL_TEXT_FIELDS.iter().any(|f| f.as_bytes() == key)
-                && matches!(written.get(value_at), Some(b'{' | b'['))
-            {
-                // Read again from the message (after the key's closing quote).
-                self.pos = m.src_start + key.len() + 1;
-                whole = self.eat(b':').and_then(|()| self.as_text(out, 2));
-                if whole.is_none() {
-                    break;
-                }
-            } else {
-                out.extend_from_slice(&written[value_at..end - from]);
-            }
-            if top {
-                let key_start = at + 1;
-                let key_end = key_start + (m.key_end - m.key_start);
-                self.time
-                    .top
-                    .note(&out[key_start..key_end], key_end + 2, out.len());
-            }
-        }
-        self.pos = end_of_message;
-        SORTING.set(written);
-        whole
-    }
-
-    /// A top-level key: note CloudTrail markers and the time fields' values.
-    fn top_field(&mut self, key: &'m [u8]) -> Option<()> {
-        if CLOUDTRAIL_MARKERS.iter().any(|m| m.as_bytes() == key) {
-            self.markers += 1;
-        }
-        let slot = if key == b"log" {
-            Some(TimeFields::LOG)
-        } else {
-            crate::timestamp::WELL_KNOWN_FIELDS
-                .iter()
-                .position(|k| k.as_bytes() == key)
-        };
-        if let Some(slot) = slot {
-            self.skip_ws();
-            let field = match self.peek()? {
-                b'"' => {
-                    let start = self.pos + 1;
-                    let end = self.string_end(start)?;
-                    // Cut at ASCII quotes of a `str`: UTF-8.
-                    Field::String(std::str::from_utf8(&self.src[start..end]).ok()?)
-                }
-                b'-' | b'0'..=b'9' => {
-                    let (start, end) = self.number_span()?;
-                    let text = std::str::from_utf8(&self.src[start..end]).ok()?;
-                    Field::Number(int_number(text)?)
-                }
-                _ => Field::Other,
-            };
-            self.time.values[slot] = Some(field);
-        }
-        Some(())
-    }
-
-    /// Whether a top-level key is a CloudTrail text field of a CloudTrail event, as far
-    /// as the markers read so far tell. A text field read before the last marker
-    /// (`additionalEventData` comes before the markers in key order; any of them may in
-    /// a logger's order) is written as a plain value, and again as text when the markers
-    /// turn out complete ([`Writer::sort_members`]).
-    fn is_text_field(&mut self, key: &[u8]) -> bool {
-        if !CLOUDTRAIL_TEXT_FIELDS.iter().any(|f| f.as_bytes() == key) {
-            return false;
-        }
-        let cloudtrail = self.markers == CLOUDTRAIL_MARKERS.len();
-        self.text_field_before_markers |= !cloudtrail;
-        cloudtrail
-    }
-
     /// A container written as a JSON string holding its plain JSON text.
     fn as_text(&mut self, out: &mut Vec<u8>, depth: usize) -> Option<()> {
         let mut text = std::mem::take(&mut self.scratch);
@@ -554,29 +411,6 @@ impl<'m> Writer<'m> {
         }
         Some((start, i))
     }
-}
-
-/// Whether the keys of `members` (in `out`) are all different. They were read with no
-/// repeat, so only a key the rewrite changed can equal another: each of those is
-/// compared with the others (no allocation), unless that is many comparisons.
-fn distinct(out: &[u8], members: &[Member]) -> bool {
-    let rewritten = members.iter().filter(|m| m.rewritten).count();
-    if rewritten.saturating_mul(members.len()) <= 256 {
-        return members
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| m.rewritten)
-            .all(|(i, r)| {
-                let r = r.key(out);
-                members
-                    .iter()
-                    .enumerate()
-                    .all(|(j, m)| i == j || m.key(out) != r)
-            });
-    }
-    let mut keys: Vec<&[u8]> = members.iter().map(|m| m.key(out)).collect();
-    keys.sort_unstable();
-    keys.windows(2).all(|w| w[0] != w[1])
 }
 
 #[cfg(test)]
