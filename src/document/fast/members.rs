@@ -109,14 +109,15 @@ impl Writer<'_> {
                 out.push(b',');
             }
             let at = out.len();
-            // `"key":`, then the value.
-            let value_at = m.key_end + 2 - from;
-            out.extend_from_slice(&written[m.key_start - 1 - from..value_at]);
             let key = m.read(src);
+            // `"key":` starts at the key's opening quote; the value after it.
+            let member = m.key_start - 1 - from;
+            let value_at = m.key_end + 2 - from;
             if as_text
                 && CLOUDTRAIL_TEXT_FIELDS.iter().any(|f| f.as_bytes() == key)
                 && matches!(written.get(value_at), Some(b'{' | b'['))
             {
+                out.extend_from_slice(&written[member..value_at]);
                 // Read again from the message (after the key's closing quote).
                 self.pos = m.src_start + key.len() + 1;
                 whole = self.eat(b':').and_then(|()| self.as_text(out, 2));
@@ -124,7 +125,7 @@ impl Writer<'_> {
                     break;
                 }
             } else {
-                out.extend_from_slice(&written[value_at..end - from]);
+                out.extend_from_slice(&written[member..end - from]);
             }
             if top {
                 let key_start = at + 1;
