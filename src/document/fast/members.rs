@@ -142,9 +142,10 @@ impl Writer<'_> {
     }
 }
 
-/// Whether the keys of `members` (in `out`) are all different. They were read with no
-/// repeat, so only a key the rewrite changed can equal another: each of those is
-/// compared with the others (no allocation), unless that is many comparisons.
+/// Whether the keys of `members` (in `out`) are all different. A key repeated as read
+/// is found apart (next to its repeat as read, or when the members are put in order), so
+/// only a key the rewrite changed can equal another here: each of those is compared with
+/// the others (no allocation), unless that is many comparisons.
 pub(super) fn distinct(out: &[u8], members: &[Member]) -> bool {
     let rewritten = members.iter().filter(|m| m.rewritten).count();
     if rewritten.saturating_mul(members.len()) <= 256 {

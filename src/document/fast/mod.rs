@@ -13,8 +13,7 @@
 //! anything it is not sure to write byte for byte as the tree path would:
 //!
 //! - a repeated key (the tree keeps its last value), a key with an escape in it, or the
-//!   `serde_json` raw-value token; keys out of order in an object that also has a key the
-//!   `.` → `_` rewrite changed (the tree sorts by the key as read);
+//!   `serde_json` raw-value token;
 //! - string escapes serde_json writes differently (`\/`, `\uXXXX`);
 //! - numbers other than integers that fit `i64`/`u64` (floats are re-formatted, `-0`
 //!   becomes `-0.0`, huge integers become floats);
