@@ -402,18 +402,7 @@ fn message_text(value: &Value, shape: u8) -> String {
 
 /// The JSON text of `value` with every object's keys in reverse (unsorted) order.
 fn reversed(value: &Value) -> String {
-    match value {
-        Value::Object(m) => {
-            let entries: Vec<String> = m
-                .iter()
-                .rev()
-                .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), reversed(v)))
-                .collect();
-            format!("{{{}}}", entries.join(","))
-        }
-        Value::Array(a) => format!("[{}]", a.iter().map(reversed).collect::<Vec<_>>().join(",")),
-        v => v.to_string(),
-    }
+    reordered(value, &|entries| entries.reverse())
 }
 
 /// The JSON text of `value` with every object's keys in an order of their own (by a hash
@@ -424,17 +413,29 @@ fn shuffled(value: &Value) -> String {
             (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
         })
     };
+    reordered(value, &|entries| entries.sort_by_key(|(k, _)| hash(k)))
+}
+
+/// An object's entries, in the order they are written.
+type Entries<'v> = Vec<(&'v String, &'v Value)>;
+
+/// The JSON text of `value` with every object's entries (sorted, as serde_json keeps
+/// them) put in the order `arrange` gives.
+fn reordered(value: &Value, arrange: &dyn Fn(&mut Entries<'_>)) -> String {
     match value {
         Value::Object(m) => {
-            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
-            entries.sort_by_key(|(k, _)| hash(k));
+            let mut entries: Entries<'_> = m.iter().collect();
+            arrange(&mut entries);
             let entries: Vec<String> = entries
                 .into_iter()
-                .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), shuffled(v)))
+                .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), reordered(v, arrange)))
                 .collect();
             format!("{{{}}}", entries.join(","))
         }
-        Value::Array(a) => format!("[{}]", a.iter().map(shuffled).collect::<Vec<_>>().join(",")),
+        Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(|v| reordered(v, arrange)).collect();
+            format!("[{}]", items.join(","))
+        }
         v => v.to_string(),
     }
 }
