@@ -9,7 +9,7 @@
 
 use std::cell::Cell;
 
-use super::{CLOUDTRAIL_MARKERS, CLOUDTRAIL_TEXT_FIELDS, KEEP_BYTES, Writer};
+use super::{CLOUDTRAIL_TEXT_FIELDS, KEEP_BYTES, Writer};
 
 thread_local! {
     /// The bytes of an object whose members are being put in key order, and their order,
@@ -79,10 +79,7 @@ impl Writer<'_> {
             SORT_KEYS.set(order);
             return None;
         }
-        let as_text = top
-            && self.text_field_before_markers
-            && !self.free_form_objects
-            && self.markers == CLOUDTRAIL_MARKERS.len();
+        let as_text = top && self.text_fields_to_rewrite();
         let object_end = out.len();
         let mut written = SORTING.take();
         if written.capacity() > KEEP_BYTES {

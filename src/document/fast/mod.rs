@@ -265,9 +265,7 @@ impl<'m> Writer<'m> {
             return None;
         }
         let top = mode == Mode::Top;
-        let rewrite =
-            top && self.text_field_before_markers && self.markers == CLOUDTRAIL_MARKERS.len();
-        if unsorted || rewrite {
+        if unsorted || (top && self.text_fields_to_rewrite()) {
             self.sort_members(out, base, top)?;
         }
         out.push(b'}');

@@ -52,4 +52,13 @@ impl<'m> Writer<'m> {
         self.text_field_before_markers |= !cloudtrail;
         cloudtrail
     }
+
+    /// Whether free-form fields were written as plain values before the last marker, and
+    /// must be written again as text: the markers are complete, and the fields are text
+    /// (not objects outside the cap).
+    pub(super) fn text_fields_to_rewrite(&self) -> bool {
+        self.text_field_before_markers
+            && !self.free_form_objects
+            && self.markers == CLOUDTRAIL_MARKERS.len()
+    }
 }
