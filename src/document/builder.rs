@@ -5,9 +5,9 @@ use std::borrow::Cow;
 use std::cell::Cell;
 
 use chrono::{DateTime, Datelike, Utc};
-use serde::Serialize;
 use serde_json::Number;
 
+use super::escape;
 use super::fast::{self, Field};
 use super::header::{self, Header, Kind, Span, TopFields};
 use super::json::{Json, Object};
@@ -288,7 +288,9 @@ impl DocumentBuilder {
         let serialize = |e: serde_json::Error| DocumentError::Serialize(e.to_string());
         let Some(obj) = parse_object(text) else {
             let found = timestamp::find_in_text(text, at);
-            serde_json::to_writer(&mut *out, &LogText { log: text }).map_err(serialize)?;
+            out.extend_from_slice(b"{\"log\":");
+            escape::json_string(out, text);
+            out.push(b'}');
             return Ok((found, Kind::Text, TopFields::default()));
         };
         let found = time_in_fields(
@@ -323,12 +325,6 @@ impl DocumentBuilder {
         let top = tap.top.into_inner();
         Ok((found, top.kind(cloudtrail), top))
     }
-}
-
-/// A message that is not a JSON object.
-#[derive(Serialize)]
-struct LogText<'a> {
-    log: &'a str,
 }
 
 /// [`index_name`] from the RFC 3339 text of the same time (`YYYY-MM-DD…`): no

@@ -9,9 +9,11 @@
 //! - [`json`]: the borrowed JSON tree messages are parsed into;
 //! - [`header`]: what a document is (kind, envelope fields, times, where its message
 //!   and the fields alerts read were written), known while it was built;
-//! - [`rewrite`]: its safe and truncated forms, spliced from the header's spans.
+//! - [`rewrite`]: its safe and truncated forms, spliced from the header's spans;
+//! - [`escape`]: text written as a JSON string, SIMD, serde_json's bytes.
 
 mod builder;
+mod escape;
 mod fast;
 mod header;
 mod json;

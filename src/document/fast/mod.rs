@@ -38,6 +38,7 @@ use std::cmp::Ordering;
 
 use self::members::{Member, distinct};
 
+use super::escape;
 use super::scan::{integer_ok, plain_run};
 pub(super) use super::time_fields::{Field, TimeFields};
 use super::{CLOUDTRAIL_MARKERS, CLOUDTRAIL_TEXT_FIELDS, Limits};
@@ -277,22 +278,13 @@ impl<'m> Writer<'m> {
     fn as_text(&mut self, out: &mut Vec<u8>, depth: usize) -> Option<()> {
         let mut text = std::mem::take(&mut self.scratch);
         text.clear();
-        self.value(&mut text, depth, Mode::Plain)?;
-        out.reserve(text.len() + 2);
-        out.push(b'"');
-        // The text is compact JSON with no control bytes: only `"` and `\` need escaping.
-        let mut from = 0;
-        for (i, &b) in text.iter().enumerate() {
-            if b == b'"' || b == b'\\' {
-                out.extend_from_slice(&text[from..i]);
-                out.push(b'\\');
-                from = i;
-            }
-        }
-        out.extend_from_slice(&text[from..]);
-        out.push(b'"');
+        let written = self.value(&mut text, depth, Mode::Plain).and_then(|()| {
+            // Bytes of the message, copied whole between its tokens: UTF-8.
+            escape::json_string(out, crate::utf8::as_str(&text).ok()?);
+            Some(())
+        });
         self.scratch = text;
-        Some(())
+        written
     }
 
     fn value(&mut self, out: &mut Vec<u8>, depth: usize, mode: Mode) -> Option<()> {
