@@ -396,7 +396,28 @@ fn message_text(value: &Value, shape: u8) -> String {
         4 => compact.replace('/', "\\/").replacen('a', "\\u0061", 2),
         5 => compact.replacen(":0", ":0.0", 1).replacen(":1", ":1e0", 1),
         6 => shuffled(value),
+        8 => exponent_floats(value),
         _ => format!("{compact} x"),
+    }
+}
+
+/// The JSON text of `value` with every float in exponent form (`1.5e0`, `1e2`,
+/// `-2.5e-7`): the same numbers, written as serde_json never writes them.
+fn exponent_floats(value: &Value) -> String {
+    match value {
+        Value::Number(n) if n.is_f64() => format!("{:e}", n.as_f64().unwrap_or_default()),
+        Value::Object(m) => {
+            let entries: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), exponent_floats(v)))
+                .collect();
+            format!("{{{}}}", entries.join(","))
+        }
+        Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(exponent_floats).collect();
+            format!("[{}]", items.join(","))
+        }
+        v => v.to_string(),
     }
 }
 
@@ -448,7 +469,7 @@ proptest! {
     #[test]
     fn one_pass_and_tree_paths_give_the_same_bytes(
         value in arb_message_value(),
-        shape in 0u8..8,
+        shape in 0u8..9,
         max_depth in 1usize..6,
         max_fields in 1usize..40,
         free_form_objects in any::<bool>(),
@@ -468,13 +489,25 @@ proptest! {
     }
 }
 
-/// Values the one-pass path writes as they are: small integers, printable strings,
-/// booleans, null, and containers of them (keys that the rewrite changes included).
+/// Finite floats: any, and some that are written several ways (`0.1`, `1e-7`, `-0.0`,
+/// epoch seconds with a fraction).
+fn float_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<f64>().prop_filter("finite", |f| f.is_finite()),
+        prop::sample::select(vec![0.1, 1.5, 100.0, 1e-7, 1e21, -0.0, 1_795_327_200.125]),
+    ]
+    .prop_map(Value::from)
+}
+
+/// Values the one-pass path takes: small integers, floats (written back in serde_json's
+/// form), printable strings, booleans, null, and containers of them (keys that the
+/// rewrite changes included).
 fn canonical_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         (-1000i64..1000).prop_map(Value::from),
+        float_value(),
         "[a-z \"]{0,8}".prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 32, 4, |inner| {
@@ -508,7 +541,7 @@ proptest! {
             canonical_value(),
             0..6,
         ),
-        shape in prop::sample::select(vec![0u8, 2, 6]),
+        shape in prop::sample::select(vec![0u8, 2, 6, 8]),
         max_depth in 1usize..6,
         max_fields in 1usize..40,
         free_form_objects in any::<bool>(),
@@ -521,6 +554,37 @@ proptest! {
         let text = message_text(&Value::Object(event), shape);
         let b = DocumentBuilder::new("c", "p", Limits { max_depth, max_fields })
             .with_free_form_objects(free_form_objects);
+        let env = envelope("g", "s", &[&text]);
+        let ev = &env.log_events[0];
+        let fast = b.build(&env, ev);
+        prop_assert_eq!(&fast, &b.build_by_tree(&env, ev), "message {}", text);
+        if let Ok(doc) = &fast {
+            assert_header_matches_json(doc, false);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Messages with floats, written in serde_json's form or in exponent form, in any key
+    /// order: the one-pass path writes each float as serde_json writes the number it
+    /// reads, and reads float time fields (epoch seconds) as the tree path does.
+    #[test]
+    fn floats_in_any_notation_take_the_tree_paths_bytes(
+        fields in proptest::collection::btree_map(
+            prop::sample::select(vec!["time", "timestamp", "@timestamp", "a.b", "n", "zz"]),
+            prop_oneof![float_value(), canonical_value()],
+            1..6,
+        ),
+        shape in prop::sample::select(vec![0u8, 2, 6, 8]),
+        max_depth in 1usize..6,
+        max_fields in 1usize..40,
+    ) {
+        let message: serde_json::Map<String, Value> =
+            fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let text = message_text(&Value::Object(message), shape);
+        let b = DocumentBuilder::new("c", "p", Limits { max_depth, max_fields });
         let env = envelope("g", "s", &[&text]);
         let ev = &env.log_events[0];
         let fast = b.build(&env, ev);

@@ -15,8 +15,9 @@
 //! - a repeated key (the tree keeps its last value), a key with an escape in it, or the
 //!   `serde_json` raw-value token;
 //! - string escapes serde_json writes differently (`\/`, `\uXXXX`);
-//! - numbers other than integers that fit `i64`/`u64` (floats are re-formatted, `-0`
-//!   becomes `-0.0`, huge integers become floats);
+//! - numbers other than integers that fit `i64`/`u64` and floats (`-0` becomes `-0.0`,
+//!   huge integers become floats; floats are written as serde_json writes them:
+//!   `0.10` → `0.1`, `1e3` → `1000.0`);
 //! - more fields than the field cap (the `_overflow` text), two keys with the same name
 //!   after the `.` → `_` rewrite (the `_2` suffix), nesting past 100 levels;
 //! - anything that is not valid JSON, or trailing text.
@@ -39,7 +40,7 @@ use std::cmp::Ordering;
 use self::members::{Member, distinct};
 
 use super::escape;
-use super::scan::{integer_ok, plain_run};
+use super::scan::{plain_run, write_number};
 pub(super) use super::time_fields::{Field, TimeFields};
 use super::{CLOUDTRAIL_MARKERS, CLOUDTRAIL_TEXT_FIELDS, Limits};
 
@@ -301,8 +302,7 @@ impl<'m> Writer<'m> {
             }
             b'-' | b'0'..=b'9' => {
                 let (start, end) = self.number_span()?;
-                integer_ok(&self.src[start..end])?;
-                out.extend_from_slice(&self.src[start..end]);
+                write_number(&self.src[start..end], out)?;
                 self.pos = end;
                 Some(())
             }
@@ -391,7 +391,7 @@ impl<'m> Writer<'m> {
     }
 
     /// The span of the number at the position (JSON number grammar, loosely: checked
-    /// further by [`integer_ok`]).
+    /// further by [`write_number`]).
     fn number_span(&self) -> Option<(usize, usize)> {
         let start = self.pos;
         let mut i = start;
@@ -499,6 +499,27 @@ mod tests {
     }
 
     #[test]
+    fn floats_are_written_as_serde_json_writes_them() {
+        let text =
+            r#"{"a":1.50,"b":1e3,"c":-0.0,"d":2.5E-3,"e":0.1,"f":[1E+2,123456789.123456789]}"#;
+        let tree = serde_json::from_str::<serde_json::Value>(text)
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            one_pass(text, Limits::default()).as_deref(),
+            Some(
+                r#"{"a":1.5,"b":1000.0,"c":-0.0,"d":0.0025,"e":0.1,"f":[100.0,123456789.12345679]}"#
+            )
+        );
+        assert_eq!(one_pass(text, Limits::default()), Some(tree));
+        // A float time field (epoch seconds) is read on the way, not left to the tree.
+        assert_eq!(
+            one_pass(r#"{"time":1795327200.125e0}"#, Limits::default()).as_deref(),
+            Some(r#"{"time":1795327200.125}"#)
+        );
+    }
+
+    #[test]
     fn what_the_tree_path_writes_differently_is_left_to_it() {
         let l = Limits::default();
         for text in [
@@ -508,8 +529,13 @@ mod tests {
             r#"{"x":{"b":1,"a":2,"b":3}}"#,
             // Unsorted, and two keys the same after the rewrite.
             r#"{"b":1,"a.c":2,"a_c":3}"#,
-            r#"{"a":1.5}"#,
             r#"{"a":-0}"#,
+            r#"{"a":1e400}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":1.e5}"#,
+            r#"{"a":1e}"#,
+            r#"{"a":+1}"#,
+            r#"{"a":.5}"#,
             r#"{"a":01}"#,
             r#"{"a":18446744073709551616}"#,
             r#"{"a":"\/"}"#,

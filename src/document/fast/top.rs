@@ -3,7 +3,7 @@
 //! free-form fields.
 
 use super::{CLOUDTRAIL_MARKERS, CLOUDTRAIL_TEXT_FIELDS, Field, TimeFields, Writer};
-use crate::document::scan::int_number;
+use crate::document::scan::number;
 
 impl<'m> Writer<'m> {
     /// A top-level key: note CloudTrail markers and the time fields' values.
@@ -30,7 +30,7 @@ impl<'m> Writer<'m> {
                 b'-' | b'0'..=b'9' => {
                     let (start, end) = self.number_span()?;
                     let text = std::str::from_utf8(&self.src[start..end]).ok()?;
-                    Field::Number(int_number(text)?)
+                    Field::Number(number(text)?)
                 }
                 _ => Field::Other,
             };
