@@ -34,6 +34,10 @@
 //!   --unsorted-keys    the corpus's JSON messages with their keys in an order of their
 //!                      own, as loggers write them, instead of serde_json's sorted order
 //!                      (the same messages otherwise; BENCHMARKS.md "Twelfth round")
+//!   --float-times      nginx's `http_response_time` written as a number (`0.123`), as
+//!                      `log_format … escape=json` formats with `$request_time` unquoted
+//!                      do, instead of a string: a float in every nginx message
+//!                      (BENCHMARKS.md "Fourteenth round")
 
 mod common;
 #[path = "pipeline/corpus.rs"]
@@ -54,7 +58,7 @@ use csoc_forwarder::scrub::{Redactions, Scrubber};
 use csoc_forwarder::sinks::firehose::archive;
 use csoc_forwarder::sinks::opensearch::bulk;
 
-use corpus::{Corpus, KeyOrder};
+use corpus::{Corpus, KeyOrder, ResponseTime, Style};
 use process::{outside_the_pipeline, peak_rss};
 use timing::{measure_pair, median, pair_ratios, warm_up};
 
@@ -78,14 +82,19 @@ const PROCESS_ROUNDS: usize = 3;
 fn main() {
     common::rss_probe();
     let opts = Options::from_args();
-    let corpus = Corpus::generate(
-        SEED,
-        if opts.unsorted_keys {
+    let style = Style {
+        order: if opts.unsorted_keys {
             KeyOrder::Unsorted
         } else {
             KeyOrder::Sorted
         },
-    );
+        response_time: if opts.float_times {
+            ResponseTime::Number
+        } else {
+            ResponseTime::Text
+        },
+    };
+    let corpus = Corpus::generate(SEED, style);
 
     if let Some(path) = &opts.write_event {
         std::fs::write(path, &corpus.events[0].json).expect("write event file");
@@ -227,6 +236,7 @@ struct Options {
     no_bulk: bool,
     no_scrub: bool,
     unsorted_keys: bool,
+    float_times: bool,
 }
 
 impl Options {
@@ -240,6 +250,7 @@ impl Options {
             no_bulk: false,
             no_scrub: false,
             unsorted_keys: false,
+            float_times: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -252,6 +263,7 @@ impl Options {
                 "--no-bulk" => opts.no_bulk = true,
                 "--no-scrub" => opts.no_scrub = true,
                 "--unsorted-keys" => opts.unsorted_keys = true,
+                "--float-times" => opts.float_times = true,
                 // `cargo bench` passes `--bench`; filters are meaningless here.
                 _ => {}
             }

@@ -39,6 +39,24 @@ pub(super) enum KeyOrder {
     Unsorted,
 }
 
+/// How nginx writes `http_response_time`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum ResponseTime {
+    /// A string (`"0.123"`: gen3's `log_format` quotes `$request_time`): the default, as
+    /// the rounds in BENCHMARKS.md measured.
+    Text,
+    /// A number (`0.123`), as `log_format … escape=json` formats that leave
+    /// `$request_time` unquoted write it: a float in every nginx message.
+    Number,
+}
+
+/// How the JSON messages are written.
+#[derive(Clone, Copy)]
+pub(super) struct Style {
+    pub(super) order: KeyOrder,
+    pub(super) response_time: ResponseTime,
+}
+
 #[derive(Clone, Copy)]
 enum Kind {
     Nginx,
@@ -48,7 +66,7 @@ enum Kind {
 }
 
 impl Corpus {
-    pub(super) fn generate(seed: u64, order: KeyOrder) -> Self {
+    pub(super) fn generate(seed: u64, style: Style) -> Self {
         let mut rng = Rng(seed);
         let mut events = Vec::new();
         let (mut decoded, mut log_events, mut message_bytes, mut kinds) = (0, 0, 0, [0; 4]);
@@ -71,7 +89,7 @@ impl Corpus {
                     };
                     let n = 40 + rng.below(21) as usize;
                     kinds[kind as usize] += n;
-                    let env = data_envelope(&mut rng, kind, n, &mut clock_ms, seq, order);
+                    let env = data_envelope(&mut rng, kind, n, &mut clock_ms, seq, style);
                     log_events += n;
                     message_bytes += env
                         .log_events
@@ -130,7 +148,7 @@ fn data_envelope(
     n: usize,
     clock_ms: &mut i64,
     seq: u64,
-    order: KeyOrder,
+    style: Style,
 ) -> Envelope<'static> {
     let (group, stream) = match kind {
         Kind::Nginx => (
@@ -157,12 +175,12 @@ fn data_envelope(
     for i in 0..n {
         *clock_ms += 1 + rng.below(40) as i64;
         let message = match kind {
-            Kind::Nginx => nginx_message(rng, *clock_ms),
+            Kind::Nginx => nginx_message(rng, *clock_ms, style.response_time),
             Kind::App => app_message(rng, *clock_ms),
             Kind::CloudTrail => cloudtrail_message(rng, *clock_ms),
             Kind::Syslog => syslog_message(rng, *clock_ms),
         };
-        let message = match order {
+        let message = match style.order {
             KeyOrder::Sorted => message,
             KeyOrder::Unsorted => unsorted(&message),
         };
@@ -259,7 +277,7 @@ const PATHS: [&str; 6] = [
     "/guppy/download",
 ];
 
-fn nginx_message(rng: &mut Rng, ms: i64) -> String {
+fn nginx_message(rng: &mut Rng, ms: i64, response_time: ResponseTime) -> String {
     let (date, _) = civil(ms);
     let path = format!(
         "{}{}?expires_in=900&signature={}",
@@ -287,7 +305,10 @@ fn nginx_message(rng: &mut Rng, ms: i64) -> String {
         "http_referer": format!("https://qa.planx-pla.net/{}", rng.word(10)),
         "http_useragent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
         "http_upstream": format!("http://{}-service/", rng.pick(&["fence", "sheepdog", "peregrine", "indexd"])),
-        "http_response_time": secs,
+        "http_response_time": match response_time {
+            ResponseTime::Text => json!(secs),
+            ResponseTime::Number => json!(secs.parse::<f64>().expect("a number")),
+        },
         "stream": "stdout",
         "kubernetes": kubernetes(rng, "revproxy"),
     })
