@@ -121,7 +121,14 @@ impl DocumentBuilder {
             .ok_or(DocumentError::Timestamp(event.timestamp))?;
         // The message object: in one pass when it is in canonical form but for its key
         // order (`fast`), else through the sorted tree; any other message as `{"log": text}`.
-        let mut message = Vec::with_capacity(event.message.len() + event.message.len() / 8 + 16);
+        // Room for what is written: a text message (not an object) is escaped, which
+        // reserves more than it writes.
+        let len = event.message.len();
+        let mut message = Vec::with_capacity(if event.message.trim_start().starts_with('{') {
+            len + len / 8 + 16
+        } else {
+            b"{\"log\":}".len() + escape::room_for(len)
+        });
         let fields = one_pass
             .then(|| {
                 fast::write_message(

@@ -8,6 +8,12 @@
 /// reserved past the output stays under ~100 KB, however long the text.
 const PIECE: usize = 16 * 1024;
 
+/// What [`json_string`] may reserve past the output for a text of `len` bytes: a buffer
+/// with that much room past its end is never grown by it for a text up to 16 KiB.
+pub(crate) fn room_for(len: usize) -> usize {
+    6 * len.min(PIECE) + 35
+}
+
 /// Appends `text` as a JSON string, quotes included.
 pub(crate) fn json_string(out: &mut Vec<u8>, text: &str) {
     in_pieces(out, text, PIECE);
@@ -69,6 +75,17 @@ mod tests {
             "{}",
             out.capacity()
         );
+    }
+
+    #[test]
+    fn a_buffer_with_room_for_the_text_is_not_grown() {
+        for text in ["", "plain", "\"\\\n\u{1}", &"\u{1}".repeat(PIECE)] {
+            let mut out = Vec::with_capacity(1 + room_for(text.len()));
+            out.push(b'x');
+            let (at, room) = (out.as_ptr(), out.capacity());
+            json_string(&mut out, text);
+            assert_eq!((out.as_ptr(), out.capacity()), (at, room));
+        }
     }
 
     #[test]
