@@ -1,6 +1,6 @@
 //! JSON strings written as serde_json writes them (`"`, `\` and control bytes escaped,
 //! `\u00XX` in lower-case hex where no short escape exists, everything else as it is),
-//! the bytes to escape found 16 to 64 at a time (`json-escape-simd`: SSE2, AVX2 or NEON,
+//! the bytes to escape found 16 or 32 at a time (`json-escape-simd`: SSE2, AVX2 or NEON,
 //! chosen at run time). The tests hold it to serde_json's bytes.
 
 /// Bytes of text escaped at a time. The escaper reserves six times what it is given (its

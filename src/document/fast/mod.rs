@@ -1,6 +1,6 @@
 //! The one-pass path for a JSON message: read the message text once and write the
 //! sanitized message straight out, with no tree, when the text is already in the form
-//! the tree path would write, but for the order of keys.
+//! the tree path would write, but for the order of keys and the notation of floats.
 //!
 //! The tree path ([`super::json`] + [`super::sanitize`]) parses the message into a
 //! sorted tree and writes it back with `serde_json`: keys sorted and de-duplicated,
@@ -15,9 +15,9 @@
 //! - a repeated key (the tree keeps its last value), a key with an escape in it, or the
 //!   `serde_json` raw-value token;
 //! - string escapes serde_json writes differently (`\/`, `\uXXXX`);
-//! - numbers other than integers that fit `i64`/`u64` and floats (`-0` becomes `-0.0`,
-//!   huge integers become floats; floats are written as serde_json writes them:
-//!   `0.10` → `0.1`, `1e3` → `1000.0`);
+//! - `-0` (the tree writes `-0.0`), integers past `i64`/`u64` (the tree writes them as
+//!   floats), numbers out of range; floats it writes as serde_json writes the number it
+//!   reads (`0.10` → `0.1`, `1e3` → `1000.0`);
 //! - more fields than the field cap (the `_overflow` text), two keys with the same name
 //!   after the `.` → `_` rewrite (the `_2` suffix), nesting past 100 levels;
 //! - anything that is not valid JSON, or trailing text.
