@@ -380,7 +380,8 @@ fn arb_message_value() -> impl Strategy<Value = Value> {
 
 /// A message's text in one of the shapes logs arrive in: serde_json's own (sorted keys,
 /// canonical escapes), pretty-printed, keys in reverse order, a repeated key, `\/` and
-/// `\u` escapes, a float written differently, keys in a shuffled order, trailing text.
+/// `\u` escapes, a float written differently, keys in a shuffled order, floats in
+/// exponent form, strings escaped as Go and Python write them, trailing text.
 fn message_text(value: &Value, shape: u8) -> String {
     let compact = value.to_string();
     match shape {
@@ -397,8 +398,35 @@ fn message_text(value: &Value, shape: u8) -> String {
         5 => compact.replacen(":0", ":0.0", 1).replacen(":1", ":1e0", 1),
         6 => shuffled(value),
         8 => exponent_floats(value),
+        9 => escaped_strings(&shuffled(value)),
         _ => format!("{compact} x"),
     }
+}
+
+/// The JSON text `compact` with its strings escaped as Go's `encoding/json` (`&`, `<`,
+/// `>`, U+2028 and U+2029 as `\u0026`, …) and Python's `json.dumps` (every non-ASCII
+/// character as `\uXXXX`, astral ones as a surrogate pair) write them, and `/` as `\/`:
+/// the same strings, in escapes serde_json never writes.
+fn escaped_strings(compact: &str) -> String {
+    let mut out = String::with_capacity(compact.len() * 2);
+    let mut chars = compact.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                out.extend(chars.next());
+            }
+            '/' => out.push_str("\\/"),
+            '&' | '<' | '>' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if c.is_ascii() => out.push(c),
+            c => {
+                for unit in c.encode_utf16(&mut [0; 2]) {
+                    out.push_str(&format!("\\u{unit:04X}"));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The JSON text of `value` with every float in exponent form (`1.5e0`, `1e2`,
@@ -488,7 +516,7 @@ proptest! {
     #[test]
     fn one_pass_and_tree_paths_give_the_same_bytes(
         value in arb_message_value(),
-        shape in 0u8..9,
+        shape in 0u8..10,
         max_depth in 1usize..6,
         max_fields in 1usize..40,
         free_form_objects in any::<bool>(),
@@ -509,15 +537,15 @@ fn float_value() -> impl Strategy<Value = Value> {
 }
 
 /// Values the one-pass path takes: small integers, floats (written back in serde_json's
-/// form), printable strings, booleans, null, and containers of them (keys that the
-/// rewrite changes included).
+/// form), strings (with characters Go and Python write escaped), booleans, null, and
+/// containers of them (keys that the rewrite changes included).
 fn canonical_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         (-1000i64..1000).prop_map(Value::from),
         float_value(),
-        "[a-z \"]{0,8}".prop_map(Value::from),
+        "[a-z \"&<>/\u{1}é\u{2028}😀]{0,8}".prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 32, 4, |inner| {
         prop_oneof![
@@ -550,7 +578,7 @@ proptest! {
             canonical_value(),
             0..6,
         ),
-        shape in prop::sample::select(vec![0u8, 2, 6, 8]),
+        shape in prop::sample::select(vec![0u8, 2, 6, 8, 9]),
         max_depth in 1usize..6,
         max_fields in 1usize..40,
         free_form_objects in any::<bool>(),
@@ -578,7 +606,7 @@ proptest! {
             prop_oneof![float_value(), canonical_value()],
             1..6,
         ),
-        shape in prop::sample::select(vec![0u8, 2, 6, 8]),
+        shape in prop::sample::select(vec![0u8, 2, 6, 8, 9]),
         max_depth in 1usize..6,
         max_fields in 1usize..40,
     ) {

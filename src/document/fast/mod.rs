@@ -1,6 +1,7 @@
 //! The one-pass path for a JSON message: read the message text once and write the
 //! sanitized message straight out, with no tree, when the text is already in the form
-//! the tree path would write, but for the order of keys and the notation of floats.
+//! the tree path would write, but for the order of keys, the notation of floats and
+//! string escapes (`\/`, `\uXXXX`: [`strings`]).
 //!
 //! The tree path ([`super::json`] + [`super::sanitize`]) parses the message into a
 //! sorted tree and writes it back with `serde_json`: keys sorted and de-duplicated,
@@ -14,7 +15,9 @@
 //!
 //! - a repeated key (the tree keeps its last value), a key with an escape in it, or the
 //!   `serde_json` raw-value token;
-//! - string escapes serde_json writes differently (`\/`, `\uXXXX`);
+//! - a lone surrogate (`\ud800`), which serde_json refuses; an escape serde_json
+//!   writes differently (`\/`, `\uXXXX`) in a time field (elsewhere it is written as
+//!   serde_json writes the character, [`strings`]);
 //! - `-0` (the tree writes `-0.0`), integers past `i64`/`u64` (the tree writes them as
 //!   floats), numbers out of range; floats it writes as serde_json writes the number it
 //!   reads (`0.10` → `0.1`, `1e3` → `1000.0`);
@@ -32,6 +35,7 @@
 //! other shapes), and the snapshots hold both to the fixtures.
 
 mod members;
+mod strings;
 mod top;
 
 use std::cell::Cell;
@@ -293,13 +297,7 @@ impl<'m> Writer<'m> {
         match self.peek()? {
             b'{' => self.object(out, depth, mode),
             b'[' => self.array(out, depth, mode),
-            b'"' => {
-                let start = self.pos;
-                let end = self.string_end(start + 1)?;
-                out.extend_from_slice(&self.src[start..=end]);
-                self.pos = end + 1;
-                Some(())
-            }
+            b'"' => self.string(out),
             b'-' | b'0'..=b'9' => {
                 let (start, end) = self.number_span()?;
                 write_number(&self.src[start..end], out)?;
@@ -372,22 +370,6 @@ impl<'m> Writer<'m> {
         }
         self.pos = i + 1;
         Some(&self.src[start..i])
-    }
-
-    /// The index of the closing quote of the string whose text starts at `i`, if every
-    /// escape in it is one serde_json writes the same way.
-    fn string_end(&self, mut i: usize) -> Option<usize> {
-        loop {
-            i = plain_run(self.src, i);
-            match *self.src.get(i)? {
-                b'"' => return Some(i),
-                b'\\' => match self.src.get(i + 1)? {
-                    b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f' => i += 2,
-                    _ => return None,
-                },
-                _ => return None, // a raw control byte: not JSON
-            }
-        }
     }
 
     /// The span of the number at the position (JSON number grammar, loosely: checked
@@ -520,6 +502,27 @@ mod tests {
     }
 
     #[test]
+    fn unicode_escapes_are_written_as_serde_json_writes_the_character() {
+        // Go's `encoding/json` and Python's `json.dumps` (ASCII only) escapes, a surrogate
+        // pair, `\/`, control characters, and escapes inside a free-form field's text.
+        let text = r#"{"b":"a\u0026b\u003c\u003e\/","a":"caf\u00e9 \ud83d\ude00 \u0022\u005c\u000A\u0001\u007f","eventName":"n","eventSource":"s","eventTime":"t","eventVersion":"1","requestParameters":{"q":"x\u0026y"}}"#;
+        let tree = serde_json::from_str::<serde_json::Value>(text).unwrap();
+        let mut tree = tree.as_object().unwrap().clone();
+        let params = tree["requestParameters"].to_string();
+        tree.insert("requestParameters".into(), params.into());
+        assert_eq!(
+            one_pass(text, Limits::default()).as_deref(),
+            Some(
+                "{\"a\":\"café 😀 \\\"\\\\\\n\\u0001\u{7f}\",\"b\":\"a&b<>/\",\"eventName\":\"n\",\"eventSource\":\"s\",\"eventTime\":\"t\",\"eventVersion\":\"1\",\"requestParameters\":\"{\\\"q\\\":\\\"x&y\\\"}\"}"
+            )
+        );
+        assert_eq!(
+            one_pass(text, Limits::default()),
+            Some(serde_json::Value::Object(tree).to_string())
+        );
+    }
+
+    #[test]
     fn what_the_tree_path_writes_differently_is_left_to_it() {
         let l = Limits::default();
         for text in [
@@ -538,8 +541,10 @@ mod tests {
             r#"{"a":.5}"#,
             r#"{"a":01}"#,
             r#"{"a":18446744073709551616}"#,
-            r#"{"a":"\/"}"#,
-            r#"{"a":"\u0041"}"#,
+            // A lone surrogate (serde_json refuses it); an escape in a time field.
+            r#"{"a":"\ud800"}"#,
+            r#"{"a":"\udc00\ud800"}"#,
+            r#"{"time":"2026\/11\/30"}"#,
             r#"{"k\"":1}"#,
             r#"{"a.b":1,"a_b":2}"#,
             r#"{"$serde_json::private::RawValue":"1"}"#,
