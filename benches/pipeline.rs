@@ -38,6 +38,9 @@
 //!                      `log_format … escape=json` formats with `$request_time` unquoted
 //!                      do, instead of a string: a float in every nginx message
 //!                      (BENCHMARKS.md "Fourteenth round")
+//!   --go-escapes       the corpus's JSON messages with `&`, `<` and `>` escaped as Go's
+//!                      `encoding/json` writes them (`\u0026`, …): every nginx message's
+//!                      query string (BENCHMARKS.md "Fifteenth round")
 
 mod common;
 #[path = "pipeline/corpus.rs"]
@@ -93,6 +96,7 @@ fn main() {
         } else {
             ResponseTime::Text
         },
+        go_escapes: opts.go_escapes,
     };
     let corpus = Corpus::generate(SEED, style);
 
@@ -237,6 +241,7 @@ struct Options {
     no_scrub: bool,
     unsorted_keys: bool,
     float_times: bool,
+    go_escapes: bool,
 }
 
 impl Options {
@@ -251,6 +256,7 @@ impl Options {
             no_scrub: false,
             unsorted_keys: false,
             float_times: false,
+            go_escapes: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -264,6 +270,7 @@ impl Options {
                 "--no-scrub" => opts.no_scrub = true,
                 "--unsorted-keys" => opts.unsorted_keys = true,
                 "--float-times" => opts.float_times = true,
+                "--go-escapes" => opts.go_escapes = true,
                 // `cargo bench` passes `--bench`; filters are meaningless here.
                 _ => {}
             }
