@@ -25,7 +25,7 @@ impl Field<'_> {
         quoted.push('"');
         quoted.push_str(raw);
         quoted.push('"');
-        // The text was checked as a JSON string with only simple escapes.
+        // The text was checked as a JSON string serde_json reads (`fast::strings`).
         std::borrow::Cow::Owned(serde_json::from_str::<String>(&quoted).unwrap_or_default())
     }
 }

@@ -352,6 +352,7 @@ fn arb_message_value() -> impl Strategy<Value = Value> {
             "1795327200",
             "Nov 22 06:00:01 host x",
             "a\nb\t\"c\"\\d/e",
+            "2026-11-22T06:00:00.5+01:00 GET /a?b=1&c=<é>",
         ])
         .prop_map(Value::from),
     ];

@@ -15,9 +15,8 @@
 //!
 //! - a repeated key (the tree keeps its last value), a key with an escape in it, or the
 //!   `serde_json` raw-value token;
-//! - a lone surrogate (`\ud800`), which serde_json refuses; an escape serde_json
-//!   writes differently (`\/`, `\uXXXX`) in a time field (elsewhere it is written as
-//!   serde_json writes the character, [`strings`]);
+//! - a lone surrogate (`\ud800`), which serde_json refuses (other `\uXXXX` escapes and
+//!   `\/` are written as serde_json writes the character, [`strings`]);
 //! - `-0` (the tree writes `-0.0`), integers past `i64`/`u64` (the tree writes them as
 //!   floats), numbers out of range; floats it writes as serde_json writes the number it
 //!   reads (`0.10` → `0.1`, `1e3` → `1000.0`);
@@ -520,6 +519,16 @@ mod tests {
             one_pass(text, Limits::default()),
             Some(serde_json::Value::Object(tree).to_string())
         );
+        // Time fields and `log` with escapes (Docker's JSON log lines are Go's) are read
+        // on the way too.
+        assert_eq!(
+            one_pass(
+                r#"{"log":"GET /a?b=1\u0026c=2","time":"2026-11-30T10:00:00\u002b00:00"}"#,
+                Limits::default()
+            )
+            .as_deref(),
+            Some(r#"{"log":"GET /a?b=1&c=2","time":"2026-11-30T10:00:00+00:00"}"#)
+        );
     }
 
     #[test]
@@ -541,10 +550,10 @@ mod tests {
             r#"{"a":.5}"#,
             r#"{"a":01}"#,
             r#"{"a":18446744073709551616}"#,
-            // A lone surrogate (serde_json refuses it); an escape in a time field.
+            // A lone surrogate (serde_json refuses it), in a value or a time field.
             r#"{"a":"\ud800"}"#,
             r#"{"a":"\udc00\ud800"}"#,
-            r#"{"time":"2026\/11\/30"}"#,
+            r#"{"log":"x\ud800"}"#,
             r#"{"k\"":1}"#,
             r#"{"a.b":1,"a_b":2}"#,
             r#"{"$serde_json::private::RawValue":"1"}"#,

@@ -9,15 +9,16 @@ use super::Writer;
 use crate::document::scan::plain_run;
 
 impl Writer<'_> {
-    /// The index of the closing quote of the string whose text starts at `i`, if every
-    /// escape in it is one serde_json writes the same way.
+    /// The index of the closing quote of the string whose text starts at `i`, if it is
+    /// a JSON string serde_json reads (no lone surrogate).
     pub(super) fn string_end(&self, mut i: usize) -> Option<usize> {
         loop {
             i = plain_run(self.src, i);
             match *self.src.get(i)? {
                 b'"' => return Some(i),
                 b'\\' => match self.src.get(i + 1)? {
-                    b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f' => i += 2,
+                    b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f' | b'/' => i += 2,
+                    b'u' => i += unicode_escape(&self.src[i..])?.1,
                     _ => return None,
                 },
                 _ => return None, // a raw control byte: not JSON
