@@ -25,7 +25,8 @@ impl Field<'_> {
         quoted.push('"');
         quoted.push_str(raw);
         quoted.push('"');
-        // The text was checked as a JSON string serde_json reads (`fast::strings`).
+        // A JSON string's text: a message whose string serde_json does not read goes
+        // to the tree path (`fast::strings`).
         std::borrow::Cow::Owned(serde_json::from_str::<String>(&quoted).unwrap_or_default())
     }
 }

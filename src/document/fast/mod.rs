@@ -15,8 +15,8 @@
 //!
 //! - a repeated key (the tree keeps its last value), a key with an escape in it, or the
 //!   `serde_json` raw-value token;
-//! - a lone surrogate (`\ud800`), which serde_json refuses (other `\uXXXX` escapes and
-//!   `\/` are written as serde_json writes the character, [`strings`]);
+//! - a lone surrogate (`\ud800`), which serde_json refuses (a string with other
+//!   `\uXXXX` escapes or `\/` is read by serde_json and written again, [`strings`]);
 //! - `-0` (the tree writes `-0.0`), integers past `i64`/`u64` (the tree writes them as
 //!   floats), numbers out of range; floats it writes as serde_json writes the number it
 //!   reads (`0.10` → `0.1`, `1e3` → `1000.0`);

@@ -23,7 +23,7 @@ impl<'m> Writer<'m> {
             let field = match self.peek()? {
                 b'"' => {
                     let start = self.pos + 1;
-                    let end = self.string_end(start)?;
+                    let (end, _) = self.string_end(start)?;
                     // Cut at ASCII quotes of a `str`: UTF-8.
                     Field::String(std::str::from_utf8(&self.src[start..end]).ok()?)
                 }
