@@ -2,21 +2,25 @@
 
 use serde_json::Value;
 
+use super::sigma::reach;
 use super::slack::cut;
 use crate::document::{CLOUDTRAIL_FIELDS, CLOUDTRAIL_TEXT_FIELDS, Document, Kind, OVERFLOW_KEY};
 
-/// The located top fields of a CloudTrail document's message (those present), as the
-/// rules' prefilters read them; `None` when they cannot stand for the event: fields past
-/// the cap (restored into the event), a top key with a dot (a dotted Sigma name may
-/// name it), a value that does not parse.
-pub(super) fn top_fields(doc: &Document) -> Option<Value> {
+/// The located top fields of a CloudTrail document's message, as the rules' prefilters
+/// read them: those present that `paths` (the prefilters' fields) reach, with only what
+/// the paths reach inside them ([`reach`]); `None` when they cannot stand for the event:
+/// fields past the cap (restored into the event), a top key with a dot (a dotted Sigma
+/// name may name it), a value that does not parse.
+pub(super) fn top_fields(doc: &Document, paths: &[String]) -> Option<Value> {
     if doc.cloudtrail_field(OVERFLOW_KEY).ok()?.is_some() {
         return None;
     }
     let mut top = serde_json::Map::new();
     for name in CLOUDTRAIL_FIELDS.into_iter().filter(|n| *n != OVERFLOW_KEY) {
-        if let Some(raw) = doc.cloudtrail_field(name).ok()? {
-            top.insert(name.to_owned(), serde_json::from_str(raw).ok()?);
+        if let Some(raw) = doc.cloudtrail_field(name).ok()?
+            && let Some(value) = reach::parse_under(raw, name, paths)
+        {
+            top.insert(name.to_owned(), value.ok()?);
         }
     }
     Some(Value::Object(top))

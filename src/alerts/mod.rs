@@ -60,6 +60,8 @@ pub struct Alerter {
     rules: Arc<RuleSet>,
     /// Some rule applies to CloudTrail events (else no document is read for them).
     cloudtrail_rules: bool,
+    /// The fields the rules' prefilters read ([`RuleSet::prefilter_fields`]).
+    prefilter_fields: Vec<String>,
     dashboards_url: Option<String>,
     suppression: Arc<dyn SuppressionStore>,
     window: Duration,
@@ -121,6 +123,7 @@ impl Alerter {
         Self {
             slow,
             cloudtrail_rules: rules.rules.iter().any(|r| r.cloudtrail),
+            prefilter_fields: rules.prefilter_fields(),
             rules: Arc::new(rules),
             dashboards_url: dashboards_url.map(|u| u.trim_end_matches('/').to_owned()),
             suppression: Arc::new(LocalSuppression::default()),
@@ -307,7 +310,9 @@ impl Alerter {
         if !self.cloudtrail_rules || doc.kind() != crate::document::Kind::CloudTrail {
             return None;
         }
-        let top = if prefilter { top_fields(doc) } else { None };
+        let top = prefilter
+            .then(|| top_fields(doc, &self.prefilter_fields))
+            .flatten();
         let may = self.rules.may_match(top.as_ref());
         if !may.contains(&true) {
             return None;

@@ -92,6 +92,14 @@ detection:
     eventName|startswith: [Get, Put]
   condition: all of them
 ---
+title: Deep path
+logsource: {product: aws, service: cloudtrail}
+detection:
+  sel:
+    userIdentity.sessionContext.attributes.mfaAuthenticated: 'false'
+    userIdentity.sessionContext.sessionIssuer.type: role
+  condition: sel
+---
 title: Root burst
 correlation:
   type: event_count
@@ -181,8 +189,9 @@ fn message() -> impl Strategy<Value = Value> {
             0usize..4,
             any::<bool>(),
         ),
+        (0u8..6, pick(&["true", "false", "FALSE"])),
     )
-        .prop_map(|((name, source, error, read_only), (who, by, extra, dotted))| {
+        .prop_map(|((name, source, error, read_only), (who, by, extra, dotted), (how, mfa))| {
             let mut m = json!({
                 "eventVersion": "1.08",
                 "eventTime": "2026-11-29T10:00:00Z",
@@ -203,6 +212,24 @@ fn message() -> impl Strategy<Value = Value> {
                 let mut id = json!({"type": who});
                 if let Some(by) = by {
                     id["invokedBy"] = Value::from(by);
+                }
+                // The session context, where only some rules look (the prefilter's top
+                // fields keep only what their paths reach): nested, dotted, in a list.
+                let attributes = json!({"mfaAuthenticated": mfa, "creationDate": "t"});
+                let issuer = json!({"type": "Role", "arn": "arn:aws:iam::1:role/r"});
+                let context = match how {
+                    0 => None,
+                    1 => Some(json!({"attributes": attributes, "sessionIssuer": issuer})),
+                    2 => Some(json!({"attributes.mfaAuthenticated": mfa, "sessionIssuer": issuer})),
+                    3 => Some(json!([{"attributes": {"x": 1}}, {"attributes": attributes, "sessionIssuer": issuer}])),
+                    4 => {
+                        id["sessionContext.attributes"] = attributes;
+                        None
+                    }
+                    _ => Some(json!(mfa)),
+                };
+                if let Some(context) = context {
+                    id["sessionContext"] = context;
                 }
                 o.insert("userIdentity".to_owned(), id);
             }
@@ -359,6 +386,13 @@ fn or_not_one_of_keywords_lists_and_fieldref_give_no_prefilter() {
         ("List of maps", vec![]),
         ("Fieldref", vec![]),
         ("Dotted root", vec!["userIdentity.type", "eventName"]),
+        (
+            "Deep path",
+            vec![
+                "userIdentity.sessionContext.attributes.mfaAuthenticated",
+                "userIdentity.sessionContext.sessionIssuer.type",
+            ],
+        ),
     ]
     .into_iter()
     .map(|(t, f)| (t.to_owned(), f))

@@ -27,6 +27,7 @@ mod modifiers;
 mod parse;
 mod pattern;
 mod prefilter;
+pub(super) mod reach;
 
 use std::time::Duration;
 
@@ -158,6 +159,20 @@ impl RuleSet {
                 _ => true,
             })
             .collect()
+    }
+
+    /// The fields the CloudTrail rules' prefilters read, each once: all that
+    /// [`RuleSet::may_match`] reads of the top fields.
+    pub fn prefilter_fields(&self) -> Vec<String> {
+        let mut fields: Vec<String> = (self.rules.iter())
+            .filter(|r| r.cloudtrail)
+            .filter_map(Rule::prefilter)
+            .flat_map(|p| p.fields())
+            .map(str::to_owned)
+            .collect();
+        fields.sort();
+        fields.dedup();
+        fields
     }
 
     /// [`RuleSet::matching`] among the rules `may` allows ([`RuleSet::may_match`]).

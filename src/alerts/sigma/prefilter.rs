@@ -8,7 +8,8 @@
 //! and of those only the tests that read nothing but their own field (no `fieldref`,
 //! no field-less keyword tests) on a field whose top-level name is located. These are the
 //! rule's own compiled tests, evaluated on an object holding just those top fields, parsed
-//! from the same text: as long as that object holds every top field such a test can reach
+//! from the same text, and of them only what the prefilters' fields reach
+//! ([`reach`](super::reach)): as long as that object holds everything such a test can reach
 //! (no fields past the cap, no dotted top key: see [`top_fields`](crate::document)), the
 //! test answers exactly as on the whole event. A rule without such a test has no
 //! prefilter: every CloudTrail event goes through the full evaluation.
