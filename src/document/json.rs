@@ -202,8 +202,9 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 }
 
-/// A string that borrows from the input when it can (keys and raw-value text).
-struct Str<'a>(Cow<'a, str>);
+/// A string that borrows from the input when it can (keys and raw-value text; the keys
+/// of the alerts' prefilter fields too).
+pub(crate) struct Str<'a>(pub(crate) Cow<'a, str>);
 
 impl<'de> Deserialize<'de> for Str<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -30,6 +30,7 @@ use thiserror::Error;
 
 pub use builder::{DocumentBuilder, EnvelopeBuilder};
 pub use header::{ACCESS_FIELDS, CLOUDTRAIL_FIELDS, Header, Kind};
+pub(crate) use json::Str;
 pub use rewrite::{ARCHIVE_TRUNCATED, INGEST_ERROR, Parts, cut_escaped, escape_into};
 pub(crate) use sanitize::OutputKeys;
 

@@ -6,12 +6,13 @@
 //! ([`Prefilter`](super::Prefilter)) are parsed this way: a CloudTrail `userIdentity` is
 //! mostly `sessionContext`, which no prefilter reads.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
+
+use crate::document::Str;
 
 /// `text` (JSON) parsed keeping what `paths` reach: each of the paths reaches the same
 /// values on it as on the whole value.
@@ -93,7 +94,7 @@ impl<'de> Visitor<'de> for Reach<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
-        while let Some(Key(key)) = map.next_key()? {
+        while let Some(Str(key)) = map.next_key()? {
             let rest: Vec<&str> = self.0.iter().filter_map(|p| below(p, &key)).collect();
             if rest.is_empty() {
                 map.next_value::<IgnoredAny>()?;
@@ -103,28 +104,6 @@ impl<'de> Visitor<'de> for Reach<'_> {
             }
         }
         Ok(Value::Object(out))
-    }
-}
-
-/// An object key, borrowed from the text when it has no escape.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-        }
-        d.deserialize_str(KeyVisitor)
     }
 }
 
