@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::sigma::reach;
+use super::sigma::{RuleSet, reach};
 use super::slack::cut;
 use crate::document::{CLOUDTRAIL_FIELDS, CLOUDTRAIL_TEXT_FIELDS, Document, Kind, OVERFLOW_KEY};
 
@@ -26,13 +26,83 @@ pub(super) fn top_fields(doc: &Document, paths: &[String]) -> Option<Value> {
     Some(Value::Object(top))
 }
 
-/// The CloudTrail event of a CloudTrail document, with its free-form fields parsed back
-/// from text: what the Sigma rules evaluate. Documents of any other kind are not read.
+/// Which of the free-form fields a CloudTrail document keeps as text
+/// ([`CLOUDTRAIL_TEXT_FIELDS`]) are parsed back into the event.
+pub(super) type TextFields = [bool; CLOUDTRAIL_TEXT_FIELDS.len()];
+
+/// All of them, as [`restore_event`] does.
+pub(super) const ALL_TEXT_FIELDS: TextFields = [true; CLOUDTRAIL_TEXT_FIELDS.len()];
+
+/// What an alert shows of a CloudTrail event: all that [`Seen::of`] reads.
+const SEEN_FIELDS: [&str; 12] = [
+    "additionalEventData.UserName",
+    "awsRegion",
+    "eventName",
+    "eventSource",
+    "eventTime",
+    "recipientAccountId",
+    "sourceIPAddress",
+    "userIdentity.accountId",
+    "userIdentity.arn",
+    "userIdentity.principalId",
+    "userIdentity.type",
+    "userIdentity.userName",
+];
+
+/// The free-form fields each rule reads, and those read whatever rules match (by an
+/// alert, by the correlations' `group-by`): an event is given back as text only what
+/// the rules that may match it, and the alert, read. A field not parsed back is a string
+/// no path reads into, so every rule answers as on the whole event.
+#[derive(Debug, Clone)]
+pub(super) struct TextReads {
+    per_rule: Vec<TextFields>,
+    always: TextFields,
+}
+
+impl TextReads {
+    pub(super) fn new(rules: &RuleSet) -> Self {
+        let group_by = rules.correlations.iter().flat_map(|c| &c.group_by);
+        Self {
+            per_rule: rules.rules.iter().map(|r| read(r.fields())).collect(),
+            always: read(Some(
+                SEEN_FIELDS.into_iter().chain(group_by.map(String::as_str)),
+            )),
+        }
+    }
+
+    /// The fields to parse back when the rules `may` says may match.
+    pub(super) fn of(&self, may: &[bool]) -> TextFields {
+        let mut out = self.always;
+        for (reads, _) in self.per_rule.iter().zip(may).filter(|(_, may)| **may) {
+            out.iter_mut().zip(reads).for_each(|(o, r)| *o |= r);
+        }
+        out
+    }
+}
+
+/// The free-form fields these field paths read into (`None`, every value: all): those a
+/// path names or goes under, as [`any_value`](super::sigma::field::any_value) walks.
+fn read<'p>(paths: Option<impl IntoIterator<Item = &'p str>>) -> TextFields {
+    let Some(paths) = paths else {
+        return ALL_TEXT_FIELDS;
+    };
+    let mut out = [false; CLOUDTRAIL_TEXT_FIELDS.len()];
+    for path in paths {
+        for (o, key) in out.iter_mut().zip(CLOUDTRAIL_TEXT_FIELDS) {
+            *o |= (path.strip_prefix(key)).is_some_and(|r| r.is_empty() || r.starts_with('.'));
+        }
+    }
+    out
+}
+
+/// The CloudTrail event of a CloudTrail document, with the free-form fields `text`
+/// says parsed back from text: what the Sigma rules evaluate. Documents of any other
+/// kind are not read.
 ///
 /// The one parse alerting does: Sigma rules may name any field of the event (and
 /// keyword searches read them all), so they need the event as a `Value`. Only the
 /// message is parsed, never the whole document, and only for CloudTrail documents.
-pub(super) fn cloudtrail_event(doc: &Document) -> Option<Value> {
+pub(super) fn cloudtrail_event(doc: &Document, text: &TextFields) -> Option<Value> {
     if doc.kind() != Kind::CloudTrail {
         return None;
     }
@@ -45,7 +115,7 @@ pub(super) fn cloudtrail_event(doc: &Document) -> Option<Value> {
     {
         return None;
     }
-    restore_event(&mut event);
+    restore(&mut event, text);
     Some(event)
 }
 
@@ -53,15 +123,21 @@ pub(super) fn cloudtrail_event(doc: &Document) -> Option<Value> {
 /// (`requestParameters`, `responseElements`, …) and the fields past the document's cap
 /// parsed back into objects.
 pub fn restore_event(event: &mut Value) {
+    restore(event, &ALL_TEXT_FIELDS);
+}
+
+/// [`restore_event`], parsing back only the free-form fields `text` says.
+fn restore(event: &mut Value, text: &TextFields) {
     let Some(obj) = event.as_object_mut() else {
         return;
     };
-    for key in CLOUDTRAIL_TEXT_FIELDS {
-        if let Some(Value::String(text)) = obj.get(key)
+    let keys = CLOUDTRAIL_TEXT_FIELDS.iter().zip(text);
+    for key in keys.filter(|(_, parse)| **parse).map(|(key, _)| key) {
+        if let Some(Value::String(text)) = obj.get(*key)
             && let Ok(v) = serde_json::from_str::<Value>(text)
             && (v.is_object() || v.is_array())
         {
-            obj.insert(key.to_owned(), v);
+            obj.insert((*key).to_owned(), v);
         }
     }
     // Fields past the document's field cap are kept as text: put them back.

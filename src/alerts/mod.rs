@@ -31,7 +31,7 @@ use sha2::Digest as _;
 use tracing::warn;
 
 pub use self::cloudtrail::restore_event;
-use self::cloudtrail::{HitKey, Seen, cloudtrail_event, top_fields};
+use self::cloudtrail::{ALL_TEXT_FIELDS, HitKey, Seen, TextReads, cloudtrail_event, top_fields};
 pub use self::message::discover_url;
 use self::message::{finish, window_text};
 use self::sigma::{Level, LoadError, Meta, RuleSet};
@@ -62,6 +62,8 @@ pub struct Alerter {
     cloudtrail_rules: bool,
     /// The fields the rules' prefilters read ([`RuleSet::prefilter_fields`]).
     prefilter_fields: Vec<String>,
+    /// The free-form fields of a CloudTrail event each rule reads.
+    text_reads: TextReads,
     dashboards_url: Option<String>,
     suppression: Arc<dyn SuppressionStore>,
     window: Duration,
@@ -124,6 +126,7 @@ impl Alerter {
             slow,
             cloudtrail_rules: rules.rules.iter().any(|r| r.cloudtrail),
             prefilter_fields: rules.prefilter_fields(),
+            text_reads: TextReads::new(&rules),
             rules: Arc::new(rules),
             dashboards_url: dashboards_url.map(|u| u.trim_end_matches('/').to_owned()),
             suppression: Arc::new(LocalSuppression::default()),
@@ -303,21 +306,27 @@ impl Alerter {
         self.cloudtrail_candidate(doc, true)
     }
 
-    /// The candidate of a CloudTrail document; with `prefilter`, not parsed when no
-    /// rule's prefilter lets its event through (tests compare with and without).
-    fn cloudtrail_candidate(&self, doc: &Document, prefilter: bool) -> Option<Candidate> {
+    /// The candidate of a CloudTrail document; `lean`: not parsed when no rule's
+    /// prefilter lets its event through, and of its free-form fields kept as text only
+    /// those the rules that may match read parsed back (tests compare with neither).
+    fn cloudtrail_candidate(&self, doc: &Document, lean: bool) -> Option<Candidate> {
         // Only CloudTrail documents, and only when a rule can apply to them.
         if !self.cloudtrail_rules || doc.kind() != crate::document::Kind::CloudTrail {
             return None;
         }
-        let top = prefilter
+        let top = lean
             .then(|| top_fields(doc, &self.prefilter_fields))
             .flatten();
         let may = self.rules.may_match(top.as_ref());
         if !may.contains(&true) {
             return None;
         }
-        let event = cloudtrail_event(doc)?;
+        let text = if lean {
+            self.text_reads.of(&may)
+        } else {
+            ALL_TEXT_FIELDS
+        };
+        let event = cloudtrail_event(doc, &text)?;
         let matched: Vec<usize> = self.rules.matching_among(&event, &may).collect();
         self.cloudtrail_hit(matched, &event, || Seen::new(doc, &event))
     }

@@ -1,20 +1,44 @@
 //! Tests only: the rules' prefilters (`sigma/prefilter.rs`) skip only CloudTrail events
-//! no rule can match. A property: on generated CloudTrail documents (built ones, with
-//! small and default field caps and free-form objects, and ones read back with dotted
-//! keys), the candidates and the alerts with the prefilter are exactly those without,
-//! for the built-in rules and for rules using `or`, `not`, `1 of`, keywords, modifiers,
-//! lists of maps and correlations. And the prefilter derived for each built-in rule.
+//! no rule can match, and the event parsed only as deep as alerting reads it
+//! (`cloudtrail::event_fields`) gives the same alerts as the whole event. A property: on
+//! generated CloudTrail documents (built ones, with small and default field caps and
+//! free-form objects, and ones read back with dotted keys), the candidates and the alerts
+//! with both are exactly those with neither, for the built-in rules and for rules using
+//! `or`, `not`, `1 of`, keywords, modifiers, `fieldref`, lists of maps and correlations.
+//! And the prefilter derived for each built-in rule.
 #![cfg(test)]
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::Alerter;
+use super::cloudtrail::ALL_TEXT_FIELDS;
 use super::sigma::RuleSet;
 use super::test_documents::documents;
 use crate::document::{Document, Limits};
 
-/// Rules whose conditions a prefilter must see through (or give up on).
+/// A rule that reads every value of the event: alerting parses all of it.
+const KEYWORDS: &str = r#"title: Keywords and a name
+logsource: {product: aws, service: cloudtrail}
+detection:
+  kw:
+    - '*Terminate*'
+  name:
+    eventSource|startswith: EC2
+  condition: kw and name
+---
+title: A keyword only a free-form field holds
+logsource: {product: aws, service: cloudtrail}
+detection:
+  kw:
+    - the-target
+  condition: kw
+"#;
+
+/// Rules whose conditions a prefilter must see through (or give up on). Of the free-form
+/// fields kept as text, each is read by one thing only: `requestParameters` by a
+/// `fieldref`, `responseElements` whole, `serviceEventDetails` by a correlation's
+/// `group-by`, `additionalEventData` by the alerts (who).
 const EXTRA: &str = r#"title: Or of selections
 logsource: {product: aws, service: cloudtrail}
 detection:
@@ -39,15 +63,6 @@ detection:
   sel_b:
     eventName|contains: Delete
   condition: 1 of sel_*
----
-title: Keywords and a name
-logsource: {product: aws, service: cloudtrail}
-detection:
-  kw:
-    - '*Terminate*'
-  name:
-    eventSource|startswith: EC2
-  condition: kw and name
 ---
 title: Modifiers
 logsource: {product: aws, service: cloudtrail}
@@ -80,7 +95,7 @@ title: Fieldref
 logsource: {product: aws, service: cloudtrail}
 detection:
   sel:
-    eventName|fieldref: eventSource
+    eventName|fieldref: requestParameters.name
   condition: sel
 ---
 title: Dotted root
@@ -100,11 +115,18 @@ detection:
     userIdentity.sessionContext.sessionIssuer.type: role
   condition: sel
 ---
+title: A whole free-form field
+logsource: {product: aws, service: cloudtrail}
+detection:
+  sel:
+    responseElements|contains: success
+  condition: sel
+---
 title: Root burst
 correlation:
   type: event_count
   rules: [dotted]
-  group-by: [eventName]
+  group-by: [eventName, serviceEventDetails.name]
   timespan: 10m
   condition:
     gte: 2
@@ -190,8 +212,9 @@ fn message() -> impl Strategy<Value = Value> {
             any::<bool>(),
         ),
         (0u8..6, pick(&["true", "false", "FALSE"])),
+        (any::<bool>(), 0u8..4, any::<bool>(), any::<bool>()),
     )
-        .prop_map(|((name, source, error, read_only), (who, by, extra, dotted), (how, mfa))| {
+        .prop_map(|((name, source, error, read_only), (who, by, extra, dotted), (how, mfa), (named, additional, place, noise))| {
             let mut m = json!({
                 "eventVersion": "1.08",
                 "eventTime": "2026-11-29T10:00:00Z",
@@ -199,7 +222,35 @@ fn message() -> impl Strategy<Value = Value> {
                 "responseElements": {"ConsoleLogin": "Success"},
                 "requestParameters": {"ipPermissions": {"items": [{"ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}},
             });
+            if named && let Some(name) = &name {
+                // What the `fieldref` rule compares the name with.
+                m["requestParameters"]["name"] = Value::from(name.to_lowercase());
+                m["requestParameters"]["target"] = Value::from("the-target");
+                m["serviceEventDetails"] = json!({"name": name});
+            }
             let o = m.as_object_mut().expect("an object");
+            // What alerts show, and fields no rule reads.
+            match additional {
+                0 => {}
+                1 => {
+                    o.insert("additionalEventData".to_owned(), json!({"MFAUsed": "No", "UserName": "u", "x": [1]}));
+                }
+                2 => {
+                    o.insert("additionalEventData".to_owned(), json!([{"MFAUsed": "No", "UserName": "v"}]));
+                }
+                _ => {
+                    o.insert("additionalEventData".to_owned(), json!("No"));
+                }
+            }
+            if place {
+                o.insert("recipientAccountId".to_owned(), json!("222233334444"));
+                o.insert("awsRegion".to_owned(), json!("eu-west-1"));
+            }
+            if noise {
+                o.insert("resources".to_owned(), json!([{"ARN": "arn:x", "type": "AWS::S3::Bucket"}]));
+                o.insert("tlsDetails".to_owned(), json!({"tlsVersion": "TLSv1.3", "note": "\u{e9}\"\\ \u{1F600}"}));
+                o.insert("userAgent".to_owned(), json!("aws-cli/2 Terminate"));
+            }
             for (k, v) in [("eventName", name), ("eventSource", source), ("errorCode", error)] {
                 if let Some(v) = v {
                     o.insert(k.to_owned(), Value::from(v));
@@ -210,6 +261,13 @@ fn message() -> impl Strategy<Value = Value> {
             }
             if let Some(who) = who {
                 let mut id = json!({"type": who});
+                if place {
+                    id["arn"] = json!("arn:aws:sts::1:assumed-role/r/s");
+                    id["accountId"] = json!("111122223333");
+                } else if noise {
+                    id["principalId"] = json!("AIDAEXAMPLE");
+                    id["userName"] = json!("alice");
+                }
                 if let Some(by) = by {
                     id["invokedBy"] = Value::from(by);
                 }
@@ -265,24 +323,38 @@ fn docs(messages: &[Value]) -> Vec<Document> {
     out
 }
 
+/// The rules of `sets` as one set (correlations keep naming their rules).
+fn merged(sets: &[RuleSet]) -> RuleSet {
+    let mut all = RuleSet::default();
+    for set in sets {
+        let base = all.rules.len();
+        all.rules.extend(set.rules.iter().cloned());
+        all.correlations
+            .extend(set.correlations.iter().cloned().map(|mut c| {
+                c.rules.iter_mut().for_each(|r| *r += base);
+                c
+            }));
+    }
+    all
+}
+
+/// The built-in rules, the extra ones, both, both with keywords, and the built-in rules
+/// with keywords (which read every free-form field).
 fn rule_sets() -> Vec<RuleSet> {
-    let mut both = RuleSet::builtin();
+    let builtin = RuleSet::builtin();
     let extra = RuleSet::from_yaml("extra.yml", EXTRA).expect("the extra rules load");
-    let base = both.rules.len();
-    both.rules.extend(extra.rules.clone());
-    both.correlations
-        .extend(extra.correlations.iter().cloned().map(|mut c| {
-            c.rules.iter_mut().for_each(|r| *r += base);
-            c
-        }));
-    vec![RuleSet::builtin(), extra, both]
+    let keywords = RuleSet::from_yaml("keywords.yml", KEYWORDS).expect("the rule loads");
+    let both = merged(&[builtin.clone(), extra.clone()]);
+    let all = merged(&[both.clone(), keywords.clone()]);
+    let builtin_keywords = merged(&[builtin.clone(), keywords]);
+    vec![builtin, extra, both, all, builtin_keywords]
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
     #[test]
-    fn the_prefilter_changes_no_candidate_and_no_alert(
+    fn the_prefilter_and_the_lean_event_change_no_candidate_and_no_alert(
         messages in proptest::collection::vec(message(), 1..8)
     ) {
         let docs = docs(&messages);
@@ -297,6 +369,38 @@ proptest! {
             prop_assert_eq!(labels(&with), labels(&without));
         }
     }
+}
+
+/// The free-form fields given back as objects: those the rules that may match read, and
+/// what alerts show; all of them for keywords.
+#[test]
+fn only_the_free_form_fields_read_are_parsed_back() {
+    let sets = rule_sets();
+    let builtin = Alerter::new(None, sets[0].clone(), None);
+    // `additionalEventData.UserName` names who, when the identity has no name.
+    assert_eq!(builtin.text_reads.of(&[]), [false, false, true, false]);
+    let only = |file: &str| -> Vec<bool> {
+        let rules = &builtin.rules.rules;
+        rules.iter().map(|r| r.meta.file.ends_with(file)).collect()
+    };
+    let open_world = only("security-group-open-to-world.yml");
+    assert_eq!(
+        builtin.text_reads.of(&open_world),
+        [true, false, true, false]
+    );
+    let no_mfa = only("console-signin-without-mfa.yml");
+    assert_eq!(builtin.text_reads.of(&no_mfa), [false, true, true, false]);
+    assert_eq!(
+        builtin.text_reads.of(&only("iam-change.yml")),
+        [false, false, true, false]
+    );
+    // The extra rules' correlation groups by a field of `serviceEventDetails`.
+    let extra = Alerter::new(None, sets[1].clone(), None);
+    assert_eq!(extra.text_reads.of(&[]), [false, false, true, true]);
+    assert_eq!(extra.text_reads.of(&[true; 16]), ALL_TEXT_FIELDS);
+    let keywords = RuleSet::from_yaml("keywords.yml", KEYWORDS).expect("loads");
+    let keywords = Alerter::new(None, keywords, None);
+    assert_eq!(keywords.text_reads.of(&[true, false]), ALL_TEXT_FIELDS);
 }
 
 /// The fields of each built-in rule's prefilter, by file.
@@ -367,7 +471,7 @@ fn a_prefilter_passes_any_case_of_the_values_and_nothing_else() {
 /// Rules whose condition allows no prefilter have none.
 #[test]
 fn or_not_one_of_keywords_lists_and_fieldref_give_no_prefilter() {
-    let extra = RuleSet::from_yaml("extra.yml", EXTRA).expect("loads");
+    let extra = RuleSet::from_yaml("extra.yml", &format!("{EXTRA}---\n{KEYWORDS}")).expect("loads");
     let fields: Vec<(String, Vec<&str>)> = extra
         .rules
         .iter()
@@ -380,7 +484,6 @@ fn or_not_one_of_keywords_lists_and_fieldref_give_no_prefilter() {
         ("Or of selections", vec![]),
         ("Not", vec![]),
         ("One of them", vec![]),
-        ("Keywords and a name", vec!["eventSource"]),
         ("Modifiers", vec!["eventName", "eventSource", "errorCode"]),
         ("Cased and null", vec!["eventName", "errorCode"]),
         ("List of maps", vec![]),
@@ -393,6 +496,9 @@ fn or_not_one_of_keywords_lists_and_fieldref_give_no_prefilter() {
                 "userIdentity.sessionContext.sessionIssuer.type",
             ],
         ),
+        ("A whole free-form field", vec![]),
+        ("Keywords and a name", vec!["eventSource"]),
+        ("A keyword only a free-form field holds", vec![]),
     ]
     .into_iter()
     .map(|(t, f)| (t.to_owned(), f))

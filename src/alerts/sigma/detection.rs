@@ -29,7 +29,7 @@ use super::prefilter::Prefilter;
 #[derive(Debug, Clone)]
 pub struct Detection {
     names: Vec<String>,
-    selections: Vec<Selection>,
+    pub(super) selections: Vec<Selection>,
     condition: Expr,
     /// What every matching CloudTrail event passes, read from a few top fields.
     prefilter: Option<Prefilter>,

@@ -28,6 +28,7 @@ mod parse;
 mod pattern;
 mod prefilter;
 pub(super) mod reach;
+mod reads;
 
 use std::time::Duration;
 
@@ -116,6 +117,11 @@ impl Rule {
     /// What every CloudTrail event it matches passes, if it says so in a few top fields.
     pub fn prefilter(&self) -> Option<&Prefilter> {
         self.detection.prefilter()
+    }
+
+    /// The fields it reads of an event (`None`: every value).
+    pub fn fields(&self) -> Option<Vec<&str>> {
+        self.detection.fields()
     }
 }
 
