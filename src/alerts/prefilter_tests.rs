@@ -1,20 +1,19 @@
 //! Tests only: the rules' prefilters (`sigma/prefilter.rs`) skip only CloudTrail events
-//! no rule can match, and the event parsed only as deep as alerting reads it
-//! (`cloudtrail::event_fields`) gives the same alerts as the whole event. A property: on
-//! generated CloudTrail documents (built ones, with small and default field caps and
-//! free-form objects, and ones read back with dotted keys), the candidates and the alerts
-//! with both are exactly those with neither, for the built-in rules and for rules using
-//! `or`, `not`, `1 of`, keywords, modifiers, `fieldref`, lists of maps and correlations.
-//! And the prefilter derived for each built-in rule.
+//! no rule can match, and parsing back only the free-form fields the rules that may match
+//! read (`cloudtrail::TextReads`) changes no answer. A property: on generated CloudTrail
+//! documents (`test_documents.rs`), the candidates and the alerts with both are exactly
+//! those with neither, for the built-in rules and for rules using `or`, `not`, `1 of`,
+//! keywords, modifiers, `fieldref`, lists of maps and correlations. And the prefilter
+//! derived for each built-in rule.
 #![cfg(test)]
 
 use proptest::prelude::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::Alerter;
 use super::cloudtrail::ALL_TEXT_FIELDS;
 use super::sigma::RuleSet;
-use super::test_documents::documents;
+use super::test_documents::{cloudtrail_documents, cloudtrail_message, documents};
 use crate::document::{Document, Limits};
 
 /// A rule that reads every value of the event: alerting parses all of it.
@@ -133,196 +132,6 @@ correlation:
 level: high
 "#;
 
-const NAMES: &[&str] = &[
-    "StopLogging",
-    "DeleteTrail",
-    "UpdateTrail",
-    "ConsoleLogin",
-    "TerminateInstances",
-    "CreateUser",
-    "ScheduleKeyDeletion",
-    "PutBucketPolicy",
-    "AuthorizeSecurityGroupIngress",
-    "GetObject",
-    "ListBuckets",
-    "DescribeInstances",
-    "StartLogging",
-    "ec2.amazonaws.com",
-];
-const SOURCES: &[&str] = &[
-    "cloudtrail.amazonaws.com",
-    "ec2.amazonaws.com",
-    "iam.amazonaws.com",
-    "kms.amazonaws.com",
-    "s3.amazonaws.com",
-    "signin.amazonaws.com",
-    "sts.amazonaws.com",
-];
-const ERRORS: &[&str] = &[
-    "AccessDenied",
-    "AccessDeniedException",
-    "UnauthorizedOperation",
-    "Client.UnauthorizedOperation",
-    "ThrottlingException",
-    "",
-];
-
-/// `text` in one of four cases: as is, upper, lower, or flipped at the bits of `mix`.
-fn cased(text: &str, how: u8, mix: u64) -> String {
-    match how % 4 {
-        0 => text.to_owned(),
-        1 => text.to_uppercase(),
-        2 => text.to_lowercase(),
-        _ => text
-            .chars()
-            .enumerate()
-            .map(|(i, c)| {
-                if mix >> (i % 64) & 1 == 1 {
-                    c.to_ascii_uppercase()
-                } else {
-                    c.to_ascii_lowercase()
-                }
-            })
-            .collect(),
-    }
-}
-
-/// A value drawn from `pool` (case-varied) or a random word.
-fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = String> {
-    prop_oneof![
-        4 => (0..pool.len(), any::<u8>(), any::<u64>())
-            .prop_map(move |(i, how, mix)| cased(pool[i], how, mix)),
-        1 => "[A-Za-z.]{0,12}",
-    ]
-}
-
-/// A CloudTrail message (the markers sometimes missing), and extra top fields.
-fn message() -> impl Strategy<Value = Value> {
-    (
-        (
-            proptest::option::of(pick(NAMES)),
-            proptest::option::of(pick(SOURCES)),
-            proptest::option::of(pick(ERRORS)),
-            proptest::option::of(any::<bool>()),
-        ),
-        (
-            proptest::option::of(pick(&["Root", "IAMUser", "AssumedRole", "root"])),
-            proptest::option::of(pick(&["ec2.amazonaws.com", ""])),
-            0usize..4,
-            any::<bool>(),
-        ),
-        (0u8..6, pick(&["true", "false", "FALSE"])),
-        (any::<bool>(), 0u8..4, any::<bool>(), any::<bool>()),
-    )
-        .prop_map(|((name, source, error, read_only), (who, by, extra, dotted), (how, mfa), (named, additional, place, noise))| {
-            let mut m = json!({
-                "eventVersion": "1.08",
-                "eventTime": "2026-11-29T10:00:00Z",
-                "sourceIPAddress": "203.0.113.7",
-                "responseElements": {"ConsoleLogin": "Success"},
-                "requestParameters": {"ipPermissions": {"items": [{"ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}},
-            });
-            if named && let Some(name) = &name {
-                // What the `fieldref` rule compares the name with.
-                m["requestParameters"]["name"] = Value::from(name.to_lowercase());
-                m["requestParameters"]["target"] = Value::from("the-target");
-                m["serviceEventDetails"] = json!({"name": name});
-            }
-            let o = m.as_object_mut().expect("an object");
-            // What alerts show, and fields no rule reads.
-            match additional {
-                0 => {}
-                1 => {
-                    o.insert("additionalEventData".to_owned(), json!({"MFAUsed": "No", "UserName": "u", "x": [1]}));
-                }
-                2 => {
-                    o.insert("additionalEventData".to_owned(), json!([{"MFAUsed": "No", "UserName": "v"}]));
-                }
-                _ => {
-                    o.insert("additionalEventData".to_owned(), json!("No"));
-                }
-            }
-            if place {
-                o.insert("recipientAccountId".to_owned(), json!("222233334444"));
-                o.insert("awsRegion".to_owned(), json!("eu-west-1"));
-            }
-            if noise {
-                o.insert("resources".to_owned(), json!([{"ARN": "arn:x", "type": "AWS::S3::Bucket"}]));
-                o.insert("tlsDetails".to_owned(), json!({"tlsVersion": "TLSv1.3", "note": "\u{e9}\"\\ \u{1F600}"}));
-                o.insert("userAgent".to_owned(), json!("aws-cli/2 Terminate"));
-            }
-            for (k, v) in [("eventName", name), ("eventSource", source), ("errorCode", error)] {
-                if let Some(v) = v {
-                    o.insert(k.to_owned(), Value::from(v));
-                }
-            }
-            if let Some(r) = read_only {
-                o.insert("readOnly".to_owned(), Value::from(r));
-            }
-            if let Some(who) = who {
-                let mut id = json!({"type": who});
-                if place {
-                    id["arn"] = json!("arn:aws:sts::1:assumed-role/r/s");
-                    id["accountId"] = json!("111122223333");
-                } else if noise {
-                    id["principalId"] = json!("AIDAEXAMPLE");
-                    id["userName"] = json!("alice");
-                }
-                if let Some(by) = by {
-                    id["invokedBy"] = Value::from(by);
-                }
-                // The session context, where only some rules look (the prefilter's top
-                // fields keep only what their paths reach): nested, dotted, in a list.
-                let attributes = json!({"mfaAuthenticated": mfa, "creationDate": "t"});
-                let issuer = json!({"type": "Role", "arn": "arn:aws:iam::1:role/r"});
-                let context = match how {
-                    0 => None,
-                    1 => Some(json!({"attributes": attributes, "sessionIssuer": issuer})),
-                    2 => Some(json!({"attributes.mfaAuthenticated": mfa, "sessionIssuer": issuer})),
-                    3 => Some(json!([{"attributes": {"x": 1}}, {"attributes": attributes, "sessionIssuer": issuer}])),
-                    4 => {
-                        id["sessionContext.attributes"] = attributes;
-                        None
-                    }
-                    _ => Some(json!(mfa)),
-                };
-                if let Some(context) = context {
-                    id["sessionContext"] = context;
-                }
-                o.insert("userIdentity".to_owned(), id);
-            }
-            if dotted {
-                o.insert("userIdentity.type".to_owned(), Value::from("Root"));
-            }
-            for i in 0..extra * 3 {
-                o.insert(format!("extra{i}"), Value::from(i));
-            }
-            m
-        })
-}
-
-/// Documents of `messages`: built (default caps, a small field cap, free-form
-/// objects) and read back from JSON that keeps dotted keys.
-fn docs(messages: &[Value]) -> Vec<Document> {
-    let texts: Vec<String> = messages.iter().map(Value::to_string).collect();
-    let mut out = documents(&texts, "s", Limits::default(), false);
-    let small = Limits {
-        max_fields: 9,
-        ..Limits::default()
-    };
-    out.extend(documents(&texts, "s", small, false));
-    out.extend(documents(&texts, "s", Limits::default(), true));
-    for (i, m) in messages.iter().enumerate() {
-        let source = json!({"@timestamp": "2026-11-29T10:00:00.000Z", "message": m});
-        out.push(Document::from_source(
-            format!("r{i}"),
-            "i".to_owned(),
-            source.to_string(),
-        ));
-    }
-    out
-}
-
 /// The rules of `sets` as one set (correlations keep naming their rules).
 fn merged(sets: &[RuleSet]) -> RuleSet {
     let mut all = RuleSet::default();
@@ -355,9 +164,9 @@ proptest! {
 
     #[test]
     fn the_prefilter_and_the_lean_event_change_no_candidate_and_no_alert(
-        messages in proptest::collection::vec(message(), 1..8)
+        messages in proptest::collection::vec(cloudtrail_message(), 1..8)
     ) {
-        let docs = docs(&messages);
+        let docs = cloudtrail_documents(&messages);
         for rules in rule_sets() {
             let alerter = Alerter::new(None, rules, None);
             let with: Vec<_> = docs.iter().filter_map(|d| alerter.cloudtrail_candidate(d, true)).collect();
