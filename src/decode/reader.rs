@@ -1,10 +1,11 @@
-//! The subscription envelope read by hand: the shape CloudWatch Logs writes (one object,
-//! its known fields in any order, string ids or integer ones, unknown fields holding
-//! strings), with its strings read by [`super::string`]. Anything else (a field twice,
-//! one missing, an unknown field holding an object, a float, a lone
-//! surrogate, text that is not JSON) is `None`: [`super::Decoder`] then reads the
-//! envelope with serde_json, which gives the same answer or the error. A property test
-//! holds the two together: where this reader answers, serde_json answers the same.
+//! The subscription envelope read by hand, in the shape CloudWatch Logs writes it: one
+//! object, its known fields in any order (escaped keys too), string or integer ids,
+//! unknown fields holding strings, any JSON whitespace; its strings are read by
+//! `string.rs`. Anything else (a field twice or missing, a float or `-0`, an unknown
+//! field holding an object, a lone surrogate, text after the end, text that is not JSON)
+//! is `None`: [`super::Decoder`] then reads the envelope with serde_json, which gives the
+//! same answer or the error. Property tests hold the two together: where this reader
+//! answers, serde_json answers the same.
 
 use std::borrow::Cow;
 

@@ -348,7 +348,9 @@ fn a_long_escaped_message_leaves_no_large_scratch_behind() {
     let env = decoder.decode(&envelope(long.clone())).expect("decodes");
     assert_eq!(env.log_events[0].message, long);
     assert!(decoder.scratch.capacity() > super::SCRATCH_KEPT);
-    let env = decoder.decode(&envelope("\"short\"".into())).expect("decodes");
+    let env = decoder
+        .decode(&envelope("\"short\"".into()))
+        .expect("decodes");
     assert_eq!(env.log_events[0].message, "\"short\"");
     assert!(decoder.scratch.capacity() <= super::SCRATCH_KEPT);
 }
