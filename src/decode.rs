@@ -4,6 +4,11 @@
 //! Every failure is a [`DecodeError`]: permanent for that record only. Nothing here
 //! panics on input, and memory is bounded by the cap.
 //!
+//! The envelope is read by [`reader`], by hand, in the shape CloudWatch Logs writes it;
+//! anything else is read by serde_json, which gives the same answer or the error. The
+//! messages are JSON strings dense with `\"`, and unescaping them was half of decode
+//! through serde_json (BENCHMARKS.md, "Eighteenth round").
+//!
 //! gunzip is libdeflate's (through the `libdeflate-sys` bindings, [`Inflater`]): a
 //! whole-buffer decompressor, about half the instructions of a streaming one on these
 //! records (BENCHMARKS.md, "Fourth round").
@@ -17,6 +22,11 @@ use base64::engine::general_purpose::STANDARD;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+pub mod reader;
+#[cfg(test)]
+mod reader_tests;
+mod string;
 
 /// `messageType` of the health checks CloudWatch Logs sends to a new destination.
 pub const CONTROL_MESSAGE: &str = "CONTROL_MESSAGE";
@@ -119,12 +129,18 @@ fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'de, str>, D
     d.deserialize_any(IdVisitor)
 }
 
+/// The most working space the envelope reader keeps from one record to the next (a
+/// record's longest escaped string, usually a few KB).
+const SCRATCH_KEPT: usize = 1 << 20;
+
 /// Decodes records one at a time, reusing its buffers (and gunzip state) between records.
 #[derive(Debug)]
 pub struct Decoder {
     max_decompressed_bytes: usize,
     compressed: Vec<u8>,
     plain: Vec<u8>,
+    /// The envelope reader's working space for escaped strings.
+    scratch: Vec<u8>,
     inflater: Option<Inflater>,
 }
 
@@ -134,6 +150,7 @@ impl Decoder {
             max_decompressed_bytes,
             compressed: Vec::new(),
             plain: Vec::new(),
+            scratch: Vec::new(),
             inflater: None,
         }
     }
@@ -152,7 +169,13 @@ impl Decoder {
             self.max_decompressed_bytes,
             &mut self.plain,
         )?;
-        Ok(serde_json::from_str(text)?)
+        if self.scratch.capacity() > SCRATCH_KEPT {
+            self.scratch = Vec::new();
+        }
+        match reader::read(text, &mut self.scratch) {
+            Some(envelope) => Ok(envelope),
+            None => Ok(serde_json::from_str(text)?),
+        }
     }
 }
 

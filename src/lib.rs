@@ -17,6 +17,7 @@ pub mod decode;
 pub mod document;
 pub mod event;
 pub mod invocation;
+pub mod json_bytes;
 pub mod lambda;
 pub mod metrics;
 pub mod pipeline;

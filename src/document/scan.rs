@@ -1,49 +1,8 @@
-//! Byte scanning for the one-pass message path ([`super::fast`]): the end of a run of
-//! plain string bytes, 8 bytes at a time (SWAR), the integers it copies through as they
-//! are, and the floats it writes back as serde_json does.
+//! Numbers for the one-pass message path ([`super::fast`]): the integers it copies
+//! through as they are, and the floats it writes back as serde_json does. (The end of a
+//! run of plain string bytes is [`crate::json_bytes::plain_run`].)
 
 use serde_json::Number;
-
-/// Bytes a JSON string copies through as they are (not `"`, `\`, or a control byte).
-const PLAIN: [bool; 256] = {
-    let mut t = [true; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = false;
-        i += 1;
-    }
-    t[b'"' as usize] = false;
-    t[b'\\' as usize] = false;
-    t
-};
-
-/// The end of the run of [`PLAIN`] bytes from `i`: 8 bytes at a time (SWAR), then byte
-/// by byte. In a word, the lowest byte flagged by these tests is always a true match
-/// (a false flag can only sit above a true one), so the first match is exact.
-pub(super) fn plain_run(s: &[u8], mut i: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    while let Some(chunk) = s.get(i..i + 8) {
-        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
-            break;
-        };
-        let w = u64::from_le_bytes(bytes);
-        let quote = w ^ (ONES * u64::from(b'"'));
-        let backslash = w ^ (ONES * u64::from(b'\\'));
-        let found = ((quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (w.wrapping_sub(ONES * 0x20) & !w))
-            & HIGH;
-        if found != 0 {
-            return i + (found.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while s.get(i).is_some_and(|&b| PLAIN[b as usize]) {
-        i += 1;
-    }
-    i
-}
 
 /// An integer serde_json reads as `u64`/`i64` and writes back as it is: no leading zero,
 /// not `-0`, no fraction or exponent, in range.
@@ -91,33 +50,5 @@ pub(super) fn int_number(text: &str) -> Option<Number> {
         text.parse::<i64>().ok().map(Number::from)
     } else {
         text.parse::<u64>().ok().map(Number::from)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plain_runs_stop_at_the_first_quote_backslash_or_control_byte() {
-        for text in [
-            "",
-            "abc",
-            "abcdefghijklmnop\"",
-            "abcdefgh\\ijk",
-            "ab\u{1f}cdefghijkl",
-            "é\u{7f}ÿabcdefgh\"x",
-            "\"",
-            "0123456\u{0}",
-        ] {
-            let b = text.as_bytes();
-            for start in 0..=b.len() {
-                let expected = b[start..]
-                    .iter()
-                    .position(|&c| !PLAIN[c as usize])
-                    .map_or(b.len(), |p| start + p);
-                assert_eq!(plain_run(b, start), expected, "{text:?} from {start}");
-            }
-        }
     }
 }

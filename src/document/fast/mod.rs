@@ -43,9 +43,10 @@ use std::cmp::Ordering;
 use self::members::{Member, distinct};
 
 use super::escape;
-use super::scan::{plain_run, write_number};
+use super::scan::write_number;
 pub(super) use super::time_fields::{Field, TimeFields};
 use super::{CLOUDTRAIL_MARKERS, CLOUDTRAIL_TEXT_FIELDS, Limits};
+use crate::json_bytes::plain_run;
 
 /// The serde_json raw-value token: an object starting with it is read as JSON text.
 const RAW_VALUE_TOKEN: &[u8] = b"$serde_json::private::RawValue";

@@ -8,7 +8,7 @@
 
 use super::Writer;
 use crate::document::escape;
-use crate::document::scan::plain_run;
+use crate::json_bytes::plain_run;
 
 impl Writer<'_> {
     /// The index of the closing quote of the string whose text starts at `i`, and
