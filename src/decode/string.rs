@@ -4,9 +4,9 @@
 //! `\"` costs a few vector operations per escape, where serde_json starts a new scan
 //! after each one (BENCHMARKS.md, "Eighteenth round").
 //!
-//! Whatever serde_json refuses is `None`, and so is what it accepts but this reader
-//! leaves to it (a `\u` surrogate not in a pair): the caller then reads the whole
-//! envelope with serde_json, which gives the answer or the error.
+//! Whatever serde_json refuses (a bad escape, a `\u` surrogate not in a pair, a control
+//! byte, no closing quote) is `None`: the caller then reads the whole envelope with
+//! serde_json, which gives the error.
 
 use std::borrow::Cow;
 
