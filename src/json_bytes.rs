@@ -23,7 +23,7 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 /// bit. Only the lowest flag is exact (a false flag can only sit above a true one, where
 /// a borrow ran on), so read it with [`first`].
 #[inline(always)]
-pub fn specials(w: u64) -> u64 {
+fn specials(w: u64) -> u64 {
     let quote = w ^ (ONES * u64::from(b'"'));
     let backslash = w ^ (ONES * u64::from(b'\\'));
     ((quote.wrapping_sub(ONES) & !quote)
@@ -34,13 +34,13 @@ pub fn specials(w: u64) -> u64 {
 
 /// The index in its word of the first byte [`specials`] flags (`flags` is not 0).
 #[inline(always)]
-pub fn first(flags: u64) -> usize {
+fn first(flags: u64) -> usize {
     (flags.trailing_zeros() / 8) as usize
 }
 
 /// The word at `s[i..i + 8]`, if there are 8 bytes there.
 #[inline(always)]
-pub fn word(s: &[u8], i: usize) -> Option<u64> {
+fn word(s: &[u8], i: usize) -> Option<u64> {
     let bytes: [u8; 8] = s.get(i..i.checked_add(8)?)?.try_into().ok()?;
     Some(u64::from_le_bytes(bytes))
 }
