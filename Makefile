@@ -86,13 +86,14 @@ bench: ## Throughput and peak-RSS of the whole pipeline, peak RSS on 6 MB events
 	$(CARGO) bench --locked --bench sigma
 
 .PHONY: fuzz
-fuzz: ## Fuzz the decoder, the envelope reader against serde_json, the audit-records reader, documents' rewritten forms and the one-pass message path against the tree with cargo-fuzz (not in CI; FUZZ_SECONDS=60 each)
+fuzz: ## Fuzz the decoder, the envelope reader against serde_json, the SIMD base64 against the base64 crate, the audit-records reader, documents' rewritten forms and the one-pass message path against the tree with cargo-fuzz (not in CI; FUZZ_SECONDS=60 each)
 	command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
 	cd fuzz && mkdir -p corpus/decode && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run decode corpus/decode seeds -- -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=512
 	cd fuzz && mkdir -p corpus/audit && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run audit corpus/audit seeds-audit -- -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=512
 	cd fuzz && mkdir -p corpus/rewrite && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run rewrite corpus/rewrite seeds-rewrite -- -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=512
 	cd fuzz && mkdir -p corpus/one_pass && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run one_pass corpus/one_pass seeds-one-pass -- -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=512
 	cd fuzz && mkdir -p corpus/envelope && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run envelope corpus/envelope seeds-envelope -- -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=512
+	cd fuzz && mkdir -p corpus/base64 && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run base64 corpus/base64 seeds -- -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=512
 
 .PHONY: dashboards
 dashboards: ## Regenerate opensearch/dashboards/csoc-overview.ndjson from scripts/make_dashboards.py (deterministic)

@@ -9,6 +9,9 @@
 //! messages are JSON strings dense with `\"`, and unescaping them was half of decode
 //! through serde_json (BENCHMARKS.md, "Eighteenth round").
 //!
+//! base64 is decoded with SIMD where the data is valid, and by the `base64` crate, which
+//! gives the error, where it is not ([`base64_data`]).
+//!
 //! gunzip is libdeflate's (through the `libdeflate-sys` bindings, [`Inflater`]): a
 //! whole-buffer decompressor, about half the instructions of a streaming one on these
 //! records (BENCHMARKS.md, "Fourth round").
@@ -23,6 +26,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub mod base64_data;
 pub mod reader;
 #[cfg(test)]
 mod reader_tests;
@@ -159,7 +163,7 @@ impl Decoder {
     /// envelope borrows from this decoder until the next call.
     pub fn decode(&mut self, data_base64: &str) -> Result<Envelope<'_>, DecodeError> {
         self.compressed.clear();
-        STANDARD.decode_vec(data_base64.trim_ascii(), &mut self.compressed)?;
+        base64_data::decode_into(data_base64.trim_ascii().as_bytes(), &mut self.compressed)?;
         let inflater = match &mut self.inflater {
             Some(inflater) => inflater,
             none => none.insert(Inflater::new()?),

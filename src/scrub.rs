@@ -354,7 +354,10 @@ impl Pattern {
         let mut out = String::new();
         let mut last = 0;
         let mut n = 0;
-        for span in self.secrets(text) {
+        let spans = self.secrets(text);
+        // The longest the result can be: each secret becomes `REDACTED`.
+        let most = text.len() + spans.len() * REDACTED.len();
+        for span in spans {
             // The built-in splits land on ASCII bytes, so on character boundaries.
             let Some(secret) = text.get(span.clone()) else {
                 continue;
@@ -363,7 +366,7 @@ impl Pattern {
                 continue;
             }
             if n == 0 {
-                out.reserve(text.len());
+                out.reserve(most);
             }
             out.push_str(&text[last..span.start]);
             out.push_str(REDACTED);

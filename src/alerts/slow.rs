@@ -60,11 +60,10 @@ impl SlowCheck {
         }
         let field = |name: &str| doc.access_field(name).and_then(value);
         let kubernetes = field("kubernetes");
-        let pod = kubernetes
-            .as_ref()
-            .and_then(|k| k.get("pod_name"))
-            .or(field("kubernetes_pod_name").as_ref())
-            .and_then(text);
+        let pod = match kubernetes.as_ref().and_then(|k| k.get("pod_name")) {
+            Some(name) => text(name),
+            None => field("kubernetes_pod_name").as_ref().and_then(text),
+        };
         let path = field("http_request").as_ref().and_then(text);
         let request = match (field("http_verb").as_ref().and_then(text), path) {
             (Some(verb), Some(path)) => Some(format!("{verb} {}", redact_query(&path))),

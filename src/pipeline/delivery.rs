@@ -183,7 +183,7 @@ impl Pipeline {
                             reason: DUPLICATE_ID.to_owned(),
                         }
                     } else {
-                        outcomes.next().unwrap_or(ItemOutcome::Retryable {
+                        outcomes.next().unwrap_or_else(|| ItemOutcome::Retryable {
                             reason: "the index gave no outcome for this document".to_owned(),
                         })
                     }
@@ -279,7 +279,8 @@ impl Pipeline {
             .enumerate()
         {
             let record = batch.doc_record[j];
-            let outcome = outcome.unwrap_or(ItemOutcome::Retryable {
+            // Built only for a document the sink gave no outcome for.
+            let outcome = outcome.unwrap_or_else(|| ItemOutcome::Retryable {
                 reason: format!("{sink} gave no outcome for this document"),
             });
             match outcome {

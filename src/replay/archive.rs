@@ -62,7 +62,7 @@ impl Replayer<'_> {
                 }
             } else if !line.trim_ascii().is_empty() {
                 summary.still_failing += 1;
-                refused.get_or_insert("a line is not UTF-8".to_owned());
+                refused.get_or_insert_with(|| "a line is not UTF-8".to_owned());
             }
             if batch.len() >= INDEX_BATCH_DOCS || batch_bytes >= INDEX_BATCH_BYTES {
                 self.index_archived(&mut summary, &batch, deadline, &mut retry, &mut refused)
@@ -74,12 +74,12 @@ impl Replayer<'_> {
                 Ok(Line::Read) => {}
                 Ok(Line::TooLong) => {
                     summary.still_failing += 1;
-                    refused.get_or_insert(format!("a line is over {MAX_LINE_BYTES} bytes"));
+                    refused.get_or_insert_with(|| format!("a line is over {MAX_LINE_BYTES} bytes"));
                     line.clear();
                 }
                 Ok(Line::Eof) => break,
                 Err(err) => {
-                    retry.get_or_insert(format!("{shown}: {err}"));
+                    retry.get_or_insert_with(|| format!("{shown}: {err}"));
                     break;
                 }
             }

@@ -230,7 +230,7 @@ fn one_sink(summary: &mut Summary, outcomes: Vec<ItemOutcome>, index: bool) -> V
     let outcome = outcomes
         .into_iter()
         .next()
-        .unwrap_or(ItemOutcome::Retryable {
+        .unwrap_or_else(|| ItemOutcome::Retryable {
             reason: "the sink gave no outcome".to_owned(),
         });
     match outcome {

@@ -246,7 +246,7 @@ impl<'a> Replayer<'a> {
             deadline
                 .instant()
                 .checked_sub(margin)
-                .unwrap_or(deadline.instant()),
+                .unwrap_or_else(|| deadline.instant()),
         );
         let mut total = Summary::default();
         let mut results = Vec::with_capacity(event.tasks.len());

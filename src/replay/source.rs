@@ -117,7 +117,7 @@ where
         let parent = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+            .unwrap_or_else(|| Path::new("."));
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

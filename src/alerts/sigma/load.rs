@@ -252,7 +252,7 @@ fn load_texts(files: impl Iterator<Item = (String, Result<String, String>)>) -> 
                 .name
                 .clone()
                 .filter(|n| !n.is_empty())
-                .or(header.id.clone());
+                .or_else(|| header.id.clone());
             if let Some(k) = &key
                 && !seen.insert(k.clone())
             {

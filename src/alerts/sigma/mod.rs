@@ -93,7 +93,7 @@ impl Meta {
         self.name
             .as_deref()
             .filter(|n| !n.is_empty())
-            .or(Some(self.id.as_str()).filter(|i| !i.is_empty()))
+            .or_else(|| Some(self.id.as_str()).filter(|i| !i.is_empty()))
             .unwrap_or(&self.title)
     }
 }

@@ -367,7 +367,7 @@ impl IndexSink for OpenSearchIndex {
         outcomes
             .into_iter()
             .map(|o| {
-                o.unwrap_or(ItemOutcome::Retryable {
+                o.unwrap_or_else(|| ItemOutcome::Retryable {
                     reason: "not sent".to_owned(),
                 })
             })

@@ -116,7 +116,7 @@ pub(super) fn audit_url_violations(dir: &TfDir) -> Vec<String> {
         if attr(u.body(), "authorization_type") != Some(&s("AWS_IAM")) {
             problems.push(format!(
                 "{at}: authorization_type must be \"AWS_IAM\", found {}",
-                attr(u.body(), "authorization_type").map_or("nothing".to_string(), show)
+                attr(u.body(), "authorization_type").map_or_else(|| "nothing".to_string(), show)
             ));
         }
         if sub_blocks(u.body(), "cors").next().is_some() {

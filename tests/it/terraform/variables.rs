@@ -23,7 +23,7 @@ pub(super) fn assert_default(dir: &TfDir, name: &str, want: &Expression) {
         "terraform/{}: variable {name:?} must default to {}, found {}",
         dir.rel,
         show(want),
-        got.as_ref().map_or("no default".to_string(), show)
+        got.as_ref().map_or_else(|| "no default".to_string(), show)
     );
 }
 
