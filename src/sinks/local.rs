@@ -49,7 +49,9 @@ pub fn check_writable(dir: &Path) -> std::io::Result<()> {
     std::fs::remove_file(&probe)
 }
 
-/// Writes `bytes` (moved to the blocking write, not copied) to `dir/name`.
+/// Writes `bytes` (moved to the blocking write, not copied) to `dir/name`, creating
+/// `dir` when missing. All of it runs in one blocking task: a file costs one hand-off
+/// to the blocking pool and back, not one per file-system call.
 async fn write_file(
     sink: SinkName,
     dir: &Path,
@@ -61,24 +63,36 @@ async fn write_file(
         what: what.display().to_string(),
         source,
     };
-    tokio::fs::create_dir_all(dir)
+    let (blocking_dir, blocking_name) = (dir.to_owned(), name.to_owned());
+    tokio::task::spawn_blocking(move || write_then_rename(&blocking_dir, &blocking_name, &bytes))
         .await
-        .map_err(|e| io(dir, e))?;
-    let path = dir.join(name);
-    // Write then rename, so a reader never sees half a file. The temporary name is
-    // unique, so concurrent writers of the same file (replay's `--concurrency`) never
-    // rename each other's half-written file away.
+        .map_err(|e| io(&dir.join(name), std::io::Error::other(e)))?
+        .map_err(|(what, source)| io(&what, source))
+}
+
+/// Writes `bytes` to a temporary file in `dir` (made when missing), then renames it to
+/// `name`, so a reader never sees half a file. The temporary name is unique, so
+/// concurrent writers of the same file (replay's `--concurrency`) never rename each
+/// other's half-written file away; it is removed when the write or the rename fails.
+/// An error comes with the path it is about.
+fn write_then_rename(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+) -> Result<(), (PathBuf, std::io::Error)> {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    std::fs::create_dir_all(dir).map_err(|e| (dir.to_owned(), e))?;
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
-    let written = tmp.clone();
-    tokio::task::spawn_blocking(move || std::fs::write(&written, bytes))
-        .await
-        .map_err(|e| io(&tmp, std::io::Error::other(e)))?
-        .map_err(|e| io(&tmp, e))?;
-    tokio::fs::rename(&tmp, &path)
-        .await
-        .map_err(|e| io(&path, e))
+    let path = dir.join(name);
+    let result = std::fs::write(&tmp, bytes)
+        .map_err(|e| (tmp.clone(), e))
+        .and_then(|()| std::fs::rename(&tmp, &path).map_err(|e| (path, e)));
+    if result.is_err() {
+        // Nothing to report if it is gone already (or was never made).
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// Outcomes for a group of documents written (or not) together.
@@ -228,5 +242,69 @@ impl AlertSink for LocalAlerts {
         })?;
         let name = format!("alert-{}.json", hex::encode(&Sha256::digest(&bytes)[..8]));
         write_file(SinkName::Slack, &self.dir, &name, bytes).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("read dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[tokio::test]
+    async fn a_file_lands_whole_in_a_new_directory_and_no_temporary_is_left() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let dir = root.path().join("a").join("b");
+        write_file(SinkName::OpenSearch, &dir, "x.ndjson", b"{}\n".to_vec())
+            .await
+            .expect("written");
+        write_file(SinkName::OpenSearch, &dir, "x.ndjson", b"[]\n".to_vec())
+            .await
+            .expect("rewritten");
+        assert_eq!(std::fs::read(dir.join("x.ndjson")).expect("read"), b"[]\n");
+        assert_eq!(names(&dir), ["x.ndjson"]);
+    }
+
+    #[tokio::test]
+    async fn a_directory_that_cannot_be_made_is_named_in_the_error() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let file = root.path().join("file");
+        std::fs::write(&file, b"").expect("file");
+        let dir = file.join("sub");
+        let err = write_file(SinkName::Firehose, &dir, "x.ndjson", b"x".to_vec())
+            .await
+            .expect_err("a file is in the way");
+        let SinkError::Io { sink, what, .. } = &err else {
+            panic!("not an I/O error: {err:?}");
+        };
+        assert_eq!(*sink, SinkName::Firehose);
+        assert_eq!(what, &dir.display().to_string());
+        assert!(
+            err.to_string().starts_with("firehose: could not write "),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_rename_is_named_in_the_error_and_leaves_no_temporary() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let dir = root.path().to_owned();
+        // A non-empty directory where the file should go: the rename fails.
+        std::fs::create_dir_all(dir.join("x.json").join("inside")).expect("dir");
+        let err = write_file(SinkName::Slack, &dir, "x.json", b"{}".to_vec())
+            .await
+            .expect_err("a directory is in the way");
+        let SinkError::Io { what, .. } = &err else {
+            panic!("not an I/O error: {err:?}");
+        };
+        assert_eq!(what, &dir.join("x.json").display().to_string());
+        assert_eq!(names(&dir), ["x.json"]);
     }
 }
