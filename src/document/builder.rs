@@ -124,7 +124,11 @@ impl DocumentBuilder {
         // Room for what is written: a text message (not an object) is escaped, which
         // reserves more than it writes.
         let len = event.message.len();
-        let mut message = Vec::with_capacity(if event.message.trim_start().starts_with('{') {
+        // The message is written into a buffer kept from one document to the next, then
+        // copied into the document once its times are known.
+        let mut message = MESSAGE.take();
+        message.clear();
+        message.reserve(if event.message.trim_start().starts_with('{') {
             len + len / 8 + 16
         } else {
             b"{\"log\":}".len() + escape::room_for(len)
@@ -183,6 +187,10 @@ impl DocumentBuilder {
         let message_at = source.len();
         source.extend_from_slice(&message);
         source.push(b'}');
+        let message_len = message.len();
+        if message.capacity() <= KEEP_MESSAGE_BYTES {
+            MESSAGE.set(message);
+        }
         let source = crate::utf8::into_string(source)
             .map_err(|e| DocumentError::Serialize(e.to_string()))?;
         let at_millis = at.timestamp_millis();
@@ -193,11 +201,22 @@ impl DocumentBuilder {
         Ok(Document {
             id: shared.ids.id(&event.id),
             index: index_name_from_rfc3339(&self.index_prefix, &at_text),
-            header: Header::log(kind, times, fields, message_at, message.len(), top),
+            header: Header::log(kind, times, fields, message_at, message_len, top),
             source,
         })
     }
 }
+
+thread_local! {
+    /// The buffer a document's message is written into before it is copied into the
+    /// document: kept from one document to the next, so building one allocates only the
+    /// document's own strings.
+    static MESSAGE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// A message buffer larger than this (a message near CloudWatch's 256 KB event cap) is
+/// not kept for the next document.
+const KEEP_MESSAGE_BYTES: usize = 64 * 1024;
 
 /// Builds the documents of one envelope's log events ([`DocumentBuilder::envelope`]).
 #[derive(Debug)]

@@ -826,3 +826,55 @@ fn audit_documents_carry_their_kind_and_time() {
         assert_eq!(read_back.at(), doc.at());
     }
 }
+
+/// The document of `second`, built on a new thread after the document of `first` (or
+/// alone): the builder keeps buffers per thread from one document to the next.
+fn built_after(first: Option<&str>, second: &str) -> String {
+    let (first, second) = (first.map(str::to_owned), second.to_owned());
+    std::thread::spawn(move || {
+        let b = builder();
+        if let Some(first) = first {
+            let env = envelope("group", "stream", &[first.as_str()]);
+            b.build(&env, &env.log_events[0]).expect("first document");
+        }
+        let env = envelope("group", "stream", &[second.as_str()]);
+        b.build(&env, &env.log_events[0]).expect("document").source
+    })
+    .join()
+    .expect("thread")
+}
+
+#[test]
+fn a_document_does_not_depend_on_the_one_built_before() {
+    let big = format!("{{\"log\":\"{}\"}}", "x".repeat(100 * 1024));
+    let messages = [
+        r#"{"b":1,"a":{"c.d":2}}"#,
+        r#"{"a":1,"a":2}"#, // a repeated key: the one-pass path gives up part-way
+        "plain text with a \"quote\"",
+        big.as_str(), // past the buffer kept for the next document
+        "",
+    ];
+    for first in messages {
+        for second in messages {
+            assert_eq!(
+                built_after(Some(first), second),
+                built_after(None, second),
+                "{second:.40} after {first:.40}"
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn documents_built_in_turn_are_as_if_built_alone(
+        first in arb_message_value(),
+        second in arb_message_value(),
+        shapes in (0u8..10, 0u8..10),
+    ) {
+        let (first, second) = (message_text(&first, shapes.0), message_text(&second, shapes.1));
+        prop_assert_eq!(built_after(Some(&first), &second), built_after(None, &second));
+    }
+}
