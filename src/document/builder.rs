@@ -188,7 +188,8 @@ impl DocumentBuilder {
         source.extend_from_slice(&message);
         source.push(b'}');
         let message_len = message.len();
-        if message.capacity() <= KEEP_MESSAGE_BYTES {
+        // A message near CloudWatch's 256 KB event cap leaves a buffer not worth keeping.
+        if message.capacity() <= fast::KEEP_BYTES {
             MESSAGE.set(message);
         }
         let source = crate::utf8::into_string(source)
@@ -213,10 +214,6 @@ thread_local! {
     /// document's own strings.
     static MESSAGE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
-
-/// A message buffer larger than this (a message near CloudWatch's 256 KB event cap) is
-/// not kept for the next document.
-const KEEP_MESSAGE_BYTES: usize = 64 * 1024;
 
 /// Builds the documents of one envelope's log events ([`DocumentBuilder::envelope`]).
 #[derive(Debug)]
