@@ -119,31 +119,44 @@ impl DocumentBuilder {
         let at = timestamp::from_epoch_millis(event.timestamp)
             .filter(|t| (0..=9999).contains(&t.year()))
             .ok_or(DocumentError::Timestamp(event.timestamp))?;
-        // The message object: in one pass when it is in canonical form but for its key
-        // order (`fast`), else through the sorted tree; any other message as `{"log": text}`.
-        // Room for what is written: a text message (not an object) is escaped, which
-        // reserves more than it writes.
+        // Both times are in years 0000..=9999 (`at` by the filter above, found times by
+        // the time finder), so they fit the stack buffer.
+        let at_text = Rfc3339Millis::new(at).ok_or(DocumentError::Timestamp(event.timestamp))?;
+        // The message is written straight into the document, after the two times (a
+        // fixed 24 bytes each: `timestamp` is patched once the message has given its
+        // time) and the envelope's fields. Room for what is written: a text message
+        // (not an object) is escaped, which reserves more than it writes.
         let len = event.message.len();
-        // The message is written into a buffer kept from one document to the next, then
-        // copied into the document once its times are known.
-        let mut message = MESSAGE.take();
-        message.clear();
-        message.reserve(if event.message.trim_start().starts_with('{') {
+        let message_room = if event.message.trim_start().starts_with('{') {
             len + len / 8 + 16
         } else {
             b"{\"log\":}".len() + escape::room_for(len)
-        });
-        let fields = one_pass
+        };
+        let mut source = Vec::with_capacity(HEAD_BYTES + shared.json.len() + message_room + 1);
+        // The two times (RFC 3339: nothing to escape), then the envelope's fields.
+        source.extend_from_slice(b"{\"@timestamp\":");
+        let at_span = quoted(&mut source, at_text.as_str());
+        source.extend_from_slice(b",\"timestamp\":");
+        let time_at = source.len() + 1;
+        quoted(&mut source, at_text.as_str());
+        let fields = shared.spans.at(source.len(), at_span);
+        source.extend_from_slice(&shared.json);
+        // `"message":` last, as one JSON object: in one pass when it is in canonical form
+        // but for its key order (`fast`), else through the sorted tree; any other
+        // message as `{"log": text}`.
+        source.extend_from_slice(b",\"message\":");
+        let message_at = source.len();
+        let one_pass = one_pass
             .then(|| {
                 fast::write_message(
                     &event.message,
                     self.limits,
                     self.free_form_objects,
-                    &mut message,
+                    &mut source,
                 )
             })
             .flatten();
-        let (found, kind, top) = match fields {
+        let (found, kind, top) = match one_pass {
             Some(fields) => (
                 time_in_fields(
                     |k| {
@@ -160,37 +173,23 @@ impl DocumentBuilder {
                 fields.top,
             ),
             None => {
-                message.clear();
-                self.tree_message(&event.message, at, &mut message)?
+                source.truncate(message_at);
+                self.tree_message(&event.message, at, &mut source)?
             }
         };
-        // Both times are in years 0000..=9999 (`at` by the filter above, found times by
-        // the time finder), so they fit the stack buffer.
-        let at_text = Rfc3339Millis::new(at).ok_or(DocumentError::Timestamp(event.timestamp))?;
+        let message_len = source.len() - message_at;
+        source.push(b'}');
+        // Room reserved for escaping that was not used is given back: the document is
+        // kept until its batch is delivered. (Shrinking leaves it where it is.)
+        if source.capacity() > source.len() + source.len() / 4 + 64 {
+            source.shrink_to_fit();
+        }
         let found = found.filter(|t| *t != at);
         let found_text = found.and_then(Rfc3339Millis::new);
-        // Sized up front: the document is the message plus the envelope fields, and
-        // growing a ~1 KB string by doubling costs more than the estimate.
-        let mut source = Vec::with_capacity(message.len() + shared.json.len() + 96);
-        // The two times (RFC 3339: nothing to escape), then the envelope's fields.
-        source.extend_from_slice(b"{\"@timestamp\":");
-        let at_span = quoted(&mut source, at_text.as_str());
-        source.extend_from_slice(b",\"timestamp\":");
-        quoted(
-            &mut source,
-            found_text.as_ref().unwrap_or(&at_text).as_str(),
-        );
-        let fields = shared.spans.at(source.len(), at_span);
-        source.extend_from_slice(&shared.json);
-        // `"message":` last, as one JSON object.
-        source.extend_from_slice(b",\"message\":");
-        let message_at = source.len();
-        source.extend_from_slice(&message);
-        source.push(b'}');
-        let message_len = message.len();
-        // A message near CloudWatch's 256 KB event cap leaves a buffer not worth keeping.
-        if message.capacity() <= fast::KEEP_BYTES {
-            MESSAGE.set(message);
+        if let Some(text) = &found_text
+            && let Some(slot) = source.get_mut(time_at..time_at + text.as_bytes().len())
+        {
+            slot.copy_from_slice(text.as_bytes());
         }
         let source = crate::utf8::into_string(source)
             .map_err(|e| DocumentError::Serialize(e.to_string()))?;
@@ -208,12 +207,10 @@ impl DocumentBuilder {
     }
 }
 
-thread_local! {
-    /// The buffer a document's message is written into before it is copied into the
-    /// document: kept from one document to the next, so building one allocates only the
-    /// document's own strings.
-    static MESSAGE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
-}
+/// The bytes of a document around its envelope fields and message:
+/// `{"@timestamp":"…","timestamp":"…"`, `,"message":` and the closing `}` (79 + 11 + 1),
+/// rounded up.
+const HEAD_BYTES: usize = 96;
 
 /// Builds the documents of one envelope's log events ([`DocumentBuilder::envelope`]).
 #[derive(Debug)]

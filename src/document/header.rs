@@ -75,13 +75,6 @@ impl Span {
         }
     }
 
-    fn shifted(self, by: usize) -> Self {
-        if self.end == 0 {
-            return self;
-        }
-        Self::new(self.start as usize + by, self.end as usize + by)
-    }
-
     pub(super) fn range(self) -> Option<std::ops::Range<usize>> {
         (self.end != 0).then_some(self.start as usize..self.end as usize)
     }
@@ -92,7 +85,7 @@ impl Span {
 }
 
 /// Where the [`ACCESS_FIELDS`], then the [`CLOUDTRAIL_FIELDS`], were written in a message
-/// (spans into the message), and whether a top key holds a dot (only documents read back:
+/// (spans into the document), and whether a top key holds a dot (only documents read back:
 /// the builders rewrite dots; the Sigma prefilter relies on there being none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) struct TopFields([Span; ACCESS_FIELDS.len() + CLOUDTRAIL_FIELDS.len()], bool);
@@ -175,7 +168,7 @@ pub(super) struct Envelope {
 
 impl Header {
     /// The header of a log document: the envelope fields, the message written at
-    /// `message_at..message_at + message_len`, its top fields (spans into the message).
+    /// `message_at..message_at + message_len`, its top fields (spans into the document).
     pub(super) fn log(
         kind: Kind,
         times: (i64, i64),
@@ -184,10 +177,6 @@ impl Header {
         message_len: usize,
         top: TopFields,
     ) -> Self {
-        let mut access = top;
-        for span in &mut access.0 {
-            *span = span.shifted(message_at);
-        }
         Self {
             kind,
             at_millis: Some(times.0),
@@ -198,7 +187,7 @@ impl Header {
             log_stream: env.log_stream,
             commons: env.commons,
             message: Span::new(message_at, message_at + message_len),
-            access,
+            access: top,
             members: Members::log(message_at, message_at + message_len),
         }
     }

@@ -41,6 +41,11 @@ impl Rfc3339Millis {
         Some(Self(buf))
     }
 
+    /// The 24 bytes of the text.
+    pub fn as_bytes(&self) -> &[u8; 24] {
+        &self.0
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII digits and separators are ever written.
         std::str::from_utf8(&self.0).unwrap_or("1970-01-01T00:00:00.000Z")

@@ -865,6 +865,33 @@ fn a_document_does_not_depend_on_the_one_built_before() {
     }
 }
 
+/// Documents are kept until their batch is delivered, so one does not keep the room that
+/// was reserved for writing its message: escaping a text message reserves six times its
+/// length.
+#[test]
+fn a_document_keeps_little_more_memory_than_its_bytes() {
+    let b = builder();
+    let text = "plain text, nothing to escape ".repeat(40);
+    let json = format!(r#"{{"level":"info","msg":"{}","n":1}}"#, "y".repeat(1200));
+    // CloudTrail's free-form fields are written as JSON text: every quote escaped.
+    let cloudtrail = serde_json::json!({
+        "eventVersion": "1.08", "eventSource": "iam.amazonaws.com", "eventName": "PutRolePolicy",
+        "eventTime": "2026-11-29T10:00:00Z", "awsRegion": "us-east-1",
+        "requestParameters": {"policyDocument": "{\"Statement\":[]}".repeat(40), "roleName": "r"},
+        "responseElements": {"a": [1, 2, {"b": "c"}]},
+    })
+    .to_string();
+    for message in [text.as_str(), json.as_str(), cloudtrail.as_str(), "", "x"] {
+        let env = envelope("group", "stream", &[message]);
+        let doc = b.build(&env, &env.log_events[0]).expect("document");
+        let (len, capacity) = (doc.source.len(), doc.source.capacity());
+        assert!(
+            capacity <= len + len / 4 + 64,
+            "{message:.40}: {capacity} bytes kept for {len}"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 

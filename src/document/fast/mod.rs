@@ -100,9 +100,8 @@ thread_local! {
     static BUFFERS: Cell<(Vec<Member>, Vec<u8>)> = const { Cell::new((Vec::new(), Vec::new())) };
 }
 
-/// A buffer larger than this is not kept for the next message (here and in the
-/// builder's message buffer).
-pub(super) const KEEP_BYTES: usize = 64 * 1024;
+/// A buffer larger than this is not kept for the next message.
+const KEEP_BYTES: usize = 64 * 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
