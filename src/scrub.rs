@@ -269,7 +269,13 @@ impl Scrubber {
                 continue;
             }
             if let Some((next, n)) = pattern.apply(&current) {
-                *counts.entry(pattern.name.clone()).or_default() += n;
+                // The name is copied once per batch, not once per redaction.
+                match counts.get_mut(&pattern.name) {
+                    Some(count) => *count += n,
+                    None => {
+                        counts.insert(pattern.name.clone(), n);
+                    }
+                }
                 current = Cow::Owned(next);
             }
         }
