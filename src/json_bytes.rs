@@ -1,7 +1,8 @@
 //! The bytes a JSON string copies through as they are, found 16 bytes at a time (SIMD
 //! where the target has 128-bit vectors as a baseline) or 8 (SWAR): shared by the
 //! envelope reader ([`crate::decode`]) and the one-pass message path
-//! ([`crate::document`]).
+//! ([`crate::document`]); and whether a short text (a key) holds a given byte, 8 bytes
+//! at a time.
 
 /// Bytes a JSON string copies through as they are (not `"`, `\`, or a control byte).
 pub const PLAIN: [bool; 256] = {
@@ -43,6 +44,23 @@ fn first(flags: u64) -> usize {
 fn word(s: &[u8], i: usize) -> Option<u64> {
     let bytes: [u8; 8] = s.get(i..i.checked_add(8)?)?.try_into().ok()?;
     Some(u64::from_le_bytes(bytes))
+}
+
+/// Whether `s` holds `byte`, 8 bytes at a time: for short texts such as keys, below the
+/// 16 bytes from which a vector search (`memchr`) leaves its byte-by-byte loop.
+pub fn has_byte(s: &[u8], byte: u8) -> bool {
+    let spread = ONES * u64::from(byte);
+    let mut i = 0;
+    while let Some(w) = word(s, i) {
+        let x = w ^ spread;
+        // A zero byte of `x` (a match) sets its high bit here; no other byte does
+        // before the first zero, and any flag means there is a zero.
+        if x.wrapping_sub(ONES) & !x & HIGH != 0 {
+            return true;
+        }
+        i += 8;
+    }
+    s.get(i..).is_some_and(|rest| rest.contains(&byte))
 }
 
 /// The 16 bytes at `s[i..i + 16]`, if there are 16 bytes there.
@@ -137,6 +155,34 @@ pub fn plain_run(s: &[u8], mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn has_byte_is_contains(s in proptest::collection::vec(any::<u8>(), 0..80), byte in any::<u8>()) {
+            prop_assert_eq!(has_byte(&s, byte), s.contains(&byte));
+        }
+    }
+
+    #[test]
+    fn has_byte_finds_the_byte_at_every_place_and_length() {
+        for len in 0..40 {
+            let plain = vec![b'a'; len];
+            assert!(!has_byte(&plain, b'.'), "{len} bytes, none");
+            for at in 0..len {
+                let mut s = plain.clone();
+                s[at] = b'.';
+                assert!(has_byte(&s, b'.'), "{len} bytes, at {at}");
+                // Bytes next to it in value never count.
+                s[at] = b'-';
+                assert!(!has_byte(&s, b'.'), "{len} bytes, a near byte at {at}");
+                s[at] = b'/';
+                assert!(!has_byte(&s, b'.'), "{len} bytes, a near byte at {at}");
+                s[at] = b'.' | 0x80;
+                assert!(!has_byte(&s, b'.'), "{len} bytes, high bit at {at}");
+            }
+        }
+    }
 
     #[test]
     fn plain_runs_stop_at_the_first_quote_backslash_or_control_byte() {

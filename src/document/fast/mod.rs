@@ -46,7 +46,7 @@ use super::escape;
 use super::scan::write_number;
 pub(super) use super::time_fields::{Field, TimeFields};
 use super::{CLOUDTRAIL_MARKERS, CLOUDTRAIL_TEXT_FIELDS, Limits};
-use crate::json_bytes::plain_run;
+use crate::json_bytes::{has_byte, plain_run};
 
 /// The serde_json raw-value token: an object starting with it is read as JSON text.
 const RAW_VALUE_TOKEN: &[u8] = b"$serde_json::private::RawValue";
@@ -210,7 +210,7 @@ impl<'m> Writer<'m> {
                 if self.fields > self.limits.max_fields {
                     return None;
                 }
-                let rewritten = key.contains(&b'.');
+                let rewritten = has_byte(key, b'.');
                 if rewritten {
                     renamed = true;
                     for b in &mut out[key_start..] {
