@@ -50,6 +50,11 @@ mod process;
 #[path = "pipeline/timing.rs"]
 mod timing;
 
+/// The allocator the binary ships with (src/main.rs), so the in-process figures are
+/// those of the code as it runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::borrow::Cow;
 use std::hint::black_box;
 use std::time::Duration;
