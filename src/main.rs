@@ -8,7 +8,7 @@ use csoc_forwarder::cli::{self, Cli, Command};
 use csoc_forwarder::config::Config;
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc: about 7% less CPU than glibc's allocator for the whole process, for ~6 MB
+/// mimalloc: about 5% less CPU than glibc's allocator for the whole process, for ~6 MB
 /// more peak RSS (BENCHMARKS.md, twenty-second round).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
