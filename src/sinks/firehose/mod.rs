@@ -112,31 +112,41 @@ impl FirehoseArchive {
         &self.stream
     }
 
-    /// One PutRecordBatch-sized group, retried until every record is in, the attempts
-    /// are spent or the deadline is near. One outcome per record, in order.
-    async fn put_batch(&self, records: &[ArchiveRecord], deadline: Deadline) -> Vec<ItemOutcome> {
-        let sdk_records: Vec<Record> = records
-            .iter()
-            .map(|r| {
-                Record::builder()
-                    .data(Blob::new(r.bytes.clone()))
-                    .build()
-                    .expect("the record's data is set")
-            })
-            .collect();
-        let mut outcomes: Vec<Option<ItemOutcome>> = vec![None; records.len()];
+    /// One PutRecordBatch-sized group of documents, retried until every record is in,
+    /// the attempts are spent or the deadline is near. One outcome per document, in order.
+    ///
+    /// Each call's records are encoded from the documents straight into the request (the
+    /// SDK takes them owned): the group's bytes are held once, by the request, and a
+    /// retry encodes its records again instead of keeping copies for it.
+    async fn put_batch(&self, docs: &[Document], deadline: Deadline) -> Vec<ItemOutcome> {
+        // What was truncated to fit a record: the same on every encoding.
+        let mut truncated_from: Vec<Option<usize>> = vec![None; docs.len()];
+        let mut outcomes: Vec<Option<ItemOutcome>> = vec![None; docs.len()];
         let mut reason = String::from("the deadline was reached before the first call");
         let mut calls = 0u32;
         let mut retry =
             self.backoff
-                .retrying((0..records.len()).collect(), self.max_attempts, deadline);
+                .retrying((0..docs.len()).collect(), self.max_attempts, deadline);
         while let Some((pending, attempts)) = retry.next_round() {
             let round = 'round: {
                 if deadline.remaining().is_zero() {
                     break 'round Round::stop(pending);
                 }
                 calls += 1;
-                let input: Vec<Record> = pending.iter().map(|&i| sdk_records[i].clone()).collect();
+                let input: Vec<Record> = pending
+                    .iter()
+                    .map(|&i| {
+                        let ArchiveRecord {
+                            bytes,
+                            truncated_from: cut,
+                        } = archive::record(&docs[i]);
+                        truncated_from[i] = cut;
+                        Record::builder()
+                            .data(Blob::new(bytes))
+                            .build()
+                            .expect("the record's data is set")
+                    })
+                    .collect();
                 let call = self
                     .client
                     .put_record_batch()
@@ -161,7 +171,7 @@ impl FirehoseArchive {
                             let mut failed = Vec::new();
                             for (&i, entry) in pending.iter().zip(entries) {
                                 match entry.error_code() {
-                                    None => outcomes[i] = Some(delivered(&records[i])),
+                                    None => outcomes[i] = Some(delivered(truncated_from[i])),
                                     Some(code) => {
                                         reason = format!(
                                             "record failed: {code}: {}",
@@ -221,8 +231,8 @@ impl FirehoseArchive {
     }
 }
 
-fn delivered(record: &ArchiveRecord) -> ItemOutcome {
-    match record.truncated_from {
+fn delivered(truncated_from: Option<usize>) -> ItemOutcome {
+    match truncated_from {
         Some(bytes) => archive::truncated_outcome(bytes),
         None => ItemOutcome::Delivered,
     }
@@ -233,9 +243,8 @@ impl ArchiveSink for FirehoseArchive {
     async fn archive(&self, docs: &[Document], deadline: Deadline) -> Vec<ItemOutcome> {
         let mut out = Vec::with_capacity(docs.len());
         for range in archive::batch_ranges(docs) {
-            // Encoded one group at a time, so at most one group's copy is held.
-            let records: Vec<ArchiveRecord> = docs[range].iter().map(archive::record).collect();
-            out.extend(self.put_batch(&records, deadline).await);
+            // Encoded one group at a time, so at most one group's bytes are held.
+            out.extend(self.put_batch(&docs[range], deadline).await);
         }
         out
     }
