@@ -13,6 +13,7 @@ use csoc_forwarder::sinks::s3_dead_letter::{S3DeadLetter, object_key};
 use csoc_forwarder::sinks::{ArchiveSink as _, DeadLetterSink as _, ItemOutcome};
 use serde_json::{Value, json};
 
+use crate::common::fault_server::{Action, FaultServer};
 use crate::common::moto::{self, Moto};
 
 fn doc(i: usize, message: &str) -> Document {
@@ -283,4 +284,60 @@ fn the_local_archive_writes_the_firehose_records_truncation_included() {
     assert!(truncated.len() <= MAX_RECORD_BYTES);
     let line: Value = serde_json::from_slice(truncated).expect("JSON");
     assert_eq!(line[TRUNCATED_FIELD]["id"], docs[1].id);
+}
+
+/// The records of one PutRecordBatch request body, base64-decoded.
+fn put_records(body: &[u8]) -> Vec<Vec<u8>> {
+    use base64::Engine as _;
+    let request: Value = serde_json::from_slice(body).expect("a JSON request");
+    let records = request["Records"].as_array().expect("records");
+    records
+        .iter()
+        .map(|r| {
+            let data = r["Data"].as_str().expect("data");
+            base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .expect("base64")
+        })
+        .collect()
+}
+
+/// A record Firehose refuses is sent again, alone, as the same bytes (encoded again from
+/// its document, not kept), and the others are not sent twice.
+#[test]
+fn a_record_refused_in_a_batch_is_sent_again_alone_as_the_same_bytes() {
+    let server = FaultServer::memory(|seen| {
+        let answer = if seen.n == 0 {
+            r#"{"FailedPutCount":1,"Encrypted":false,"RequestResponses":[{"RecordId":"a"},{"ErrorCode":"ServiceUnavailableException","ErrorMessage":"Slow down."},{"RecordId":"c"}]}"#
+        } else {
+            r#"{"FailedPutCount":0,"Encrypted":false,"RequestResponses":[{"RecordId":"d"}]}"#
+        };
+        Action::Respond(200, answer.to_owned())
+    });
+    rt().block_on(async {
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&server.url)
+            .region(aws_sdk_firehose::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_firehose::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .load()
+            .await;
+        let sink = FirehoseArchive::from_sdk_config(&sdk, "t_firehose").with_backoff(FAST, 3);
+        let docs: Vec<Document> = (0..3).map(|i| doc(i, &format!("message {i}"))).collect();
+        let outcomes = sink
+            .archive(&docs, Deadline::after(Duration::from_secs(60)))
+            .await;
+        assert!(
+            outcomes.iter().all(|o| *o == ItemOutcome::Delivered),
+            "{outcomes:?}"
+        );
+
+        let seen = server.seen();
+        assert_eq!(seen.len(), 2, "one call, then one retry");
+        let first = put_records(&seen[0].body);
+        let expected: Vec<Vec<u8>> = docs.iter().map(|d| archive::record(d).bytes).collect();
+        assert_eq!(first, expected);
+        assert_eq!(put_records(&seen[1].body), vec![expected[1].clone()]);
+    });
 }
