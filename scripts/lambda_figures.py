@@ -3,7 +3,7 @@
 under cargo-lambda's runtime API emulator, against moto, and the zip size.
 
 Usage (after `make tools` and `make package ARCH=x86_64`, on an x86_64 host):
-    .venv/bin/python scripts/lambda_figures.py [ZIP] [--records 100] [--events 50]
+    .venv/bin/python scripts/lambda_figures.py [ZIP] [--records 100] [--events 50] [--gzip]
 (ZIP defaults to target/lambda/csoc-forwarder/bootstrap.zip.)
 
 The function's own EMF line gives `cold_start_ms` (process start to first batch handled)
@@ -84,6 +84,7 @@ def main():
     parser.add_argument("zip", nargs="?", default=os.path.join(ROOT, "target/lambda/csoc-forwarder/bootstrap.zip"))
     parser.add_argument("--records", type=int, default=100, help="Kinesis records in the event")
     parser.add_argument("--events", type=int, default=50, help="log events per record")
+    parser.add_argument("--gzip", action="store_true", help="gzip the _bulk request bodies (OPENSEARCH_GZIP)")
     args = parser.parse_args()
     zip_path = args.zip
     work = tempfile.mkdtemp(prefix="lambda-figures-")
@@ -123,7 +124,8 @@ def main():
                "OPENSEARCH_URL": osmem_url, "OPENSEARCH_AUTH": "none",
                "AWS_LAMBDA_RUNTIME_API": f"http://127.0.0.1:{rt_port}/.rt",
                "AWS_LAMBDA_FUNCTION_NAME": "_", "AWS_LAMBDA_FUNCTION_VERSION": "1",
-               "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}
+               "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+               "OPENSEARCH_GZIP": "true" if args.gzip else "false"}
         event = json.dumps({"Records": [{
             "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "pk",
                         "sequenceNumber": str(49590000 + i), "data": record(i, args.events),

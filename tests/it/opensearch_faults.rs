@@ -197,6 +197,17 @@ async fn gzip_request_bodies() {
     assert!(bulks[0].gzip);
     assert!(bulks[0].bytes < plain / 3, "{} vs {plain}", bulks[0].bytes);
     assert_eq!(server.stored(), 30);
+    // Compressed one item at a time: the same body as sent plain.
+    let mut sent = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&bulks[0].body[..]),
+        &mut sent,
+    )
+    .expect("one gzip member");
+    assert_eq!(
+        sent,
+        csoc_forwarder::sinks::opensearch::bulk::encode_body(&docs)
+    );
 }
 
 #[tokio::test]

@@ -125,19 +125,38 @@ impl OpenSearchIndex {
         &self.client
     }
 
-    /// Sends one `_bulk` request: `(status, body)`, or the transport error.
+    /// The `_bulk` body of `docs`, gzip'd when the sink is set to: compressed one item at
+    /// a time, so the whole uncompressed body is never held.
+    fn bulk_body<'d>(&self, docs: impl Iterator<Item = &'d Document> + Clone) -> Vec<u8> {
+        let len: usize = docs.clone().map(bulk::encoded_len).sum();
+        if !self.gzip {
+            let mut body = Vec::with_capacity(len);
+            docs.for_each(|doc| bulk::encode_create(&mut body, doc));
+            return body;
+        }
+        let mut gz =
+            flate2::write::GzEncoder::new(Vec::with_capacity(len / 4), flate2::Compression::fast());
+        let mut item = Vec::new();
+        for doc in docs {
+            item.clear();
+            bulk::encode_create(&mut item, doc);
+            // Writing into a Vec cannot fail.
+            let _ = gz.write_all(&item);
+        }
+        gz.finish().unwrap_or_default()
+    }
+
+    /// Sends one `_bulk` request (its body from [`Self::bulk_body`]): `(status, body)`,
+    /// or the transport error.
     async fn send_bulk(&self, body: Vec<u8>, timeout: Duration) -> Result<(u16, Bytes), String> {
         let mut headers = HeaderMap::with_capacity(2);
         headers.insert(
             CONTENT_TYPE,
             HeaderValue::from_static("application/x-ndjson"),
         );
-        let body = if self.gzip {
+        if self.gzip {
             headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            gzip(&body)
-        } else {
-            body
-        };
+        }
         let response = self
             .client
             .send(
@@ -184,11 +203,7 @@ impl OpenSearchIndex {
                 }
                 continue;
             }
-            let mut body =
-                Vec::with_capacity(chunk.iter().map(|p| bulk::encoded_len(p.doc(docs))).sum());
-            for p in chunk {
-                bulk::encode_create(&mut body, p.doc(docs));
-            }
+            let body = self.bulk_body(chunk.iter().map(|p| p.doc(docs)));
             let started = Instant::now();
             let answer = self.send_bulk(body, self.timeout.min(remaining)).await;
             let class = match &answer {
@@ -395,16 +410,6 @@ impl IndexSink for OpenSearchIndex {
             )),
         }
     }
-}
-
-fn gzip(body: &[u8]) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(
-        Vec::with_capacity(body.len() / 4),
-        flate2::Compression::fast(),
-    );
-    // Writing into a Vec cannot fail.
-    let _ = gz.write_all(body);
-    gz.finish().unwrap_or_default()
 }
 
 /// A transport error as one line with its causes (refused, reset, timed out).
