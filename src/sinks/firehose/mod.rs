@@ -132,8 +132,7 @@ impl FirehoseArchive {
                 if deadline.remaining().is_zero() {
                     break 'round Round::stop(pending);
                 }
-                calls += 1;
-                let input: Vec<Record> = pending
+                let input: Result<Vec<Record>, _> = pending
                     .iter()
                     .map(|&i| {
                         let ArchiveRecord {
@@ -141,12 +140,18 @@ impl FirehoseArchive {
                             truncated_from: cut,
                         } = archive::record(&docs[i]);
                         truncated_from[i] = cut;
-                        Record::builder()
-                            .data(Blob::new(bytes))
-                            .build()
-                            .expect("the record's data is set")
+                        Record::builder().data(Blob::new(bytes)).build()
                     })
                     .collect();
+                // The SDK refuses a record only without data, which every one has.
+                let input = match input {
+                    Ok(input) => input,
+                    Err(err) => {
+                        reason = format!("the records could not be built: {err}");
+                        break 'round Round::stop(pending);
+                    }
+                };
+                calls += 1;
                 let call = self
                     .client
                     .put_record_batch()
