@@ -1,7 +1,9 @@
 //! The OpenSearch `_bulk` body: a `create` action line with the deterministic `_id`
 //! (no `_type`: OpenSearch 2.x refuses it), then the document, for each document.
-//! Bodies are split by bytes and by document count.
+//! Bodies are split by bytes and by document count, and gzip'd item by item when the
+//! sink is set to.
 
+use std::io::Write as _;
 use std::ops::Range;
 
 use crate::batching;
@@ -51,10 +53,36 @@ pub fn chunk_ranges(docs: &[Document], max_bytes: usize, max_docs: usize) -> Vec
 }
 
 /// One request body for `docs`.
-pub fn encode_body(docs: &[Document]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(docs.iter().map(encoded_len).sum());
+pub fn encode_body<'d, I>(docs: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = &'d Document>,
+    I::IntoIter: Clone,
+{
+    let docs = docs.into_iter();
+    let mut out = Vec::with_capacity(docs.clone().map(encoded_len).sum());
     for doc in docs {
         encode_create(&mut out, doc);
     }
     out
+}
+
+/// [`encode_body`] gzip'd, compressed one item at a time: the whole uncompressed body is
+/// never held.
+pub fn encode_body_gzip<'d, I>(docs: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = &'d Document>,
+    I::IntoIter: Clone,
+{
+    let docs = docs.into_iter();
+    let len: usize = docs.clone().map(encoded_len).sum();
+    let mut gz =
+        flate2::write::GzEncoder::new(Vec::with_capacity(len / 4), flate2::Compression::fast());
+    let mut item = Vec::new();
+    for doc in docs {
+        item.clear();
+        encode_create(&mut item, doc);
+        // Writing into a Vec cannot fail.
+        let _ = gz.write_all(&item);
+    }
+    gz.finish().unwrap_or_default()
 }

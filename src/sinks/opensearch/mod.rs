@@ -17,7 +17,6 @@ pub mod client;
 pub mod safe;
 pub mod template;
 
-use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -125,29 +124,8 @@ impl OpenSearchIndex {
         &self.client
     }
 
-    /// The `_bulk` body of `docs`, gzip'd when the sink is set to: compressed one item at
-    /// a time, so the whole uncompressed body is never held.
-    fn bulk_body<'d>(&self, docs: impl Iterator<Item = &'d Document> + Clone) -> Vec<u8> {
-        let len: usize = docs.clone().map(bulk::encoded_len).sum();
-        if !self.gzip {
-            let mut body = Vec::with_capacity(len);
-            docs.for_each(|doc| bulk::encode_create(&mut body, doc));
-            return body;
-        }
-        let mut gz =
-            flate2::write::GzEncoder::new(Vec::with_capacity(len / 4), flate2::Compression::fast());
-        let mut item = Vec::new();
-        for doc in docs {
-            item.clear();
-            bulk::encode_create(&mut item, doc);
-            // Writing into a Vec cannot fail.
-            let _ = gz.write_all(&item);
-        }
-        gz.finish().unwrap_or_default()
-    }
-
-    /// Sends one `_bulk` request (its body from [`Self::bulk_body`]): `(status, body)`,
-    /// or the transport error.
+    /// Sends one `_bulk` request (its body gzip'd when the sink is set to): `(status,
+    /// body)`, or the transport error.
     async fn send_bulk(&self, body: Vec<u8>, timeout: Duration) -> Result<(u16, Bytes), String> {
         let mut headers = HeaderMap::with_capacity(2);
         headers.insert(
@@ -203,7 +181,12 @@ impl OpenSearchIndex {
                 }
                 continue;
             }
-            let body = self.bulk_body(chunk.iter().map(|p| p.doc(docs)));
+            let items = chunk.iter().map(|p| p.doc(docs));
+            let body = if self.gzip {
+                bulk::encode_body_gzip(items)
+            } else {
+                bulk::encode_body(items)
+            };
             let started = Instant::now();
             let answer = self.send_bulk(body, self.timeout.min(remaining)).await;
             let class = match &answer {
