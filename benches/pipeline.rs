@@ -5,7 +5,7 @@
 //! (base64 → capped gunzip → envelope) → `Scrubber::scrub_event` and
 //! `DocumentBuilder::envelope(..).build` for every log event →
 //! `_bulk` bodies (`bulk::chunk_ranges` + `encode_body`) and Firehose records
-//! (`archive::batch_ranges` + `encode_record`), all serialized.
+//! (`archive::batch_ranges` + `encode_batch`), all serialized.
 //!
 //! Also: the "base64 + gunzip + envelope parse only" rate (its repetitions alternate with
 //! the full pipeline's, and their ratio is taken pair by pair), the peak RSS of the real
@@ -334,11 +334,8 @@ fn pipeline(
         }
     }
     for range in archive::batch_ranges(&docs) {
-        let batch = &docs[range];
-        let mut body = Vec::with_capacity(batch.iter().map(|d| d.source.len() + 1).sum());
-        for doc in batch {
-            archive::encode_record(&mut body, doc);
-        }
+        let (body, truncated) = archive::encode_batch(&docs[range]);
+        black_box(truncated);
         work.archive_bytes += black_box(&body).len() as u64;
     }
     work

@@ -166,13 +166,9 @@ pub(super) fn outside_the_pipeline(
             let bulk = bulk::chunk_ranges(d, bulk::DEFAULT_MAX_BYTES, bulk::DEFAULT_MAX_DOCS)
                 .into_iter()
                 .map(|r| bulk::encode_body(&d[r]));
-            let archive = archive::batch_ranges(d).into_iter().map(|r| {
-                let mut body = Vec::new();
-                for doc in &d[r] {
-                    archive::encode_record(&mut body, doc);
-                }
-                body
-            });
+            let archive = archive::batch_ranges(d)
+                .into_iter()
+                .map(|r| archive::encode_batch(&d[r]).0);
             bulk.chain(archive).collect()
         })
         .collect();

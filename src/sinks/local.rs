@@ -169,17 +169,7 @@ impl ArchiveSink for LocalArchive {
         // The same records the Firehose sink sends: over-limit documents truncated.
         for range in archive::batch_ranges(docs) {
             let batch = &docs[range];
-            // Each record written straight into the body, sized up front.
-            let mut body = Vec::with_capacity(
-                batch
-                    .iter()
-                    .map(|d| archive::record_len(d).min(archive::MAX_RECORD_BYTES))
-                    .sum(),
-            );
-            let truncated: Vec<Option<usize>> = batch
-                .iter()
-                .map(|d| archive::append_record(&mut body, d, archive::MAX_RECORD_BYTES))
-                .collect();
+            let (body, truncated) = archive::encode_batch(batch);
             let name = format!("batch-{}.ndjson", first_id_prefix(batch));
             let result = write_file(SinkName::Firehose, &self.dir, &name, body).await;
             let written = result.is_ok();

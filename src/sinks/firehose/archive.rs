@@ -44,6 +44,11 @@ pub fn record_len(doc: &Document) -> usize {
 /// first field, and `\n`.
 pub fn encode_record(out: &mut Vec<u8>, doc: &Document) {
     out.reserve(record_len(doc));
+    write_record(out, doc);
+}
+
+/// [`encode_record`] into room already made.
+fn write_record(out: &mut Vec<u8>, doc: &Document) {
     match doc.source.strip_prefix('{') {
         Some(rest) => {
             out.extend_from_slice(b"{\"_id\":");
@@ -101,6 +106,22 @@ pub fn batch_ranges(docs: &[Document]) -> Vec<Range<usize>> {
     )
 }
 
+/// One PutRecordBatch's records (a range of [`batch_ranges`]) as one body, sized up
+/// front, and for each document the size it had when its record was truncated: what the
+/// local archive writes as a file.
+pub fn encode_batch(docs: &[Document]) -> (Vec<u8>, Vec<Option<usize>>) {
+    let mut body = Vec::with_capacity(
+        docs.iter()
+            .map(|d| record_len(d).min(MAX_RECORD_BYTES))
+            .sum(),
+    );
+    let truncated = docs
+        .iter()
+        .map(|d| append_record(&mut body, d, MAX_RECORD_BYTES))
+        .collect();
+    (body, truncated)
+}
+
 /// The marker field of a document archived truncated: `{"original_bytes": N, "id": …}`.
 /// The full original is in the dead letter under the document id.
 pub const TRUNCATED_FIELD: &str = ARCHIVE_TRUNCATED;
@@ -134,8 +155,10 @@ pub fn record_with_limit(doc: &Document, limit: usize) -> ArchiveRecord {
 /// Appends the bytes of [`record_with_limit`] to `out` (a body of several records,
 /// with no copy of its own); the size of the original document when it was truncated.
 pub fn append_record(out: &mut Vec<u8>, doc: &Document, limit: usize) -> Option<usize> {
-    if record_len(doc) <= limit {
-        encode_record(out, doc);
+    let len = record_len(doc);
+    if len <= limit {
+        out.reserve(len);
+        write_record(out, doc);
         return None;
     }
     out.extend_from_slice(&truncate(doc, limit));
@@ -225,6 +248,38 @@ mod tests {
                 Some(("abc123".to_owned(), source.to_owned()))
             );
         }
+    }
+
+    #[test]
+    fn a_batch_is_its_records_one_after_the_other_in_a_body_of_their_size() {
+        let big = doc(
+            "id-big",
+            &format!(
+                r#"{{"a":1,"message":{{"log":"{}"}}}}"#,
+                "x".repeat(MAX_RECORD_BYTES)
+            ),
+        );
+        let docs = [doc("a\"1", r#"{"b":2}"#), big, doc("c", "{}")];
+        let (body, truncated) = encode_batch(&docs);
+        let records: Vec<ArchiveRecord> = docs.iter().map(record).collect();
+        assert_eq!(
+            body,
+            records
+                .iter()
+                .flat_map(|r| r.bytes.clone())
+                .collect::<Vec<u8>>()
+        );
+        assert_eq!(
+            truncated,
+            records.iter().map(|r| r.truncated_from).collect::<Vec<_>>()
+        );
+        assert_eq!(truncated[1], Some(docs[1].source.len()));
+        // Sized up front: never grown past what the records take.
+        let sized: usize = docs
+            .iter()
+            .map(|d| record_len(d).min(MAX_RECORD_BYTES))
+            .sum();
+        assert_eq!(body.capacity(), sized);
     }
 
     #[test]
